@@ -1,0 +1,55 @@
+/**
+ * The embedded Cosmos DB: `@vercel/cosmosdb-server` speaking the real wire protocol over HTTPS,
+ * in memory, for the local host and integration tests. The real `@azure/cosmos` SDK talks to it.
+ */
+import type { AddressInfo } from 'node:net';
+import { createHttpsServer } from '@vercel/cosmosdb-server';
+
+/**
+ * The well-known Cosmos DB emulator key. The embedded server does not check keys, but the SDK
+ * signs every request with one, so it must be a valid base64 string.
+ */
+export const EMBEDDED_COSMOS_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
+
+export interface EmbeddedCosmosOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Our own TLS identity: the certificate bundled with the server has expired. */
+  tls: { key: string; cert: string };
+}
+
+export interface EmbeddedCosmos {
+  /** `https://localhost:PORT` */
+  endpoint: string;
+  key: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedCosmos(opts: EmbeddedCosmosOptions): Promise<EmbeddedCosmos> {
+  // Bound to 127.0.0.1 because the server advertises its bind address as the account endpoint,
+  // and the SDK's endpoint discovery then switches to it (an IPv6 address would not form a URL).
+  // keepAlive makes the server answer `connection: keep-alive`; with its default `close` every
+  // operation pays a fresh TLS handshake (measured: ~420 instead of ~1,050 point reads/s).
+  const server = createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert, keepAlive: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: `https://localhost:${port}`,
+    key: EMBEDDED_COSMOS_KEY,
+    stop() {
+      stopped ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // close() alone waits for idle keep-alive sockets held by SDK agents; end them so jest exits.
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The whole local installation in one process: the embedded Cosmos DB, the simulated Azure
+ * tenant, and the local Functions host serving the registration table with real SDK clients
+ * pointed at both. `npm start`, the demo, the end-to-end tests and the benchmarks use it.
+ */
+import type { Deps } from '../shared/app/deps';
+import { buildDeps } from '../shared/app/compositionRoot';
+import type { Clock } from '../shared/clock';
+import { loadConfig } from '../shared/config';
+import type { Notifier } from '../shared/notify/notifier';
+import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE } from '../shared/tenant';
+import { functionTable } from '../functions/table';
+import { startEmbeddedCosmos, type EmbeddedCosmos } from './cosmos';
+import { startHost, type LocalHost } from './host';
+import { simCredential, startSimulator, type SimKnobs, type Simulator } from './sim';
+import { generateLocalTls } from './tls';
+
+export interface LocalStackOptions {
+  /** Host port; 0 = any free port (tests). Default 7071. */
+  port?: number;
+  simPort?: number;
+  cosmosPort?: number;
+  /** Use this Cosmos account instead of the embedded one. */
+  cosmosEndpoint?: string;
+  cosmosKey?: string;
+  cosmosDatabase?: string;
+  policiesDir?: string;
+  runTimers?: boolean;
+  clock?: Clock;
+  notifier?: Notifier;
+  knobs?: Partial<SimKnobs>;
+  log?: (line: string) => void;
+  /** Extra settings (e.g. BOT_APP_ID) merged into the configuration. */
+  settings?: Record<string, string>;
+}
+
+export interface LocalStack {
+  url: string;
+  host: LocalHost;
+  sim: Simulator;
+  cosmos?: EmbeddedCosmos;
+  deps: Deps;
+  /** PEM certificate of the local servers (trust it to talk to the simulator or store). */
+  ca: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const tls = await generateLocalTls();
+  const started: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const cosmos = opts.cosmosEndpoint ? undefined : await startEmbeddedCosmos({ port: opts.cosmosPort ?? 8081, tls });
+    if (cosmos) started.push(() => cosmos.stop());
+    const sim = await startSimulator({ port: opts.simPort ?? 7072, tls, knobs: opts.knobs });
+    started.push(() => sim.stop());
+
+    const config = loadConfig({
+      ACCESSMANAGER_ENV: 'local',
+      AZURE_TENANT_ID: LOCAL_TENANT_ID,
+      AZURE_SUBSCRIPTION_ID: LOCAL_SUBSCRIPTION_ID,
+      ACCESSMANAGER_PRINCIPAL_ID: PEOPLE.accessManager,
+      COSMOS_ENDPOINT: opts.cosmosEndpoint ?? cosmos!.endpoint,
+      COSMOS_KEY: opts.cosmosKey ?? cosmos?.key,
+      COSMOS_DATABASE: opts.cosmosDatabase ?? 'accessmanager',
+      ARM_ENDPOINT: sim.url,
+      GRAPH_ENDPOINT: sim.url,
+      TEAMS_CONNECTOR_ENDPOINT: sim.teams.serviceUrl,
+      POLICIES_DIR: opts.policiesDir ?? 'policies',
+      PUBLIC_BASE_URL: `http://localhost:${opts.port ?? 7071}`,
+      ...opts.settings,
+    });
+    const deps = await buildDeps(config, {
+      credential: simCredential(PEOPLE.accessManager),
+      ca: opts.cosmosEndpoint ? undefined : tls.cert,
+      clock: opts.clock,
+      notifier: opts.notifier,
+      instanceTag: 'local',
+    });
+    started.push(() => deps.close());
+    const host = await startHost({ port: opts.port ?? 7071, functions: functionTable(async () => deps), runTimers: opts.runTimers ?? false, log: opts.log });
+    started.push(() => host.stop());
+    sim.events.setWebhook(`${host.url}/runtime/webhooks/eventgrid?functionName=armEvents`);
+    return { url: host.url, host, sim, cosmos, deps, ca: tls.cert, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

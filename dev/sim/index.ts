@@ -1,0 +1,122 @@
+/**
+ * The simulated Azure control plane: one HTTPS server speaking ARM (role assignments, role
+ * definitions, resources), Microsoft Graph v1.0 and a Teams connector to the real SDK
+ * clients, seeded with the local tenant, emitting real-shaped Event Grid events to the
+ * host's webhook.
+ */
+import type { AddressInfo } from 'node:net';
+import { EventDelivery, type DeliveryRecord } from './events/delivery';
+import { makeKnobs, SeededRandom, type SimKnobs } from './knobs';
+import { createSimServer } from './server';
+import { SimState } from './state';
+import { installForAllUsers, SIM_BOT_APP_ID, type InstallResult } from './teams/install';
+import { personalConversationId } from './teams/store';
+
+export { simCredential, simClaimsFor, encodeSimToken, decodeSimToken, type SimTokenClaims } from './credential';
+export { DEFAULT_KNOBS, type SimKnobs, type ArmFailureStatus } from './knobs';
+export { SimState, type SimStats, type SeedAssignmentInput } from './state';
+export type { RoleAssignment, RoleAssignmentProperties } from './arm/assignmentStore';
+export type { DeliveryRecord, DeliveryOutcome } from './events/delivery';
+export type { EventGridEvent, ArmEventData } from './events/armEvent';
+export type { TeamsActivityRecord, Conversation } from './teams/store';
+export type { InstallResult } from './teams/install';
+export { ACCESS_MANAGER_APP_ID, AZURE_CLI_APP_ID } from './seed';
+export { SIM_BOT_APP_ID } from './teams/install';
+export { personalConversationId, teamsUserId } from './teams/store';
+
+export interface SimulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  tls: { key: string; cert: string };
+  /** The host's armEvents webhook, e.g. http://localhost:7071/runtime/webhooks/eventgrid?functionName=armEvents. */
+  eventsWebhook?: string;
+  knobs?: Partial<SimKnobs>;
+  /** Seed the local tenant (default true); false starts empty. */
+  seed?: boolean;
+}
+
+export interface SimulatorEvents {
+  /** Successful deliveries so far (duplicates included). */
+  delivered(): number;
+  /** Deliveries buffered, delayed, retrying or in flight. */
+  pending(): number;
+  /** Delivery POSTs sent so far, retries included. */
+  attempts(): number;
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void>;
+  /** The latest delivery records (event, attempts, outcome), oldest first. */
+  recent(): readonly DeliveryRecord[];
+  /** Points delivery at another webhook (or none) from now on. */
+  setWebhook(url: string | undefined): void;
+}
+
+export interface SimulatorTeams {
+  /** Sends Teams' installationUpdate for every user to the bot endpoint (e.g. http://localhost:7071/api/messages). */
+  installForAllUsers(messagesUrl: string, botAppId?: string): Promise<InstallResult[]>;
+  /** The personal conversation id of a user (exists from the seed on). */
+  conversationIdFor(objectId: string): string;
+  /** The connector's serviceUrl: `${url}/connector/`. */
+  serviceUrl: string;
+}
+
+export interface Simulator {
+  /** https://localhost:PORT */
+  url: string;
+  port: number;
+  /** Mutable at runtime; changes apply to the next request or delivery. */
+  knobs: SimKnobs;
+  /** Direct access for tests: `state.assignments`, `state.directory`, `state.resources`, `state.teams`, `state.reset()`. */
+  state: SimState;
+  events: SimulatorEvents;
+  teams: SimulatorTeams;
+  stop(): Promise<void>;
+}
+
+export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
+  const knobs = makeKnobs(opts.knobs);
+  const random = new SeededRandom(knobs);
+  const state = new SimState(opts.seed ?? true);
+  const delivery = new EventDelivery(knobs, random, opts.eventsWebhook, opts.tls.cert);
+  let port = opts.port ?? 0;
+  const server = createSimServer(opts.tls, { state, knobs, delivery, random }, () => `localhost:${port}`);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const url = `https://localhost:${port}`;
+  const serviceUrl = `${url}/connector/`;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    knobs,
+    state,
+    events: {
+      delivered: () => delivery.delivered(),
+      pending: () => delivery.pending(),
+      attempts: () => delivery.attempts(),
+      idle: () => delivery.idle(),
+      recent: () => delivery.recent(),
+      setWebhook: (u) => delivery.setWebhook(u),
+    },
+    teams: {
+      installForAllUsers: (messagesUrl, botAppId = SIM_BOT_APP_ID) => installForAllUsers(state, messagesUrl, serviceUrl, botAppId),
+      conversationIdFor: (objectId) => personalConversationId(objectId),
+      serviceUrl,
+    },
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        delivery.stop();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Everything the simulator holds: role assignments, the directory, resources, Teams
+ * conversations and request counters. Tests may read and change it directly; `reset()`
+ * restores the seed of API.md.
+ */
+import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, scopeKey, subscriptionOf } from '../../shared/armIds';
+import { findBuiltInRole } from '../../shared/roles';
+import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID } from '../../shared/tenant';
+import { randomUUID } from 'node:crypto';
+import { AssignmentStore, ROLE_ASSIGNMENT_TYPE, type RoleAssignment } from './arm/assignmentStore';
+import { Directory, type PrincipalType } from './directory';
+import { SEED_ASSIGNMENTS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
+import { TeamsStore, teamsUserId, type TeamsMember } from './teams/store';
+
+export interface SimStats {
+  armRequests: number;
+  /** ARM calls answered with an injected 429/5xx (the `armFailureRate` knob). */
+  armInjectedFailures: number;
+  graphRequests: number;
+  graphInjectedFailures: number;
+  connectorRequests: number;
+}
+
+export interface SeedAssignmentInput {
+  scope: string;
+  /** Role name, GUID or full role definition id of a built-in role. */
+  role: string;
+  principalId: string;
+  /** Defaults to the principal's kind in the directory, else User. */
+  principalType?: PrincipalType;
+  /** Defaults to a fresh GUID. */
+  name?: string;
+  description?: string;
+}
+
+function zeroStats(): SimStats {
+  return { armRequests: 0, armInjectedFailures: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0 };
+}
+
+export class SimState {
+  readonly tenantId = LOCAL_TENANT_ID;
+  readonly subscriptionId = LOCAL_SUBSCRIPTION_ID;
+  readonly assignments = new AssignmentStore();
+  /** ARM resources (resource groups, accounts, vaults, containers) keyed by lower-cased id. */
+  readonly resources = new Map<string, ArmResource>();
+  readonly teams = new TeamsStore();
+  directory = new Directory();
+  stats: SimStats = zeroStats();
+
+  constructor(seed = true) {
+    if (seed) this.reset();
+  }
+
+  /** Back to the seed: directory, resources, standing assignments, one personal chat per user; counters zeroed. */
+  reset(): void {
+    this.directory = new Directory(seedDirectory());
+    this.resources.clear();
+    for (const r of seedResources()) this.resources.set(scopeKey(r.id), r);
+    this.assignments.clear();
+    for (const a of SEED_ASSIGNMENTS) {
+      this.assignments.put(
+        makeAssignment({
+          scope: a.scope,
+          name: a.name,
+          roleDefinitionId: seedRoleDefinitionId(a.roleName),
+          principalId: a.principalId,
+          principalType: a.principalType,
+          description: a.description,
+          at: SEED_TIME,
+          by: null,
+        }),
+      );
+    }
+    this.teams.clear();
+    for (const o of this.directory.all()) {
+      if (o.kind === 'User') this.teams.personalConversation(this.teamsMemberOf(o.id), this.tenantId);
+    }
+    this.stats = zeroStats();
+  }
+
+  /** Puts an assignment straight into the store: no authorisation, no event (a test's "it already existed"). */
+  seedAssignment(input: SeedAssignmentInput): RoleAssignment {
+    const role = findBuiltInRole(input.role);
+    if (!role) throw new Error(`unknown built-in role '${input.role}'`);
+    const name = input.name ?? randomUUID();
+    if (!isGuid(name)) throw new Error(`role assignment name '${name}' is not a GUID`);
+    const assignment = makeAssignment({
+      scope: input.scope,
+      name,
+      roleDefinitionId: roleDefinitionId(subscriptionOf(input.scope) ?? this.subscriptionId, role.guid),
+      principalId: input.principalId,
+      principalType: input.principalType ?? this.directory.get(input.principalId)?.kind ?? 'User',
+      description: input.description ?? null,
+      at: new Date().toISOString(),
+      by: null,
+    });
+    this.assignments.put(assignment);
+    return assignment;
+  }
+
+  /** How the connector names a directory user in a conversation. */
+  teamsMemberOf(objectId: string): TeamsMember {
+    const user = this.directory.user(objectId);
+    return {
+      id: teamsUserId(objectId),
+      aadObjectId: user?.id ?? objectId,
+      ...(user ? { name: user.displayName, userPrincipalName: user.userPrincipalName, email: user.mail, tenantId: this.tenantId, userRole: 'user' } : {}),
+    };
+  }
+}
+
+export interface NewAssignment {
+  scope: string;
+  name: string;
+  roleDefinitionId: string;
+  principalId: string;
+  principalType: PrincipalType;
+  description: string | null;
+  condition?: string | null;
+  conditionVersion?: string | null;
+  delegatedManagedIdentityResourceId?: string | null;
+  at: string;
+  by: string | null;
+}
+
+export function makeAssignment(a: NewAssignment): RoleAssignment {
+  return {
+    id: roleAssignmentId(a.scope, a.name),
+    type: ROLE_ASSIGNMENT_TYPE,
+    name: a.name,
+    properties: {
+      scope: normalizeScope(a.scope),
+      roleDefinitionId: a.roleDefinitionId,
+      principalId: a.principalId,
+      principalType: a.principalType,
+      condition: a.condition ?? null,
+      conditionVersion: a.conditionVersion ?? null,
+      description: a.description,
+      createdOn: a.at,
+      updatedOn: a.at,
+      createdBy: a.by,
+      updatedBy: a.by,
+      delegatedManagedIdentityResourceId: a.delegatedManagedIdentityResourceId ?? null,
+    },
+  };
+}

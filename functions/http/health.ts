@@ -1,0 +1,22 @@
+/** `GET /api/health`: anonymous, reports mode and reachability; 503 when a dependency is down. */
+import { checkHealth } from '../../shared/app/health';
+import { errorResponse, json } from '../../shared/http/respond';
+import type { HttpFunction } from '../types';
+import type { GetDeps } from './api';
+
+export function healthFunction(getDeps: GetDeps): HttpFunction {
+  return {
+    kind: 'http',
+    name: 'health',
+    route: 'health',
+    methods: ['GET'],
+    handler: async (_req, context) => {
+      try {
+        const report = await checkHealth(await getDeps());
+        return json(report.status === 'ok' ? 200 : 503, report);
+      } catch (err) {
+        return errorResponse(err, context);
+      }
+    },
+  };
+}

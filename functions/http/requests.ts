@@ -1,0 +1,91 @@
+/** HTTP functions of access requests (API.md): decode, call the use case, encode. */
+import { z } from 'zod';
+import { readJsonBody } from '../../shared/http/respond';
+import { cancelRequest, createRequest, decideRequest, getRequest, listRequests } from '../../shared/requests/requestService';
+import type { HttpFunction } from '../types';
+import { api, idParam, json, readQuery, type GetDeps } from './api';
+
+const text = (field: string, max: number) => z.string({ error: `${field} must be a string` }).max(max, `${field} must be at most ${max} characters`);
+
+export const newRequestBody = z.strictObject({
+  scope: text('scope', 1000).min(1, 'scope is required: an ARM scope such as /subscriptions/<id>/resourceGroups/<name>'),
+  role: text('role', 300).min(1, 'role is required: a role name (Storage Blob Data Reader), GUID or role definition id'),
+  duration: text('duration', 50).min(1, 'duration is required: ISO 8601, e.g. PT8H'),
+  justification: text('justification', 2000).default(''),
+  principalId: z.string().uuid('principalId must be an object id (GUID)').optional(),
+});
+
+const approveBody = z.strictObject({ comment: text('comment', 2000).optional() });
+const denyBody = z.strictObject({ reason: text('reason', 2000).trim().min(1, 'reason is required: say why you deny') });
+const emptyBody = z.strictObject({});
+
+const listQuery = z.strictObject({
+  status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'timedOut', 'failed']).optional(),
+  mine: z.enum(['true', 'false']).optional(),
+  approver: z.literal('me', { error: 'approver only accepts "me"' }).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  continuationToken: z.string().max(2000).optional(),
+});
+
+export function requestFunctions(getDeps: GetDeps): HttpFunction[] {
+  return [
+    {
+      kind: 'http',
+      name: 'createRequest',
+      route: 'requests',
+      methods: ['POST'],
+      handler: api(getDeps, async (req, deps, caller) => json(201, await createRequest(deps, caller, await readJsonBody(req, newRequestBody)))),
+    },
+    {
+      kind: 'http',
+      name: 'listRequests',
+      route: 'requests',
+      methods: ['GET'],
+      handler: api(getDeps, async (req, deps, caller) => {
+        const q = readQuery(req, listQuery);
+        const page = await listRequests(deps, caller, { status: q.status, mine: q.mine === 'true', approverMe: q.approver === 'me', limit: q.limit, continuationToken: q.continuationToken });
+        return json(200, { items: page.items, continuationToken: page.continuationToken ?? null });
+      }),
+    },
+    {
+      kind: 'http',
+      name: 'getRequest',
+      route: 'requests/{id}',
+      methods: ['GET'],
+      handler: api(getDeps, async (req, deps, caller) => json(200, await getRequest(deps, caller, idParam(req, 'id')))),
+    },
+    {
+      kind: 'http',
+      name: 'approveRequest',
+      route: 'requests/{id}/approve',
+      methods: ['POST'],
+      handler: api(getDeps, async (req, deps, caller) => {
+        const id = idParam(req, 'id');
+        const body = await readJsonBody(req, approveBody, { allowEmpty: true });
+        return json(200, await decideRequest(deps, caller, id, { decision: 'approve', comment: body?.comment }));
+      }),
+    },
+    {
+      kind: 'http',
+      name: 'denyRequest',
+      route: 'requests/{id}/deny',
+      methods: ['POST'],
+      handler: api(getDeps, async (req, deps, caller) => {
+        const id = idParam(req, 'id');
+        const body = await readJsonBody(req, denyBody);
+        return json(200, await decideRequest(deps, caller, id, { decision: 'deny', comment: body.reason }));
+      }),
+    },
+    {
+      kind: 'http',
+      name: 'cancelRequest',
+      route: 'requests/{id}/cancel',
+      methods: ['POST'],
+      handler: api(getDeps, async (req, deps, caller) => {
+        const id = idParam(req, 'id');
+        await readJsonBody(req, emptyBody, { allowEmpty: true });
+        return json(200, await cancelRequest(deps, caller, id));
+      }),
+    },
+  ];
+}

@@ -1,0 +1,39 @@
+/**
+ * Entry point for the Azure Functions host (package.json `main`). Registers the table with
+ * `@azure/functions`; nothing else calls `app.*`. Dependencies are built once, on first use,
+ * from the app settings (a bad setting fails every invocation with a message naming it).
+ */
+import { app } from '@azure/functions';
+import { lazyDeps } from '../shared/app/compositionRoot';
+import { AppError } from '../shared/errors';
+import { functionTable } from './table';
+
+const getDeps = lazyDeps(() => process.env);
+
+for (const spec of functionTable(getDeps)) {
+  switch (spec.kind) {
+    case 'http':
+      app.http(spec.name, { route: spec.route, methods: spec.methods, authLevel: 'anonymous', handler: spec.handler });
+      break;
+    case 'eventGrid':
+      app.eventGrid(spec.name, {
+        handler: async (event, context) => {
+          try {
+            await spec.handler(event, context);
+          } catch (err) {
+            // The Functions host answers Event Grid 500 for any throw, and Event Grid would retry a
+            // malformed event for 24 hours: log permanent failures and let them go; rethrow the rest.
+            if (err instanceof AppError && !err.transient) {
+              context.error(`${spec.name}: event ${event.id} refused permanently: ${err.code}: ${err.message}`);
+              return;
+            }
+            throw err;
+          }
+        },
+      });
+      break;
+    case 'timer':
+      app.timer(spec.name, { schedule: spec.schedule, handler: spec.handler });
+      break;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The registration table: every function of AccessManager, listed once. The Azure Functions
+ * host registers it through ./index.ts; the local host (dev/host) mounts the same entries.
+ */
+import { auditFunctions } from './http/audit';
+import type { GetDeps } from './http/api';
+import { grantFunctions } from './http/grants';
+import { healthFunction } from './http/health';
+import { requestFunctions } from './http/requests';
+import { timerFunctions } from './timers';
+import type { FunctionSpec } from './types';
+
+export function functionTable(getDeps: GetDeps): FunctionSpec[] {
+  return [healthFunction(getDeps), ...requestFunctions(getDeps), ...grantFunctions(getDeps), ...auditFunctions(getDeps), ...timerFunctions(getDeps)];
+}

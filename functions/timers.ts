@@ -1,0 +1,18 @@
+/** Timer functions: expireGrants (every minute). reconcile is registered with enforcement. */
+import { runExpiry } from '../shared/grants/expiry';
+import type { TimerFunction } from './types';
+import type { GetDeps } from './http/api';
+
+export function timerFunctions(getDeps: GetDeps): TimerFunction[] {
+  return [
+    {
+      kind: 'timer',
+      name: 'expireGrants',
+      schedule: '0 * * * * *',
+      handler: async (_timer, context) => {
+        const report = await runExpiry(await getDeps());
+        context.log(`expireGrants: ${JSON.stringify(report)}`);
+      },
+    },
+  ];
+}

@@ -1,0 +1,291 @@
+// AccessManager: the whole deployment. Function App (Node 20, Functions v4) with a
+// system-assigned managed identity, Cosmos DB (serverless, RBAC only), Event Grid system
+// topics with retry and dead-letter, Key Vault for the bot secret, Bot registration for
+// Teams, and the role assignments AccessManager needs to do its job (and nothing more).
+targetScope = 'resourceGroup'
+
+@description('Name prefix for every resource.')
+param prefix string = 'accessmgr'
+
+param location string = resourceGroup().location
+
+@description('Subscription AccessManager governs (its role assignments are enforced).')
+param governedSubscriptionId string = subscription().subscriptionId
+
+@description('Key Vaults whose events AccessManager should receive (resource ids).')
+param keyVaultIds array = []
+
+@description('Storage accounts whose events AccessManager should receive (resource ids).')
+param storageAccountIds array = []
+
+@description('Microsoft App id of the Teams bot (an Entra app registration). Empty: no bot.')
+param botAppId string = ''
+
+@description('Entra app registration used by App Service authentication (Easy Auth).')
+param authClientId string
+
+var tenantId = subscription().tenantId
+var suffix = uniqueString(resourceGroup().id)
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: take('${prefix}${suffix}', 24)
+  location: location
+  sku: { name: 'Standard_LRS' }
+  kind: 'StorageV2'
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    supportsHttpsTrafficOnly: true
+  }
+}
+
+resource deadLetters 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  name: '${storage.name}/default/eventgrid-deadletter'
+}
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
+  name: '${prefix}-cosmos-${suffix}'
+  location: location
+  kind: 'GlobalDocumentDB'
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    disableLocalAuth: true // managed identity only: no keys to leak
+    locations: [ { locationName: location, failoverPriority: 0 } ]
+    consistencyPolicy: { defaultConsistencyLevel: 'Session' }
+    capabilities: [ { name: 'EnableServerless' } ]
+    backupPolicy: { type: 'Continuous', continuousModeProperties: { tier: 'Continuous30Days' } }
+  }
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-05-15' = {
+  parent: cosmos
+  name: 'accessmanager'
+  properties: { resource: { id: 'accessmanager' } }
+}
+
+var containers = [
+  { name: 'requests', pk: '/id' }
+  { name: 'grants', pk: '/id' }
+  { name: 'coverage', pk: '/id' }
+  { name: 'audit', pk: '/chainId' }
+  { name: 'state', pk: '/id' }
+]
+
+resource cosmosContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-05-15' = [for c in containers: {
+  parent: database
+  name: c.name
+  properties: {
+    resource: {
+      id: c.name
+      partitionKey: { paths: [ c.pk ], kind: 'Hash' }
+      indexingPolicy: {
+        indexingMode: 'consistent'
+        includedPaths: [ { path: '/*' } ]
+        excludedPaths: [ { path: '/justification/?' }, { path: '/details/*' }, { path: '/"_etag"/?' } ]
+      }
+    }
+  }
+}]
+
+resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
+  name: '${prefix}-plan-${suffix}'
+  location: location
+  sku: { name: 'EP1', tier: 'ElasticPremium' } // premium: no cold start on the enforcement path
+  kind: 'elastic'
+  properties: { reserved: true }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: '${prefix}-ai-${suffix}'
+  location: location
+  kind: 'web'
+  properties: { Application_Type: 'web' }
+}
+
+resource app 'Microsoft.Web/sites@2023-12-01' = {
+  name: '${prefix}-func-${suffix}'
+  location: location
+  kind: 'functionapp,linux'
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      linuxFxVersion: 'Node|20'
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+    }
+  }
+}
+
+// App settings as one resource: the identity's principal id exists only once the site does.
+resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
+  parent: app
+  name: 'appsettings'
+  properties: {
+    FUNCTIONS_EXTENSION_VERSION: '~4'
+    FUNCTIONS_WORKER_RUNTIME: 'node'
+    AzureWebJobsStorage__accountName: storage.name
+    APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
+    ACCESSMANAGER_ENV: 'azure'
+    AZURE_TENANT_ID: tenantId
+    AZURE_SUBSCRIPTION_ID: governedSubscriptionId
+    ACCESSMANAGER_PRINCIPAL_ID: app.identity.principalId
+    COSMOS_ENDPOINT: cosmos.properties.documentEndpoint
+    COSMOS_DATABASE: 'accessmanager'
+    BOT_APP_ID: botAppId
+    PUBLIC_BASE_URL: 'https://${app.properties.defaultHostName}'
+  }
+}
+
+// App Service authentication: every API call arrives with a verified Entra identity.
+resource auth 'Microsoft.Web/sites/config@2023-12-01' = {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      // Event Grid and the Bot Framework authenticate differently (webhook key, Bot Framework JWT).
+      excludedPaths: [ '/runtime/webhooks/eventgrid', '/api/messages', '/api/health' ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: 'https://sts.windows.net/${tenantId}/v2.0'
+        }
+        validation: { allowedAudiences: [ 'api://${authClientId}' ] }
+      }
+    }
+    platform: { enabled: true }
+  }
+}
+
+// Cosmos data-plane role "Built-in Data Contributor" for the app's identity.
+resource cosmosDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-05-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, app.id, 'data-contributor')
+  properties: {
+    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002'
+    principalId: app.identity.principalId
+    scope: cosmos.id
+  }
+}
+
+// Storage Blob Data Owner on the runtime storage account (identity-based AzureWebJobsStorage).
+resource storageOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage
+  name: guid(storage.id, app.id, 'blob-owner')
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Event Grid system topic on the governed subscription: role assignment, storage and Key Vault writes.
+resource subscriptionTopic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+  name: '${prefix}-subscription-events'
+  location: 'global'
+  properties: {
+    source: '/subscriptions/${governedSubscriptionId}'
+    topicType: 'Microsoft.Resources.Subscriptions'
+  }
+}
+
+var retryPolicy = { maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 }
+var deadLetter = {
+  endpointType: 'StorageBlob'
+  properties: { resourceId: storage.id, blobContainerName: 'eventgrid-deadletter' }
+}
+
+resource armEventsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2024-06-01-preview' = {
+  parent: subscriptionTopic
+  name: 'armEvents'
+  properties: {
+    destination: {
+      endpointType: 'AzureFunction'
+      properties: { resourceId: '${app.id}/functions/armEvents', maxEventsPerBatch: 1 }
+    }
+    filter: {
+      includedEventTypes: [ 'Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceDeleteSuccess' ]
+      advancedFilters: [
+        {
+          operatorType: 'StringIn'
+          key: 'data.operationName'
+          values: [
+            'Microsoft.Authorization/roleAssignments/write'
+            'Microsoft.Authorization/roleAssignments/delete'
+            'Microsoft.Storage/storageAccounts/write'
+            'Microsoft.KeyVault/vaults/write'
+          ]
+        }
+      ]
+    }
+    eventDeliverySchema: 'EventGridSchema'
+    retryPolicy: retryPolicy
+    deadLetterDestination: deadLetter
+  }
+}
+
+resource keyVaultTopics 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = [for (kv, i) in keyVaultIds: {
+  name: '${prefix}-kv-events-${i}'
+  location: location
+  properties: { source: kv, topicType: 'Microsoft.KeyVault.vaults' }
+}]
+
+resource keyVaultSubscriptions 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2024-06-01-preview' = [for (kv, i) in keyVaultIds: {
+  parent: keyVaultTopics[i]
+  name: 'keyVaultEvents'
+  properties: {
+    destination: { endpointType: 'AzureFunction', properties: { resourceId: '${app.id}/functions/keyVaultEvents' } }
+    eventDeliverySchema: 'EventGridSchema'
+    retryPolicy: retryPolicy
+    deadLetterDestination: deadLetter
+  }
+}]
+
+resource storageTopics 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = [for (sa, i) in storageAccountIds: {
+  name: '${prefix}-st-events-${i}'
+  location: location
+  properties: { source: sa, topicType: 'Microsoft.Storage.StorageAccounts' }
+}]
+
+resource storageSubscriptions 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2024-06-01-preview' = [for (sa, i) in storageAccountIds: {
+  parent: storageTopics[i]
+  name: 'storageEvents'
+  properties: {
+    destination: { endpointType: 'AzureFunction', properties: { resourceId: '${app.id}/functions/storageEvents' } }
+    eventDeliverySchema: 'EventGridSchema'
+    retryPolicy: retryPolicy
+    deadLetterDestination: deadLetter
+  }
+}]
+
+resource bot 'Microsoft.BotService/botServices@2022-09-15' = if (!empty(botAppId)) {
+  name: '${prefix}-bot-${suffix}'
+  location: 'global'
+  kind: 'azurebot'
+  sku: { name: 'S1' }
+  properties: {
+    displayName: 'AccessManager'
+    endpoint: 'https://${app.properties.defaultHostName}/api/messages'
+    msaAppId: botAppId
+    msaAppType: 'SingleTenant'
+    msaAppTenantId: tenantId
+  }
+}
+
+resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = if (!empty(botAppId)) {
+  parent: bot
+  name: 'MsTeamsChannel'
+  location: 'global'
+  properties: { channelName: 'MsTeamsChannel', properties: { isEnabled: true } }
+}
+
+output functionAppName string = app.name
+output principalId string = app.identity.principalId
+output cosmosEndpoint string = cosmos.properties.documentEndpoint

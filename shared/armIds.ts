@@ -1,0 +1,98 @@
+/**
+ * ARM ids and scopes. ARM compares them case-insensitively and events may carry another
+ * case than we stored, so every comparison and every key goes through `scopeKey`.
+ */
+import { createHash } from 'node:crypto';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}
+
+/** Canonical spelling of a scope for display: one leading slash, no trailing or doubled slashes. */
+export function normalizeScope(scope: string): string {
+  const parts = scope.split('/').filter((p) => p.length > 0);
+  return '/' + parts.join('/');
+}
+
+/** The comparison key of a scope or id: normalized and lower-cased. */
+export function scopeKey(scope: string): string {
+  return normalizeScope(scope).toLowerCase();
+}
+
+export function sameScope(a: string, b: string): boolean {
+  return scopeKey(a) === scopeKey(b);
+}
+
+/**
+ * True when `inner` is `outer` or lies under it. Compares whole path segments, so
+ * `/resourceGroups/rg-weights2` is not under `/resourceGroups/rg-weights`.
+ */
+export function isWithinScope(inner: string, outer: string): boolean {
+  const i = scopeKey(inner);
+  const o = scopeKey(outer);
+  if (o === '/') return true;
+  return i === o || i.startsWith(o + '/');
+}
+
+/** Number of path segments: a deeper scope is more specific. */
+export function scopeDepth(scope: string): number {
+  return scopeKey(scope).split('/').filter((p) => p.length > 0).length;
+}
+
+/** Subscription id from any scope under a subscription, lower-cased; undefined above one. */
+export function subscriptionOf(scope: string): string | undefined {
+  const m = /^\/subscriptions\/([^/]+)/.exec(scopeKey(scope));
+  return m?.[1];
+}
+
+const ROLE_ASSIGNMENT = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/([^/]+)$/i;
+
+export interface RoleAssignmentRef {
+  /** The scope the assignment sits at, normalized (original case kept). */
+  scope: string;
+  /** The assignment name (a GUID). */
+  name: string;
+  /** The full id, normalized. */
+  id: string;
+}
+
+/** Parses `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`; undefined when it is not one. */
+export function parseRoleAssignmentId(id: string): RoleAssignmentRef | undefined {
+  const normalized = normalizeScope(id);
+  const m = ROLE_ASSIGNMENT.exec(normalized);
+  if (!m || !m[2]) return undefined;
+  const scope = m[1] === '' ? '/' : (m[1] ?? '/');
+  return { scope, name: m[2], id: normalized };
+}
+
+export function roleAssignmentId(scope: string, name: string): string {
+  const s = normalizeScope(scope);
+  return `${s === '/' ? '' : s}/providers/Microsoft.Authorization/roleAssignments/${name}`;
+}
+
+const ROLE_DEFINITION = /\/providers\/Microsoft\.Authorization\/roleDefinitions\/([0-9a-f-]{36})$/i;
+
+/** The GUID of a role definition id (full id at any scope, or a bare GUID), lower-cased. */
+export function roleDefinitionGuid(idOrGuid: string): string | undefined {
+  if (isGuid(idOrGuid)) return idOrGuid.toLowerCase();
+  return ROLE_DEFINITION.exec(normalizeScope(idOrGuid))?.[1]?.toLowerCase();
+}
+
+/** Role definition id at subscription scope, the form ARM answers with for built-in roles. */
+export function roleDefinitionId(subscriptionId: string, guid: string): string {
+  return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid.toLowerCase()}`;
+}
+
+/**
+ * A name-based (v5-style) GUID: the same input always gives the same GUID. Used for
+ * deterministic ids such as a grant's role assignment name, so a retry converges.
+ */
+export function deterministicGuid(...parts: string[]): string {
+  const h = createHash('sha256').update(parts.join('\u0000')).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

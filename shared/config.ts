@@ -1,0 +1,65 @@
+/**
+ * Configuration, decoded once at start-up from the environment (app settings in Azure,
+ * `local.settings.json` for a Functions host, or set by the local host). A missing or bad
+ * setting stops start-up with a message naming it.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a GUID');
+const httpsUrl = z.string().url('must be a URL').refine((u) => u.startsWith('https://'), 'must be an https:// URL');
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Every setting: name, default, meaning. The README's configuration table mirrors this. */
+export const settingsSchema = z.object({
+  /** `local` runs against the simulated tenant and accepts unauthenticated bot activities; `azure` never does. */
+  ACCESSMANAGER_ENV: z.enum(['local', 'azure']).default('azure'),
+  AZURE_TENANT_ID: guid,
+  /** The subscription AccessManager governs. */
+  AZURE_SUBSCRIPTION_ID: guid,
+  /** Object id of AccessManager's own managed identity: never revoked, and its writes are recognised as ours. */
+  ACCESSMANAGER_PRINCIPAL_ID: guid,
+  /** Client id of a user-assigned managed identity; empty for system-assigned. */
+  AZURE_CLIENT_ID: guid.optional(),
+  COSMOS_ENDPOINT: httpsUrl,
+  /** Account key; empty means managed identity (Cosmos data-plane RBAC). */
+  COSMOS_KEY: z.string().min(1).optional(),
+  COSMOS_DATABASE: z.string().min(1).default('accessmanager'),
+  ARM_ENDPOINT: httpsUrl.default('https://management.azure.com'),
+  GRAPH_ENDPOINT: httpsUrl.default('https://graph.microsoft.com'),
+  /** Folder of policy YAML files. */
+  POLICIES_DIR: z.string().min(1).default('policies'),
+  /** Microsoft App id of the Teams bot; when set, every bot activity must carry a valid Bot Framework JWT. */
+  BOT_APP_ID: guid.optional(),
+  /** Teams connector base URL override (local simulator); empty means the service URL of each activity. */
+  TEAMS_CONNECTOR_ENDPOINT: httpsUrl.optional(),
+  /** Public base URL of this app, used in links on cards and notifications. */
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:7071'),
+  /** Log every decision at info level. */
+  VERBOSE_LOGS: flag.default(false),
+});
+
+export type Config = z.infer<typeof settingsSchema>;
+
+/** Decodes settings; throws ConfigError listing every bad or missing setting by name. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(settingsSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
+  }
+  const parsed = settingsSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      const problem = cleaned[name] === undefined ? 'is missing' : `${issue.message} (got ${JSON.stringify(cleaned[name])})`;
+      return `  ${name} ${problem}`;
+    });
+    throw new ConfigError(`AccessManager configuration is invalid:\n${lines.join('\n')}\nSet these app settings (see README, Configuration).`);
+  }
+  const config = parsed.data;
+  if (config.ACCESSMANAGER_ENV === 'azure' && config.COSMOS_ENDPOINT.includes('localhost') && !config.COSMOS_KEY) {
+    throw new ConfigError('AccessManager configuration is invalid:\n  COSMOS_KEY is missing: a local Cosmos endpoint needs its key.');
+  }
+  return config;
+}

@@ -1,0 +1,190 @@
+/**
+ * Event Grid deliveries at the boundary: the Event Grid schema and CloudEvents 1.0 envelopes,
+ * the delivery shapes a webhook may receive (array, single event, CloudEvents batch), and the
+ * normalised ReceivedEvent that handlers reason about. Every refusal is a ValidationError
+ * naming the event index and the field, because Event Grid does not retry a 400.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+
+/** Event Grid's own limits: ids up to 256 characters; 5000 events is far beyond any batch it sends (max 1 MB). */
+export const MAX_EVENT_ID_LENGTH = 256;
+export const MAX_EVENTS_PER_DELIVERY = 5000;
+
+/** Messages are predicates: they read as "event[2].id is required". */
+const text = (optional = false) =>
+  z.string({ error: (iss) => (iss.input === undefined && !optional ? 'is required' : 'must be a string') });
+const nonEmpty = () => text().min(1, 'must not be empty');
+const eventId = nonEmpty().max(MAX_EVENT_ID_LENGTH, `must be at most ${MAX_EVENT_ID_LENGTH} characters`);
+const timestamp = () =>
+  z.iso.datetime({
+    offset: true,
+    error: (iss) => (iss.input === undefined ? 'is required' : 'must be an RFC 3339 timestamp with a time zone (2026-11-20T10:00:00Z)'),
+  });
+/** System events always carry object data; `null` is read as "no data". */
+const objectData = z
+  .custom<Record<string, unknown> | null>((v) => v === null || (typeof v === 'object' && !Array.isArray(v)), {
+    error: 'must be a JSON object when present',
+  })
+  .optional()
+  .transform((v) => (v === null ? undefined : v));
+
+export const eventGridEventSchema = z.looseObject({
+  id: eventId,
+  topic: text(),
+  subject: text(),
+  eventType: nonEmpty(),
+  eventTime: timestamp(),
+  dataVersion: text(true).optional(),
+  metadataVersion: text(true).optional(),
+  data: objectData,
+});
+
+export const cloudEventSchema = z
+  .looseObject({
+    specversion: z.literal('1.0', { error: 'must be "1.0"' }),
+    id: eventId,
+    source: nonEmpty(),
+    type: nonEmpty(),
+    subject: text(true).optional(),
+    time: timestamp().optional(),
+    datacontenttype: text(true).optional(),
+    dataschema: text(true).optional(),
+    data: objectData,
+    data_base64: z.base64({ error: 'must be a base64 string' }).optional(),
+  })
+  .refine((e) => e.data === undefined || e.data_base64 === undefined, {
+    error: 'must not be sent together with data',
+    path: ['data_base64'],
+  })
+  .refine((e) => e.data_base64 === undefined || !isJsonMediaType(e.datacontenttype) || decodesToJson(e.data_base64), {
+    error: 'must decode to JSON, as datacontenttype declares',
+    path: ['data_base64'],
+  });
+
+export type EventGridSchemaEvent = z.output<typeof eventGridEventSchema>;
+export type CloudEvent = z.output<typeof cloudEventSchema>;
+/** One event as delivered (after validation), in either schema. */
+export type RawEvent = EventGridSchemaEvent | CloudEvent;
+
+export interface ReceivedEvent {
+  schema: 'EventGrid' | 'CloudEvents';
+  id: string;
+  type: string;
+  /** '' when a CloudEvent has no subject. */
+  subject: string;
+  /** As sent; a CloudEvent may omit it. */
+  time: string | undefined;
+  /** Event Grid `topic`, or CloudEvents `source`. */
+  topic: string;
+  data: unknown;
+}
+
+export function isCloudEvent(event: RawEvent): event is CloudEvent {
+  return 'specversion' in event;
+}
+
+/**
+ * Decodes a webhook body: an Event Grid schema array, a single Event Grid event, a CloudEvent,
+ * or a CloudEvents batch array. Throws ValidationError naming the event and field at fault.
+ */
+export function parseDelivery(body: unknown): RawEvent[] {
+  if (Array.isArray(body)) {
+    if (body.length === 0) throw new ValidationError('The delivery is an empty array; expected at least one event.', 'InvalidEvent');
+    if (body.length > MAX_EVENTS_PER_DELIVERY) {
+      throw new ValidationError(
+        `The delivery has ${body.length} events; at most ${MAX_EVENTS_PER_DELIVERY} are accepted in one delivery.`,
+        'InvalidEvent',
+      );
+    }
+    return body.map((entry, index) => parseEvent(entry, `event[${index}]`));
+  }
+  if (body !== null && typeof body === 'object') return [parseEvent(body, 'event')];
+  throw new ValidationError(
+    `The delivery must be a JSON array of events or a single event object, got ${describeType(body)}.`,
+    'InvalidEvent',
+  );
+}
+
+/** Validates one event in either schema; `label` names it in messages (`event[3]`). */
+export function parseEvent(value: unknown, label = 'event'): RawEvent {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationError(`${label} must be a JSON object, got ${describeType(value)}.`, 'InvalidEvent');
+  }
+  const cloud = 'specversion' in value;
+  const result = cloud ? cloudEventSchema.safeParse(value) : eventGridEventSchema.safeParse(value);
+  if (!result.success) {
+    const schemaName = cloud ? 'CloudEvents 1.0' : 'Event Grid schema';
+    const problems = result.error.issues.map((issue) => `${label}${formatPath(issue.path)} ${issue.message}`);
+    throw new ValidationError(`Invalid ${schemaName} event: ${problems.join('; ')}.`, 'InvalidEvent', {
+      issues: result.error.issues.map((issue) => ({ path: `${label}${formatPath(issue.path)}`, message: issue.message })),
+    });
+  }
+  return result.data;
+}
+
+/** One shape for both schemas, so rules never branch on how Event Grid was configured. */
+export function toReceivedEvent(raw: RawEvent): ReceivedEvent {
+  if (isCloudEvent(raw)) {
+    return {
+      schema: 'CloudEvents',
+      id: raw.id,
+      type: raw.type,
+      subject: raw.subject ?? '',
+      time: raw.time,
+      topic: raw.source,
+      data: raw.data_base64 !== undefined ? decodeBase64Data(raw.data_base64, raw.datacontenttype) : raw.data,
+    };
+  }
+  return {
+    schema: 'EventGrid',
+    id: raw.id,
+    type: raw.eventType,
+    subject: raw.subject,
+    time: raw.eventTime,
+    topic: raw.topic,
+    data: raw.data,
+  };
+}
+
+/** For handlers, which receive one event as delivered: validate, then normalise. */
+export function receivedEventFrom(value: unknown): ReceivedEvent {
+  return toReceivedEvent(parseEvent(value));
+}
+
+/** JSON payloads sent as base64 are decoded to values (checked at parse time); anything else stays bytes. */
+function decodeBase64Data(encoded: string, contentType: string | undefined): unknown {
+  const bytes = Buffer.from(encoded, 'base64');
+  if (!isJsonMediaType(contentType)) return new Uint8Array(bytes);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new ValidationError(`data_base64 is declared ${String(contentType)} but does not decode to JSON.`, 'InvalidEvent');
+  }
+}
+
+function isJsonMediaType(contentType: unknown): boolean {
+  if (typeof contentType !== 'string') return false;
+  const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || /^[a-z0-9.+-]+\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+function decodesToJson(encoded: unknown): boolean {
+  if (typeof encoded !== 'string') return false;
+  try {
+    JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+}

@@ -1,0 +1,34 @@
+/** Use cases of grants seen from the API: list (own, or all for admins) and early revoke. */
+import type { Deps } from '../app/deps';
+import { ForbiddenError, NotFoundError } from '../errors';
+import type { Caller } from '../http/identity';
+import type { QueryPage } from '../store/document';
+import type { Grant, GrantStatus } from './grant';
+import { endGrant, grantStoreOf } from './grantService';
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+export interface ListGrantsInput {
+  principalId?: string;
+  scope?: string;
+  status?: GrantStatus;
+  limit?: number;
+  continuationToken?: string;
+}
+
+export async function listGrants(deps: Pick<Deps, 'stores'>, caller: Caller, input: ListGrantsInput): Promise<QueryPage<Grant>> {
+  if (input.principalId && !same(input.principalId, caller.id) && !caller.isAdmin) {
+    throw new ForbiddenError("Only AccessManager admins can list other people's grants.", 'AdminOnly');
+  }
+  const principalId = caller.isAdmin ? input.principalId : caller.id;
+  return grantStoreOf(deps).list({ principalId, scope: input.scope, status: input.status, maxItemCount: input.limit, continuationToken: input.continuationToken });
+}
+
+export async function revokeGrant(deps: Parameters<typeof endGrant>[0], caller: Caller, grantId: string, reason: string): Promise<Grant> {
+  const grant = await grantStoreOf(deps).get(grantId);
+  if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
+    throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
+  }
+  if (grant.status !== 'active') return grant;
+  return endGrant(deps, grantId, 'revoked', { id: caller.id, name: caller.name }, reason);
+}

@@ -1,0 +1,50 @@
+/**
+ * The port through which AccessManager tells people what happened. Teams implements it in
+ * deployment; locally a recording notifier keeps what it would have sent.
+ */
+
+export type NotificationKind =
+  | 'request.pending'
+  | 'request.approved'
+  | 'request.denied'
+  | 'request.cancelled'
+  | 'request.timedOut'
+  | 'request.updated'
+  | 'grant.created'
+  | 'grant.expiring'
+  | 'grant.expired'
+  | 'grant.revoked'
+  | 'grant.renewed'
+  | 'grant.endedExternally'
+  | 'assignment.revoked'
+  | 'breaker.tripped';
+
+export interface Notification {
+  kind: NotificationKind;
+  /** Object ids of the people to tell; empty with `securityChannel` for channel-only messages. */
+  recipients: string[];
+  /** Also post to the security channel (auto-revocations, breaker trips). */
+  securityChannel?: boolean;
+  subject: string;
+  text: string;
+  requestId?: string;
+  grantId?: string;
+  /** Idempotency key: the same key is delivered once, so a retried timer does not warn twice. */
+  key: string;
+}
+
+export interface Notifier {
+  notify(notification: Notification): Promise<void>;
+}
+
+/** Keeps every notification in memory, newest last. The local default, and what tests read. */
+export class RecordingNotifier implements Notifier {
+  readonly sent: Notification[] = [];
+  private readonly keys = new Set<string>();
+
+  async notify(notification: Notification): Promise<void> {
+    if (this.keys.has(notification.key)) return;
+    this.keys.add(notification.key);
+    this.sent.push(notification);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * An access request and its approvals, as stored and as the API returns them (API.md,
+ * "Request"). `accessRequestSchema` decodes a stored document at the store boundary.
+ */
+import { z } from 'zod';
+import type { ApprovalChannel } from '../policy/types';
+
+export type RequestStatus = 'pending' | 'approved' | 'denied' | 'cancelled' | 'timedOut' | 'failed';
+export type Decision = 'approve' | 'deny';
+
+export interface Approval {
+  approverId: string;
+  approverName: string;
+  decision: Decision;
+  comment?: string;
+  /** ISO 8601 instant. */
+  at: string;
+}
+
+export interface Requester {
+  id: string;
+  name: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  requester: Requester;
+  /** Who gets the role; the requester unless they ask on behalf of another principal. */
+  principalId: string;
+  /** Normalized ARM scope. */
+  scope: string;
+  /** Full role definition id at the subscription of the scope. */
+  roleDefinitionId: string;
+  roleName: string;
+  /** Canonical ISO 8601 duration of the grant, counted from grant time. */
+  duration: string;
+  durationMs?: number;
+  justification: string;
+  policyId: string;
+  status: RequestStatus;
+  approvals: Approval[];
+  requiredApprovals: number;
+  /** Members (transitively) of these groups may approve. */
+  approverGroups: string[];
+  /** These users may approve. */
+  approverUsers: string[];
+  /** True when a flexible policy took it as an exception (stricter approval, shorter cap). */
+  exception: boolean;
+  createdAt: string;
+  /** The pending deadline: after it, the request times out. */
+  expiresAt: string;
+  resolvedAt?: string;
+  grantId?: string;
+  /** Set on a renewal: the grant it extends. */
+  renewsGrantId?: string;
+  approvalChannel: ApprovalChannel;
+  /** The longest grant the policy allowed when the request was made (the cap on a renewal extension). */
+  maxDurationMs?: number;
+  /** Why a request ended `failed` (e.g. the role assignment could not be created). */
+  failureReason?: string;
+  /**
+   * false from approval until its grant is recorded: the fulfilment backlog the timer retries
+   * after a crash or an ARM outage. Absent on requests that never got approved.
+   */
+  fulfilled?: boolean;
+}
+
+/** A request before the store gives it an id. */
+export type RequestDraft = Omit<AccessRequest, 'id'>;
+
+const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
+
+export const approvalSchema = z.object({
+  approverId: z.string().min(1),
+  approverName: z.string(),
+  decision: z.enum(['approve', 'deny']),
+  comment: z.string().optional(),
+  at: isoInstant,
+});
+
+/** A stored request; unknown extra fields (Cosmos `_etag`, `_ts`, ...) are dropped. */
+export const accessRequestSchema = z.object({
+  id: z.string().min(1),
+  requester: z.object({ id: z.string().min(1), name: z.string() }),
+  principalId: z.string().min(1),
+  scope: z.string().min(1),
+  roleDefinitionId: z.string().min(1),
+  roleName: z.string().min(1),
+  duration: z.string().min(1),
+  durationMs: z.number().int().positive().optional(),
+  justification: z.string(),
+  policyId: z.string().min(1),
+  status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'timedOut', 'failed']),
+  approvals: z.array(approvalSchema),
+  requiredApprovals: z.number().int().min(1),
+  approverGroups: z.array(z.string()),
+  approverUsers: z.array(z.string()),
+  exception: z.boolean(),
+  createdAt: isoInstant,
+  expiresAt: isoInstant,
+  resolvedAt: isoInstant.optional(),
+  grantId: z.string().optional(),
+  renewsGrantId: z.string().optional(),
+  approvalChannel: z.enum(['teams', 'web']),
+  maxDurationMs: z.number().int().positive().optional(),
+  failureReason: z.string().optional(),
+  fulfilled: z.boolean().optional(),
+}) satisfies z.ZodType<AccessRequest>;

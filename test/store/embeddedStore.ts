@@ -1,0 +1,25 @@
+/** Test fixture: one embedded Cosmos server per test file, spoken to by the real SDK over HTTPS. */
+import type { CosmosClient } from '@azure/cosmos';
+import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../dev/cosmos';
+import { generateLocalTls } from '../../dev/tls';
+import { createCosmosClient } from '../../shared/store/client';
+
+export interface EmbeddedStore {
+  server: EmbeddedCosmos;
+  client: CosmosClient;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedStore(): Promise<EmbeddedStore> {
+  const tls = await generateLocalTls();
+  const server = await startEmbeddedCosmos({ port: 0, tls });
+  const client = createCosmosClient({ endpoint: server.endpoint, key: server.key, ca: tls.cert });
+  return {
+    server,
+    client,
+    async stop() {
+      client.dispose();
+      await server.stop();
+    },
+  };
+}
