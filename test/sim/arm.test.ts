@@ -6,7 +6,7 @@ import { generateLocalTls } from '../../dev/tls';
 import { simCredential, startSimulator, type Simulator } from '../../dev/sim';
 import { roleAssignmentId, roleDefinitionId } from '../../shared/armIds';
 import { findBuiltInRole } from '../../shared/roles';
-import { APP_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
 
 const READER = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Storage Blob Data Reader')!.guid);
 const CONTRIBUTOR = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Storage Blob Data Contributor')!.guid);
@@ -184,8 +184,22 @@ describe('role assignments', () => {
     expect(pages).toEqual([7, 7, 7, 7, 5]);
   });
 
+  it('keeps the filter across nextLink pages', async () => {
+    sim.knobs.pageSize = 2;
+    for (let i = 0; i < 5; i++) sim.state.seedAssignment({ scope: RG.sandbox, role: 'Reader', principalId: PEOPLE.alice, name: randomUUID(), description: String(i) });
+    sim.state.seedAssignment({ scope: RG.sandbox, role: 'Owner', principalId: PEOPLE.bob });
+    const found: string[] = [];
+    for await (const a of client(PEOPLE.dave).roleAssignments.listForScope(RG.sandbox, { filter: `principalId eq '${PEOPLE.alice}'` })) found.push(a.principalId!);
+    expect(found).toEqual(Array(5).fill(PEOPLE.alice));
+  });
+
   it('has the seeded baseline assignments', async () => {
     const dave = client(PEOPLE.dave);
+    const everything: string[] = [];
+    for await (const a of dave.roleAssignments.listForSubscription()) everything.push(a.name!);
+    expect(everything.sort()).toEqual([APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME].sort());
+    const atRoot = await restError(dave.roleAssignments.getById(`/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`));
+    expect(atRoot.statusCode).toBe(404);
     const baseline = await dave.roleAssignments.get(SUBSCRIPTION_SCOPE, DAVE_BASELINE_ASSIGNMENT_NAME);
     expect(baseline.principalId).toBe(PEOPLE.dave);
     expect(baseline.roleDefinitionId).toBe(roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Owner')!.guid));
@@ -223,6 +237,33 @@ describe('role definitions', () => {
   });
 });
 
+describe('resources', () => {
+  it('answers the subscription, resource groups and resources of the seed', async () => {
+    const sub = await armJson('GET', `${SUBSCRIPTION_SCOPE}?api-version=2022-12-01`);
+    expect(sub.body).toMatchObject({ subscriptionId: LOCAL_SUBSCRIPTION_ID, state: 'Enabled' });
+    const rg = await armJson('GET', `//${RG.research.slice(1)}?api-version=2021-04-01`);
+    expect(rg.body).toMatchObject({ name: 'rg-research', type: 'Microsoft.Resources/resourceGroups' });
+    const vault = await armJson('GET', `${RG.research}/providers/Microsoft.KeyVault/vaults/kv-research?api-version=2023-07-01`);
+    expect(vault.body).toMatchObject({ type: 'Microsoft.KeyVault/vaults', properties: { enableRbacAuthorization: true, vaultUri: 'https://kv-research.vault.azure.net/' } });
+    const listed = await armJson('GET', `${SUBSCRIPTION_SCOPE}/resources?api-version=2021-04-01`);
+    expect((listed.body.value as Array<{ name: string }>).map((r) => r.name).sort()).toEqual(['kv-research', 'stsandbox', 'stscratch', 'stweights']);
+    const missing = await armJson('GET', `${SUBSCRIPTION_SCOPE}/resourceGroups/rg-nope?api-version=2021-04-01`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ error: { code: 'ResourceGroupNotFound', message: "Resource group 'rg-nope' could not be found." } });
+  });
+
+  it('merges a vault PATCH as Owner, refuses it to mallory, and requires api-version', async () => {
+    const vault = `${RG.research}/providers/Microsoft.KeyVault/vaults/kv-research`;
+    const patched = await armJson('PATCH', `${vault}?api-version=2023-07-01`, { properties: { publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Allow' } } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.properties).toMatchObject({ publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }, enableSoftDelete: true });
+    const refused = await armJson('PATCH', `${vault}?api-version=2023-07-01`, { properties: { enableRbacAuthorization: false } }, PEOPLE.mallory);
+    expect([refused.status, (refused.body.error as { code: string }).code]).toEqual([403, 'AuthorizationFailed']);
+    const noVersion = await armJson('GET', vault);
+    expect([noVersion.status, (noVersion.body.error as { code: string }).code]).toEqual([400, 'MissingApiVersionParameter']);
+  });
+});
+
 describe('fault injection', () => {
   it('answers 429 with Retry-After to the share of calls the knob names, and the SDK sees it', async () => {
     Object.assign(sim.knobs, { armFailureRate: 1, armFailureStatus: 429, retryAfterSeconds: 0 });
@@ -246,6 +287,22 @@ describe('fault injection', () => {
     expect(res.armFailureRate).toBe(1);
   });
 });
+
+async function armJson(method: string, path: string, body?: unknown, caller: string = PEOPLE.dave): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { Agent } = await import('undici');
+  const dispatcher = new Agent({ connect: { ca: cert } });
+  try {
+    const res = await fetch(`${sim.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-sim-caller': caller },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      dispatcher,
+    } as RequestInit);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  } finally {
+    await dispatcher.close();
+  }
+}
 
 async function fetchSim(path: string): Promise<Record<string, unknown>> {
   const { Agent } = await import('undici');

@@ -34,7 +34,8 @@ function notFound(name: string): SimHttpError {
 }
 
 function getAssignment(ctx: ArmContext, scope: string, name: string): SimReply {
-  resolveScope(ctx.state, scope);
+  // Nothing can be assigned at the tenant root here, so a root-scoped id is simply not found.
+  if (normalizeScope(scope) !== '/') resolveScope(ctx.state, scope);
   const found = ctx.state.assignments.get(roleAssignmentId(scope, name));
   if (!found) throw notFound(name);
   return ok(found);

@@ -86,9 +86,9 @@ export class EventDelivery {
   /** Hands an event to delivery; returns at once (the ARM answer never waits for it). */
   publish(event: EventGridEvent): void {
     if (this.stopped || !this.knobs.emitEvents) return;
-    const body = JSON.stringify([event]);
     const copies = this.random.chance(this.knobs.duplicateRate) ? 2 : 1;
     const dropped = this.random.chance(this.knobs.dropRate);
+    let body: string | undefined;
     for (let copy = 0; copy < copies; copy++) {
       const record: DeliveryRecord = { eventId: event.id, eventType: event.eventType, subject: event.subject, copy, attempts: 0, outcome: 'pending', event };
       this.remember(record);
@@ -100,6 +100,7 @@ export class EventDelivery {
         record.outcome = 'noWebhook';
         continue;
       }
+      body ??= JSON.stringify([event]);
       const job: Job = { body, eventType: event.eventType, record, attempt: 0 };
       if (this.knobs.reorder) this.hold(job);
       else this.release(job);
