@@ -16,6 +16,8 @@ import { loadConfig, type Config } from '../config';
 import { RecordingNotifier, type Notifier } from '../notify/notifier';
 import { loadPolicies } from '../policy';
 import { createCosmosClient } from '../store/client';
+import { TeamsNotifier } from '../teams/teamsNotifier';
+import { attachTeamsRuntime, createTeamsRuntime, teamsConfigured } from '../teams/runtime';
 import { CONTAINERS, ensureDatabase, type Stores } from '../store/containers';
 import { rememberPartitionKeyPath } from '../store/document';
 import type { Deps } from './deps';
@@ -29,6 +31,8 @@ export interface RootOverrides {
   notifier?: Notifier;
   /** Tag in the audit chain ids of this process. */
   instanceTag?: string;
+  /** Where the Teams bot fetches keys for tokens not signed by the Bot Framework (tests: a local key server). */
+  botTokenAuthority?: string;
 }
 
 function graphClient(config: Config, credential: TokenCredential, ca: string | undefined): GraphClient {
@@ -73,23 +77,31 @@ export async function buildDeps(config: Config, overrides: RootOverrides = {}): 
   const stores = await openStores(config, credential, overrides.ca);
   const arm = new AuthorizationManagementClient(credential, config.AZURE_SUBSCRIPTION_ID, {
     endpoint: config.ARM_ENDPOINT,
+    // Fail fast and let Event Grid (or the timer) redeliver: the SDK's default back-off can outlast Event Grid's 30 s wait.
+    retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
     ...(overrides.ca ? { tlsOptions: { ca: overrides.ca } } : {}),
   });
   const audit = new AuditLedger({ audit: stores.audit, state: stores.state, now: () => clock.now(), instanceTag: overrides.instanceTag });
-  return {
+  const directory = new GraphDirectory(graphClient(config, credential, overrides.ca));
+  const teams = createTeamsRuntime(config, { credential, ca: overrides.ca, tokenAuthority: overrides.botTokenAuthority });
+  const deps: Deps = {
     config,
     clock,
     stores,
     policies,
     roleAssignments: new ArmRoleAssignments(arm),
-    directory: new GraphDirectory(graphClient(config, credential, overrides.ca)),
+    directory,
     audit,
-    notifier: overrides.notifier ?? new RecordingNotifier(),
+    notifier:
+      overrides.notifier ??
+      (teams && teamsConfigured(config) ? new TeamsNotifier({ stores, policies, directory, clock, config }, teams.connector) : new RecordingNotifier()),
     appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
     close: async () => {
       await audit.close();
     },
   };
+  if (teams) attachTeamsRuntime(deps, teams);
+  return deps;
 }
 
 /**

@@ -29,6 +29,8 @@ export async function revokeGrant(deps: Parameters<typeof endGrant>[0], caller: 
   if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
     throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
   }
-  if (grant.status !== 'active') return grant;
+  // An ended grant whose assignment removal was interrupted (ARM outage, answered 503) is finished
+  // by the retry, so a 200 always means the access is gone rather than "gone at the next timer run".
+  if (grant.status !== 'active' && !grant.pendingRemoval) return grant;
   return endGrant(deps, grantId, 'revoked', { id: caller.id, name: caller.name }, reason);
 }

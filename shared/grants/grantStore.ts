@@ -7,6 +7,7 @@ import { scopeKey } from '../armIds';
 import { ConflictError, NotFoundError } from '../errors';
 import { ABORT, compareAndSwap, type Mutation } from '../store/cas';
 import { createDoc, queryDocs, readDoc, type QueryPage } from '../store/document';
+import { withCallerToken } from '../requests/requestStore';
 import { coverageKey, coverageSchema, grantSchema, type Coverage, type Grant, type GrantStatus } from './grant';
 
 export interface GrantFilter {
@@ -71,7 +72,9 @@ export class GrantStore {
       parameters.push({ name: '@status', value: filter.status });
     }
     const query = `SELECT * FROM c${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.startsAt DESC`;
-    return queryDocs(this.grants, { query, parameters }, grantSchema, { maxItemCount: filter.maxItemCount ?? 50, continuationToken: filter.continuationToken });
+    return withCallerToken(filter.continuationToken, () =>
+      queryDocs(this.grants, { query, parameters }, grantSchema, { maxItemCount: filter.maxItemCount ?? 50, continuationToken: filter.continuationToken }),
+    );
   }
 
   /** Active grants whose expiry has passed: cost proportional to what is due (range index on expiresAt). */

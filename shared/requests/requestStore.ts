@@ -1,6 +1,6 @@
 /** Requests in Cosmos (container `requests`, partition key `/id`): point reads by id, CAS for every change. */
 import type { Container, SqlParameter } from '@azure/cosmos';
-import { NotFoundError } from '../errors';
+import { AppError, NotFoundError, ValidationError } from '../errors';
 import { ABORT, compareAndSwap, type Mutation } from '../store/cas';
 import { createDoc, queryDocs, readDoc, type QueryPage } from '../store/document';
 import { accessRequestSchema, type AccessRequest } from './model';
@@ -71,10 +71,12 @@ export class RequestStore {
       where.push(`(${clauses.join(' OR ')})`);
     }
     const query = `SELECT * FROM c${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.createdAt DESC`;
-    return queryDocs(this.container, { query, parameters }, accessRequestSchema, {
-      maxItemCount: filter.maxItemCount ?? 50,
-      continuationToken: filter.continuationToken,
-    });
+    return withCallerToken(filter.continuationToken, () =>
+      queryDocs(this.container, { query, parameters }, accessRequestSchema, {
+        maxItemCount: filter.maxItemCount ?? 50,
+        continuationToken: filter.continuationToken,
+      }),
+    );
   }
 
   /** Approved requests whose grant has not been recorded yet: the fulfilment backlog the timer retries. */
@@ -101,5 +103,19 @@ export class RequestStore {
       accessRequestSchema,
     );
     return page.items;
+  }
+}
+
+/**
+ * Runs a page query that resumes from a continuation token a caller sent back. Cosmos refuses a
+ * token it cannot read (400), which the store reports as a generic `StoreError`: with a token in
+ * play that is the caller's mistake (400 InvalidContinuationToken), not an outage of ours (500).
+ */
+export async function withCallerToken<T>(continuationToken: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (continuationToken === undefined || !(err instanceof AppError) || err.transient || err.code !== 'StoreError') throw err;
+    throw new ValidationError('The continuationToken is not one this API gave for this query; drop it to start from the first page.', 'InvalidContinuationToken');
   }
 }

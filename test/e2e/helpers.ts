@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../dev/localStack';
 import type { Directory, DirectoryUser } from '../../dev/sim/directory';
 import { roleDefinitionGuid, scopeKey } from '../../shared/armIds';
-import { principalHeaders } from '../../shared/http/identity';
-import { ADMIN_ROLE } from '../../shared/http/identity';
+import type { AuditRecord } from '../../shared/audit';
+import type { Grant } from '../../shared/grants/grant';
+import { ADMIN_ROLE, principalHeaders } from '../../shared/http/identity';
+import type { AccessRequest } from '../../shared/requests/model';
 import { PEOPLE } from '../../shared/tenant';
 
 export interface TestUser {
@@ -34,25 +36,45 @@ export function startTestStack(options: Omit<LocalStackOptions, 'port' | 'simPor
   return startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, ...options });
 }
 
-export interface ApiResponse<T = any> {
+/** The error body of API.md. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/** A request as the API answers it. */
+export type RequestDto = AccessRequest;
+/** A grant as the API answers it: internal bookkeeping left out. */
+export type GrantDto = Omit<Grant, 'pendingRemoval' | 'scopeKey' | 'type'>;
+export interface Page<T> {
+  items: T[];
+  continuationToken: string | null;
+}
+
+/** The document expected on success, `error` on failure: tests look at `status` first. */
+export type Answer<T> = T & { error?: ErrorBody };
+
+export interface ApiResponse<T = unknown> {
   status: number;
-  body: T;
+  body: Answer<T>;
   headers: Headers;
 }
 
 export interface ApiClient {
-  get<T = any>(path: string): Promise<ApiResponse<T>>;
+  get<T = unknown>(path: string): Promise<ApiResponse<T>>;
   /** `body` undefined sends no body; a string is sent as is; anything else as JSON. */
-  post<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>>;
+  post<T = unknown>(path: string, body?: unknown): Promise<ApiResponse<T>>;
 }
 
 /** Sends requests to `baseUrl` with the given headers; answers are parsed as JSON when they are JSON. */
 export function client(baseUrl: string, headers: Record<string, string>): ApiClient {
-  const send = async (method: string, path: string, body?: unknown): Promise<ApiResponse> => {
+  const send = async <T>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
+      const sent = init.headers as Record<string, string>;
+      if (!Object.keys(sent).some((k) => k.toLowerCase() === 'content-type')) sent['content-type'] = 'application/json';
     }
     const res = await fetch(`${baseUrl}${path}`, init);
     const text = await res.text();
@@ -66,11 +88,11 @@ export function client(baseUrl: string, headers: Record<string, string>): ApiCli
     } else {
       parsed = undefined;
     }
-    return { status: res.status, body: parsed, headers: res.headers };
+    return { status: res.status, body: parsed as Answer<T>, headers: res.headers };
   };
   return {
-    get: (path) => send('GET', path),
-    post: (path, body) => send('POST', path, body),
+    get: <T>(path: string) => send<T>('GET', path),
+    post: <T>(path: string, body?: unknown) => send<T>('POST', path, body),
   };
 }
 
@@ -122,10 +144,10 @@ export async function writeFootprint(stack: LocalStack): Promise<{ requests: num
 }
 
 /** Audit records of one request, oldest first, read through the API as the admin. */
-export async function auditOf(stack: LocalStack, requestId: string): Promise<Array<{ action: string; [k: string]: unknown }>> {
-  const res = await as(stack, USERS.erin).get(`/api/audit?requestId=${encodeURIComponent(requestId)}&limit=100`);
+export async function auditOf(stack: LocalStack, requestId: string): Promise<AuditRecord[]> {
+  const res = await as(stack, USERS.erin).get<Page<AuditRecord>>(`/api/audit?requestId=${encodeURIComponent(requestId)}&limit=100`);
   if (res.status !== 200) throw new Error(`audit query answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return [...(res.body.items as Array<{ action: string; at: string }>)].reverse();
+  return [...res.body.items].reverse();
 }
 
 /** Adds users to the simulated directory (and, optionally, as direct members of a group). */

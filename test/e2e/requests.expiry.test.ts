@@ -8,7 +8,7 @@ import type { LocalStack } from '../../dev/localStack';
 import { ManualClock } from '../../shared/clock';
 import { RecordingNotifier } from '../../shared/notify/notifier';
 import { RG } from '../../shared/tenant';
-import { as, assignmentsFor, auditOf, startTestStack, USERS, waitFor, type ApiClient } from './helpers';
+import { as, assignmentsFor, auditOf, startTestStack, USERS, waitFor, type ApiClient, type ApiResponse, type GrantDto, type Page, type RequestDto } from './helpers';
 
 const ROLE = {
   blobReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
@@ -40,29 +40,31 @@ afterAll(async () => {
 interface Granted {
   requestId: string;
   grantId: string;
-  grant: any;
+  grant: GrantDto;
 }
 
 /** Requests, has every approver approve, and returns the grant as its holder lists it. */
 async function grantFor(holder: ApiClient, body: { scope: string; role: string; duration: string }, approvers: ApiClient[]): Promise<Granted> {
-  const created = await holder.post('/api/requests', { justification: 'e2e expiry test', ...body });
+  const created = await holder.post<RequestDto>('/api/requests', { justification: 'e2e expiry test', ...body });
   expect(created.status).toBe(201);
-  let last: any;
+  let last: ApiResponse<RequestDto> | undefined;
   for (const approver of approvers) {
-    last = await approver.post(`/api/requests/${created.body.id}/approve`);
+    last = await approver.post<RequestDto>(`/api/requests/${created.body.id}/approve`);
     expect(last.status).toBe(200);
   }
-  expect(last.body.status).toBe('approved');
-  const grantId: string = last.body.grantId;
+  expect(last?.body.status).toBe('approved');
+  const grantId = last!.body.grantId!;
   const grant = await grantOf(holder, grantId);
   expect(grant.status).toBe('active');
   return { requestId: created.body.id, grantId, grant };
 }
 
-async function grantOf(holder: ApiClient, grantId: string): Promise<any> {
-  const res = await holder.get('/api/grants?limit=200');
+async function grantOf(holder: ApiClient, grantId: string): Promise<GrantDto> {
+  const res = await holder.get<Page<GrantDto>>('/api/grants?limit=200');
   expect(res.status).toBe(200);
-  return res.body.items.find((g: { id: string }) => g.id === grantId);
+  const grant = res.body.items.find((g) => g.id === grantId);
+  if (!grant) throw new Error(`grant ${grantId} is not in its holder's list`);
+  return grant;
 }
 
 it('expireGrants ends a grant past its expiry: assignment gone, grant expired, audit grant.expired', async () => {
@@ -81,7 +83,8 @@ it('expireGrants ends a grant past its expiry: assignment gone, grant expired, a
   // The Functions host's admin endpoint: accepted at once, run in the background.
   const accepted = await fetch(`${stack.url}/admin/functions/expireGrants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":""}' });
   expect(accepted.status).toBe(202);
-  await waitFor(async () => (await grantOf(alice, grantId)).status === 'expired', 'the grant to expire');
+  // The holder's notification is the last step of ending a grant: once it is out, the run is done with it.
+  await waitFor(() => notifier.sent.some((n) => n.kind === 'grant.expired' && n.grantId === grantId), 'the grant to expire');
 
   const ended = await grantOf(alice, grantId);
   expect(ended).toMatchObject({ status: 'expired', endReason: 'expired' });
@@ -123,15 +126,15 @@ it('revokeGrant by the holder ends it early; others cannot see it', async () => 
   const { requestId, grantId } = await grantFor(mallory, { scope: RG.research, role: 'Key Vault Secrets User', duration: 'PT4H' }, [erin]);
   expect(assignmentsFor(stack, USERS.mallory.id, ROLE.kvSecretsUser, RG.research)).toHaveLength(1);
 
-  const byOther = await bob.post(`/api/grants/${grantId}/revoke`, { reason: 'not mine to end' });
+  const byOther = await bob.post<GrantDto>(`/api/grants/${grantId}/revoke`, { reason: 'not mine to end' });
   expect(byOther.status).toBe(404);
-  expect(byOther.body.error.code).toBe('GrantNotFound');
+  expect(byOther.body.error?.code).toBe('GrantNotFound');
   expect(assignmentsFor(stack, USERS.mallory.id, ROLE.kvSecretsUser, RG.research)).toHaveLength(1);
 
-  const noReason = await mallory.post(`/api/grants/${grantId}/revoke`, {});
+  const noReason = await mallory.post<GrantDto>(`/api/grants/${grantId}/revoke`, {});
   expect(noReason.status).toBe(400);
 
-  const revoked = await mallory.post(`/api/grants/${grantId}/revoke`, { reason: 'done early' });
+  const revoked = await mallory.post<GrantDto>(`/api/grants/${grantId}/revoke`, { reason: 'done early' });
   expect(revoked.status).toBe(200);
   expect(revoked.body).toMatchObject({ id: grantId, status: 'revoked', endReason: 'revoked' });
   expect(revoked.body).not.toHaveProperty('pendingRemoval');
@@ -140,7 +143,7 @@ it('revokeGrant by the holder ends it early; others cannot see it', async () => 
   expect((await auditOf(stack, requestId)).filter((r) => r.action === 'grant.revoked')).toHaveLength(1);
 
   // Revoking again answers the ended grant, and the expiry timer leaves it alone.
-  const again = await mallory.post(`/api/grants/${grantId}/revoke`, { reason: 'twice' });
+  const again = await mallory.post<GrantDto>(`/api/grants/${grantId}/revoke`, { reason: 'twice' });
   expect(again.status).toBe(200);
   expect(again.body.status).toBe('revoked');
   clock.advance(5 * HOUR);
@@ -150,20 +153,24 @@ it('revokeGrant by the holder ends it early; others cannot see it', async () => 
 
 it('renewal: a linked request that, approved, extends the same grant on the same assignment', async () => {
   const original = await grantFor(bob, { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT2H' }, [carol, erin]);
-  clock.advance(90 * MINUTE);
+  const warnings = () => notifier.sent.filter((n) => n.kind === 'grant.expiring' && n.grantId === original.grantId);
+  // Ten minutes before the end the holder is warned, and renews.
+  clock.advance(110 * MINUTE);
+  await stack.host.runTimer('expireGrants');
+  expect(warnings()).toHaveLength(1);
 
-  expect((await carol.post(`/api/grants/${original.grantId}/renew`, { duration: 'PT4H', justification: 'not hers' })).status).toBe(404);
-  const tooLong = await bob.post(`/api/grants/${original.grantId}/renew`, { duration: 'PT9H', justification: 'more' });
+  expect((await carol.post<RequestDto>(`/api/grants/${original.grantId}/renew`, { duration: 'PT4H', justification: 'not hers' })).status).toBe(404);
+  const tooLong = await bob.post<RequestDto>(`/api/grants/${original.grantId}/renew`, { duration: 'PT9H', justification: 'more' });
   expect(tooLong.status).toBe(400);
-  expect(tooLong.body.error.code).toBe('DurationTooLong');
+  expect(tooLong.body.error?.code).toBe('DurationTooLong');
 
-  const renewal = await bob.post(`/api/grants/${original.grantId}/renew`, { duration: 'PT4H', justification: 'the eval needs more time' });
+  const renewal = await bob.post<RequestDto>(`/api/grants/${original.grantId}/renew`, { duration: 'PT4H', justification: 'the eval needs more time' });
   expect(renewal.status).toBe(201);
   expect(renewal.body).toMatchObject({ status: 'pending', renewsGrantId: original.grantId, requiredApprovals: 2, principalId: USERS.bob.id });
   expect(renewal.body.id).not.toBe(original.requestId);
 
-  expect((await carol.post(`/api/requests/${renewal.body.id}/approve`)).status).toBe(200);
-  const approved = await erin.post(`/api/requests/${renewal.body.id}/approve`);
+  expect((await carol.post<RequestDto>(`/api/requests/${renewal.body.id}/approve`)).status).toBe(200);
+  const approved = await erin.post<RequestDto>(`/api/requests/${renewal.body.id}/approve`);
   expect(approved.status).toBe(200);
   expect(approved.body).toMatchObject({ status: 'approved', grantId: original.grantId });
 
@@ -171,7 +178,7 @@ it('renewal: a linked request that, approved, extends the same grant on the same
   expect(extended).toMatchObject({ status: 'active', startsAt: original.grant.startsAt, assignmentId: original.grant.assignmentId });
   expect(extended.expiresAt).toBe(new Date(clock.now().getTime() + 4 * HOUR).toISOString());
   expect(assignmentsFor(stack, USERS.bob.id, ROLE.blobReader, RG.weights)).toHaveLength(1);
-  const bobsGrants = (await bob.get('/api/grants?status=active')).body.items.filter((g: { scope: string }) => g.scope.toLowerCase() === RG.weights.toLowerCase());
+  const bobsGrants = (await bob.get<Page<GrantDto>>('/api/grants?status=active')).body.items.filter((g: { scope: string }) => g.scope.toLowerCase() === RG.weights.toLowerCase());
   expect(bobsGrants).toHaveLength(1);
 
   const audit = await auditOf(stack, renewal.body.id);
@@ -184,16 +191,22 @@ it('renewal: a linked request that, approved, extends the same grant on the same
   expect((await grantOf(bob, original.grantId)).status).toBe('active');
   expect(assignmentsFor(stack, USERS.bob.id, ROLE.blobReader, RG.weights)).toHaveLength(1);
 
+  // A renewed grant is warned again before its new expiry.
+  clock.advance(2 * HOUR + 50 * MINUTE);
+  await stack.host.runTimer('expireGrants');
+  expect(warnings()).toHaveLength(2);
+  expect((await grantOf(bob, original.grantId)).status).toBe('active');
+
   // Until the renewed expiry.
-  clock.advance(3 * HOUR + MINUTE);
+  clock.advance(11 * MINUTE);
   await stack.host.runTimer('expireGrants');
   expect((await grantOf(bob, original.grantId)).status).toBe('expired');
   expect(assignmentsFor(stack, USERS.bob.id, ROLE.blobReader, RG.weights)).toHaveLength(0);
 
   // An ended grant cannot be renewed.
-  const late = await bob.post(`/api/grants/${original.grantId}/renew`, { duration: 'PT1H', justification: 'late' });
+  const late = await bob.post<RequestDto>(`/api/grants/${original.grantId}/renew`, { duration: 'PT1H', justification: 'late' });
   expect(late.status).toBe(409);
-  expect(late.body.error.code).toBe('GrantNotActive');
+  expect(late.body.error?.code).toBe('GrantNotActive');
 });
 
 it('warns the holder once within 15 minutes of expiry, even when the timer runs twice', async () => {
@@ -214,4 +227,103 @@ it('warns the holder once within 15 minutes of expiry, even when the timer runs 
   clock.advance(5 * MINUTE);
   await stack.host.runTimer('expireGrants');
   expect(warnings()).toHaveLength(1);
+});
+
+it('a renewal approved after its grant ended fails cleanly: no assignment comes back', async () => {
+  const original = await grantFor(alice, { scope: RG.research, role: 'Key Vault Secrets User', duration: 'PT1H' }, [erin]);
+  const renewal = await alice.post<RequestDto>(`/api/grants/${original.grantId}/renew`, { duration: 'PT2H', justification: 'a bit longer' });
+  expect(renewal.status).toBe(201);
+
+  clock.advance(HOUR + MINUTE);
+  await stack.host.runTimer('expireGrants');
+  expect((await grantOf(alice, original.grantId)).status).toBe('expired');
+  expect(assignmentsFor(stack, USERS.alice.id, ROLE.kvSecretsUser, RG.research)).toHaveLength(0);
+
+  const late = await erin.post<RequestDto>(`/api/requests/${renewal.body.id}/approve`);
+  expect(late.status).toBe(200);
+  expect(late.body).toMatchObject({ status: 'failed', grantId: original.grantId });
+  expect(late.body.failureReason).toContain(original.grantId);
+  expect((await grantOf(alice, original.grantId)).status).toBe('expired');
+  expect(assignmentsFor(stack, USERS.alice.id, ROLE.kvSecretsUser, RG.research)).toHaveLength(0);
+  const actions = (await auditOf(stack, renewal.body.id)).map((r) => r.action);
+  expect(actions).toContain('request.failed');
+  expect(actions).not.toContain('grant.renewed');
+});
+
+it('catches up after missed runs: every grant past its expiry ends in one run', async () => {
+  const granted = [
+    await grantFor(alice, { scope: RG.sandbox, role: 'Storage Blob Data Contributor', duration: 'PT10M' }, [bob]),
+    await grantFor(dave, { scope: RG.sandbox, role: 'Storage Blob Data Contributor', duration: 'PT20M' }, [bob]),
+    await grantFor(mallory, { scope: RG.sandbox, role: 'Storage Blob Data Contributor', duration: 'PT30M' }, [carol]),
+  ];
+  clock.advance(3 * HOUR);
+  await stack.host.runTimer('expireGrants');
+  for (const [who, g] of [[alice, granted[0]!], [dave, granted[1]!], [mallory, granted[2]!]] as const) {
+    expect((await grantOf(who, g.grantId)).status).toBe('expired');
+  }
+  for (const user of [USERS.alice, USERS.dave, USERS.mallory]) expect(assignmentsFor(stack, user.id, ROLE.blobContributor, RG.sandbox)).toHaveLength(0);
+});
+
+it('a pending request times out after the policy TTL: decisions get 409 RequestTimedOut, the timer records it', async () => {
+  const created = await alice.post<RequestDto>('/api/requests', { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT1H', justification: 'will time out' });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  expect(Date.parse(created.body.expiresAt) - clock.now().getTime()).toBe(24 * HOUR);
+
+  clock.advance(24 * HOUR + MINUTE);
+  expect((await alice.get<RequestDto>(`/api/requests/${id}`)).body.status).toBe('timedOut');
+  const late = await bob.post<RequestDto>(`/api/requests/${id}/approve`);
+  expect(late.status).toBe(409);
+  expect(late.body.error?.code).toBe('RequestTimedOut');
+  await stack.host.runTimer('expireGrants');
+  const actions = (await auditOf(stack, id)).map((r) => r.action);
+  expect(actions.filter((a) => a === 'request.timedOut')).toHaveLength(1);
+  const stored = (await stack.deps.stores.requests.item(id, id).read()).resource;
+  expect(stored.status).toBe('timedOut');
+  expect(assignmentsFor(stack, USERS.alice.id, ROLE.blobReader, RG.weights)).toHaveLength(0);
+});
+
+describe('ARM failing while access is taken away', () => {
+  let warnings: jest.SpyInstance;
+  beforeEach(() => {
+    warnings = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    stack.sim.knobs.armFailureStatus = 429;
+    stack.sim.knobs.retryAfterSeconds = 0;
+  });
+  afterEach(() => {
+    stack.sim.knobs.armFailureRate = 0;
+    warnings.mockRestore();
+  });
+
+  it('expiry: the grant ends at once, the assignment goes on the next run after ARM is back', async () => {
+    const { requestId, grantId } = await grantFor(dave, { scope: RG.sandbox, role: 'Storage Blob Data Contributor', duration: 'PT30M' }, [bob]);
+    clock.advance(31 * MINUTE);
+    stack.sim.knobs.armFailureRate = 1;
+    await stack.host.runTimer('expireGrants');
+    expect((await grantOf(dave, grantId)).status).toBe('expired');
+    expect(assignmentsFor(stack, USERS.dave.id, ROLE.blobContributor, RG.sandbox)).toHaveLength(1);
+
+    stack.sim.knobs.armFailureRate = 0;
+    await stack.host.runTimer('expireGrants');
+    expect(assignmentsFor(stack, USERS.dave.id, ROLE.blobContributor, RG.sandbox)).toHaveLength(0);
+    expect((await auditOf(stack, requestId)).filter((r) => r.action === 'grant.expired')).toHaveLength(1);
+    await stack.host.runTimer('expireGrants');
+    expect((await auditOf(stack, requestId)).filter((r) => r.action === 'grant.expired')).toHaveLength(1);
+  });
+
+  it('revoke: a 503 the holder may retry; the retry removes the assignment', async () => {
+    const { requestId, grantId } = await grantFor(mallory, { scope: RG.sandbox, role: 'Storage Blob Data Contributor', duration: 'PT30M' }, [carol]);
+    stack.sim.knobs.armFailureRate = 1;
+    const failed = await mallory.post<GrantDto>(`/api/grants/${grantId}/revoke`, { reason: 'done' });
+    expect(failed.status).toBe(503);
+    expect(failed.body.error?.code).toMatch(/^[A-Z][A-Za-z0-9]*$/);
+    expect(assignmentsFor(stack, USERS.mallory.id, ROLE.blobContributor, RG.sandbox)).toHaveLength(1);
+
+    stack.sim.knobs.armFailureRate = 0;
+    const retried = await mallory.post<GrantDto>(`/api/grants/${grantId}/revoke`, { reason: 'done' });
+    expect(retried.status).toBe(200);
+    expect(retried.body.status).toBe('revoked');
+    expect(assignmentsFor(stack, USERS.mallory.id, ROLE.blobContributor, RG.sandbox)).toHaveLength(0);
+    expect((await auditOf(stack, requestId)).filter((r) => r.action === 'grant.revoked')).toHaveLength(1);
+  });
 });

@@ -47,12 +47,12 @@ describe('the seed policies (API.md table)', () => {
     expect(exceptionTerms(p)).toBeUndefined();
   });
 
-  test('research: flexible, exception terms = strictest + 1, half the longest max, security-team', () => {
+  test('research: flexible, exception terms = strictest + 1, half the longest max, security-team and weights-approvers', () => {
     const p = seed.byId('research')!;
     expect(p).toMatchObject({ scope: RG.research, mode: 'enforce', kind: 'flexible' });
     expect(findPolicyRole(p, KV_SECRETS_USER)).toMatchObject({ maxDuration: 'PT4H', approvals: 1, approvers: { groups: [GROUPS.securityTeam] } });
     expect(findPolicyRole(p, BLOB_CONTRIBUTOR)).toMatchObject({ maxDuration: 'P1D', approvals: 1, approvers: { groups: [GROUPS.weightsApprovers] } });
-    expect(exceptionTerms(p)).toEqual({ approvals: 2, approvers: { groups: [GROUPS.securityTeam], users: [] }, maxDurationMs: 12 * 3_600_000, maxDuration: 'PT12H' });
+    expect(exceptionTerms(p)).toEqual({ approvals: 2, approvers: { groups: [GROUPS.securityTeam, GROUPS.weightsApprovers], users: [] }, maxDurationMs: 12 * 3_600_000, maxDuration: 'PT12H' });
   });
 
   test('sandbox: audit, PT1H with a PT1M minimum', () => {
