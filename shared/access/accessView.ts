@@ -136,7 +136,8 @@ function joinOne(
     now,
   });
 
-  const principalName = principalNames.get(assignment.principalId.toLowerCase());
+  const isSelf = appPrincipalId.trim() !== '' && assignment.principalId.toLowerCase() === appPrincipalId.toLowerCase();
+  const principalName = principalNames.get(assignment.principalId.toLowerCase()) ?? (isSelf ? 'AccessManager' : undefined);
   const base = {
     assignmentId: assignment.id,
     principalId: assignment.principalId,
@@ -153,8 +154,10 @@ function joinOne(
       return { ...base, status: 'granted', grant: grantInfo(decision.grantId, decision.expiresAt, grantsById.get(decision.grantId.toLowerCase())), reason: decision.detail };
     case 'exempt': {
       const kind = decision.exemptionKind;
-      const declaredBy = kind === 'self' ? (policies.principalExemption(assignment.principalId, assignment.scope)?.policy.id ?? policy?.id) : exemption?.policyId;
-      return { ...base, status: 'exempt', exemption: { kind, reason: kind === 'self' ? decision.reason : (exemption?.reason ?? decision.reason), ...(declaredBy ? { policyId: declaredBy } : {}) }, reason: decision.reason };
+      // AccessManager's own identity is exempt by rule; a policy that also declares it supplies the wording.
+      const reason = exemption?.reason ?? "AccessManager's own identity: it needs this role to grant and revoke access";
+      const policyId = exemption?.policyId ?? policy?.id;
+      return { ...base, status: 'exempt', exemption: { kind, reason, ...(policyId ? { policyId } : {}) }, reason: decision.reason };
     }
     case 'revoke':
     case 'wouldRevoke':
@@ -252,11 +255,11 @@ async function coverageLookup(store: GrantStore, assignment: LiveAssignment): Pr
 
 /** Display names are a convenience: a directory outage leaves them out rather than failing the view. */
 async function principalNames(deps: AccessDeps, assignments: readonly LiveAssignment[]): Promise<Map<string, string>> {
-  const ids = [...new Set(assignments.map((a) => a.principalId.toLowerCase()))];
+  // AccessManager's own identity is named by the join itself.
+  const ids = [...new Set(assignments.map((a) => a.principalId.toLowerCase()))].filter((id) => id !== deps.appPrincipalId.toLowerCase());
   const names = new Map<string, string>();
-  if (deps.appPrincipalId) names.set(deps.appPrincipalId.toLowerCase(), 'AccessManager');
   await mapWithConcurrency(
-    ids.filter((id) => !names.has(id)),
+    ids,
     DIRECTORY_CONCURRENCY,
     async (id) => {
       try {

@@ -73,6 +73,7 @@ const coverage = new Map<string, CoverageLookup>([
 
 let policies: PolicySet;
 let view: Map<string, AccessItem>;
+const names = new Map([[PEOPLE.alice, 'alice@contoso.test']]);
 
 beforeAll(async () => {
   policies = await loadPolicies(join(__dirname, '..', '..', 'policies'));
@@ -82,7 +83,7 @@ beforeAll(async () => {
     policies,
     PEOPLE.accessManager,
     NOW,
-    new Map([[PEOPLE.alice, 'alice@contoso.test']]),
+    names,
   );
   view = new Map(items.map((i) => [i.assignmentId, i]));
 });
@@ -125,7 +126,7 @@ describe('buildAccessView', () => {
   test('own identity is exempt even where no policy declares it, so the app never shows itself as unapproved', () => {
     const noDeclaredExemptions: AccessPolicies = { governing: (s) => policies.governing(s), principalExemption: () => undefined, assignmentExemption: () => undefined };
     const [item] = buildAccessView([ownIdentity], new Map(), noDeclaredExemptions, PEOPLE.accessManager.toUpperCase(), NOW);
-    expect(item).toMatchObject({ status: 'exempt', exemption: { kind: 'self', policyId: 'subscription-baseline' } });
+    expect(item).toMatchObject({ status: 'exempt', exemption: { kind: 'self', policyId: 'subscription-baseline', reason: expect.stringContaining("AccessManager's own identity") } });
   });
 
   test('nobody approved it under an enforce policy: unapproved, with policy and mode', () => {
@@ -168,7 +169,7 @@ describe('buildAccessView', () => {
     const items = [...view.values()];
     const scopes = items.map((i) => i.scope);
     expect(scopes.slice(0, 3)).toEqual([SUBSCRIPTION_SCOPE, SUBSCRIPTION_SCOPE, SUBSCRIPTION_SCOPE]);
-    const again = buildAccessView([...items].reverse().map((i) => ({ id: i.assignmentId, name: i.assignmentId.split('/').pop()!, scope: i.scope, principalId: i.principalId, roleDefinitionId: i.roleDefinitionId })), coverage, policies, PEOPLE.accessManager, NOW);
+    const again = buildAccessView([...items].reverse().map((i) => ({ id: i.assignmentId, name: i.assignmentId.split('/').pop()!, scope: i.scope, principalId: i.principalId, roleDefinitionId: i.roleDefinitionId })), coverage, policies, PEOPLE.accessManager, NOW, names);
     expect(again.map((i) => i.assignmentId)).toEqual(items.map((i) => i.assignmentId));
   });
 });
