@@ -4,6 +4,35 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const makeQuery = require('@zeit/cosmosdb-query').default as (sql: string) => object;
+
+type Reducer = (acc: unknown[], item: unknown) => unknown[];
+
+/**
+ * The query engine behind the embedded server builds each query's rows with
+ * `collection.reduce(($, c) => [...$, { c }], [])`: quadratic in the container size (measured:
+ * 3.9 s for 20,000 documents, 304 s for 40,000). Its reducers only ever append to `$`, so the
+ * collection's own `reduce` can run each one on an empty accumulator and push the result:
+ * the same rows in the same order, in linear time. Applied once per process.
+ */
+function linearizeQueryScans(): void {
+  const prototype = Object.getPrototypeOf(makeQuery('SELECT * FROM c')) as { exec: (coll: unknown[], opts: unknown) => unknown; __linear?: boolean };
+  if (prototype.__linear) return;
+  const exec = prototype.exec;
+  prototype.exec = function (this: unknown, coll: unknown[], opts: unknown) {
+    const rows = coll.slice();
+    Object.defineProperty(rows, 'reduce', {
+      value(this: unknown[], fn: Reducer, init: unknown[]) {
+        const out = Array.from(init);
+        for (const item of this) for (const produced of fn([], item)) out.push(produced);
+        return out;
+      },
+    });
+    return exec.call(this, rows, opts);
+  };
+  prototype.__linear = true;
+}
 
 /**
  * The well-known Cosmos DB emulator key. The embedded server does not check keys, but the SDK
@@ -26,6 +55,7 @@ export interface EmbeddedCosmos {
 }
 
 export async function startEmbeddedCosmos(opts: EmbeddedCosmosOptions): Promise<EmbeddedCosmos> {
+  linearizeQueryScans();
   // Bound to 127.0.0.1 because the server advertises its bind address as the account endpoint,
   // and the SDK's endpoint discovery then switches to it (an IPv6 address would not form a URL).
   // keepAlive makes the server answer `connection: keep-alive`; with its default `close` every

@@ -46,12 +46,12 @@ export class CosmosAnchorSink implements AnchorSink {
     return anchor;
   }
 
-  async chainIds(): Promise<string[]> {
+  async readAll(): Promise<ChainAnchor[]> {
     const { items } = await queryDocs(
       this.state,
-      { query: 'SELECT VALUE c.chainId FROM c WHERE STARTSWITH(c.id, @prefix)', parameters: [{ name: '@prefix', value: ANCHOR_ID_PREFIX }] },
-      z.string(),
+      { query: 'SELECT * FROM c WHERE STARTSWITH(c.id, @prefix)', parameters: [{ name: '@prefix', value: ANCHOR_ID_PREFIX }] },
+      anchorDocSchema,
     );
-    return items;
+    return items.map(({ id: _id, ...anchor }) => anchor);
   }
 }

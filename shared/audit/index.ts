@@ -4,7 +4,7 @@ export { AUDIT_ACTIONS, GENESIS_PREV_HASH, auditEntrySchema, auditRecordSchema, 
 export type { AuditAction, AuditActor, AuditEntry, AuditRecord } from './record';
 export { isDuplicateAppend, chainAnchorSchema } from './ports';
 export type { AnchorSink, AppendOptions, AuditSink, ChainAnchor, DuplicateAppend } from './ports';
-export { AuditLedger } from './ledger';
+export { AuditLedger, MARKER_ID_PREFIX } from './ledger';
 export type { AuditLedgerOptions } from './ledger';
 export { CosmosAnchorSink } from './cosmosAnchorSink';
 export { verifyAuditLedger } from './verifyLedger';
@@ -14,3 +14,5 @@ export type { AuditQueryPage } from './queryAudit';
 export { DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, parseAuditQueryFilter, decodeContinuationToken, encodeContinuationToken } from './queryPlan';
 export type { AuditQueryFilter } from './queryPlan';
 export { ChainWalker, verifyChainRecords } from './chainVerifier';
+export type { ChainVerdict } from './chainVerifier';
+export { MemoryAuditSink } from './memoryAuditSink';

@@ -69,6 +69,8 @@ const INSTANCE_TAG = /^[a-z0-9][a-z0-9-]{0,22}$/;
 
 export const MARKER_ID_PREFIX = 'audit-key:';
 
+const closedError = () => new InternalError('The audit ledger is closed; create a new AuditLedger to record more.', 'AuditLedgerClosed');
+
 const markerSchema = z.object({
   id: z.string(),
   keyHash: z.string(),
@@ -182,6 +184,8 @@ export class AuditLedger implements AuditSink {
    */
   async appendOnce(key: string, entry: AuditEntry, opts: Omit<AppendOptions, 'idempotencyKey'> = {}): Promise<AuditRecord | DuplicateAppend> {
     if (key.length === 0) throw new InternalError('appendOnce needs a non-empty idempotency key.', 'AuditKeyMissing');
+    // Before the marker: a marker whose append is refused would hold the key until its lease ends.
+    if (this.closing) throw closedError();
     const normalized = parseAuditEntry(entry);
     const pending = { ...normalized, at: normalized.at ?? this.nowIso() };
     const keyHash = sha256Hex(key);
@@ -233,7 +237,7 @@ export class AuditLedger implements AuditSink {
   }
 
   private place(entry: NormalizedAuditEntry & { at: string }, keyHash: string | undefined, shardKey: string | undefined): Promise<AuditRecord> {
-    if (this.closing) return Promise.reject(new InternalError('The audit ledger is closed; create a new AuditLedger to record more.', 'AuditLedgerClosed'));
+    if (this.closing) return Promise.reject(closedError());
     const shard = this.pickShard(shardKey);
     const run = shard.tail.then(() => this.appendOnShard(shard, entry, keyHash));
     shard.tail = run.catch(() => undefined);

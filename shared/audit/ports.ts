@@ -56,6 +56,9 @@ export interface AnchorSink {
   write(anchor: ChainAnchor): Promise<void>;
   /** The newest anchor of a chain, or undefined. */
   read(chainId: string): Promise<ChainAnchor | undefined>;
-  /** Every chain this sink holds an anchor for: verify reports an anchored chain missing from the registry. */
-  chainIds?(): Promise<string[]>;
+  /**
+   * Every anchor in the sink, if it can list them cheaply: verify then reads them in one go
+   * (instead of one `read` per chain) and reports an anchored chain missing from the registry.
+   */
+  readAll?(): Promise<ChainAnchor[]>;
 }

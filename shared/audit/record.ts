@@ -36,9 +36,6 @@ export const GENESIS_PREV_HASH = '0'.repeat(64);
 /** Width of the zero-padded seq in record ids: ids of one chain sort in seq order as strings. */
 export const SEQ_DIGITS = 10;
 
-/** A chain id: a short instance tag, a dash, 8 random hex digits. */
-export const CHAIN_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}-[0-9a-f]{8}$/;
-
 const HASH = /^[0-9a-f]{64}$/;
 
 /** Details stay small: the ledger is evidence, not a data store. */

@@ -244,6 +244,16 @@ describe('tampering in the store is detected and named', () => {
     expect(await ledger(stores).verify()).toMatchObject({ ok: false, firstBadId: recordId('evil-00000000', 0), problem: expect.stringMatching(/not registered/) });
   });
 
+  test.each([2, 3, 4, 1000])('a forged copy of an existing id in another partition (verify pages of %i)', async (pageSize) => {
+    const { stores, chains } = await closedLedger();
+    const { resources: ids } = await stores.audit.items.query<string>('SELECT VALUE c.id FROM c ORDER BY c.id').fetchAll();
+    const victim = [...(await rawRecords(stores.audit, chains[0]!)), ...(await rawRecords(stores.audit, chains[1]!))].find((d) => d['id'] === ids[3])!;
+    const forged: Record<string, unknown> = { ...victim, chainId: victim['chainId'] === chains[0] ? chains[1] : chains[0], reason: 'forged' };
+    for (const k of ['_rid', '_self', '_etag', '_ts']) delete forged[k];
+    await stores.audit.items.create(forged);
+    expect(await ledger(stores).verify({ pageSize })).toMatchObject({ ok: false, firstBadId: ids[3], problem: expect.stringMatching(/belongs elsewhere/) });
+  });
+
   test('the newest records dropped after an anchor', async () => {
     const stores = await store.freshStores();
     const l = ledger(stores, { shards: 1, anchorEvery: 10, anchorIntervalMs: 60_000 });

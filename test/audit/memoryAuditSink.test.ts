@@ -1,0 +1,16 @@
+/** The in-memory AuditSink behaves like the ledger at the port: validation, hash chain, idempotency keys. */
+import { MemoryAuditSink } from '../../shared/audit/memoryAuditSink';
+import { isDuplicateAppend, type AuditSink } from '../../shared/audit/ports';
+import { ValidationError } from '../../shared/errors';
+
+test('records, dedupes by key, refuses bad entries, and verifies', async () => {
+  const memory = new MemoryAuditSink(() => new Date('2025-06-01T00:00:00Z'));
+  const sink: AuditSink = memory;
+  const first = await sink.append({ action: 'grant.revoked', actor: { id: 'admin' }, grantId: 'g1' }, { idempotencyKey: 'k1' });
+  expect(isDuplicateAppend(first)).toBe(false);
+  expect(first).toMatchObject({ seq: 1, at: '2025-06-01T00:00:00.000Z', grantId: 'g1' });
+  expect(await sink.append({ action: 'grant.revoked', actor: { id: 'admin' }, grantId: 'g1' }, { idempotencyKey: 'k1' })).toEqual({ duplicate: true });
+  await expect(sink.append({ action: 'grant.revoked', actor: { id: 'admin' }, scope: 'rg' })).rejects.toThrow(ValidationError);
+  expect(memory.ofAction('grant.revoked')).toHaveLength(1);
+  expect(memory.verify()).toEqual({ ok: true, checked: 2 });
+});
