@@ -32,6 +32,8 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Extra settings (e.g. BOT_APP_ID) merged into the configuration. */
   settings?: Record<string, string>;
+  /** Where the Teams bot fetches token signing keys (tests of JWT validation: a local key server). */
+  botTokenAuthority?: string;
 }
 
 export interface LocalStack {
@@ -57,32 +59,54 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const sim = await startSimulator({ port: opts.simPort ?? 7072, tls, knobs: opts.knobs });
     started.push(() => sim.stop());
 
-    const config = loadConfig({
-      ACCESSMANAGER_ENV: 'local',
-      AZURE_TENANT_ID: LOCAL_TENANT_ID,
-      AZURE_SUBSCRIPTION_ID: LOCAL_SUBSCRIPTION_ID,
-      ACCESSMANAGER_PRINCIPAL_ID: PEOPLE.accessManager,
-      COSMOS_ENDPOINT: opts.cosmosEndpoint ?? cosmos!.endpoint,
-      COSMOS_KEY: opts.cosmosKey ?? cosmos?.key,
-      COSMOS_DATABASE: opts.cosmosDatabase ?? 'accessmanager',
-      ARM_ENDPOINT: sim.url,
-      GRAPH_ENDPOINT: sim.url,
-      TEAMS_CONNECTOR_ENDPOINT: sim.teams.serviceUrl,
-      POLICIES_DIR: opts.policiesDir ?? 'policies',
-      PUBLIC_BASE_URL: `http://localhost:${opts.port ?? 7071}`,
-      ...opts.settings,
+    // The host comes up first so its real address (port 0 picks one) can go into PUBLIC_BASE_URL;
+    // calls that arrive before the dependencies are built simply wait for them.
+    let provide!: (deps: Deps) => void;
+    let refuse!: (err: unknown) => void;
+    const depsReady = new Promise<Deps>((resolve, reject) => {
+      provide = resolve;
+      refuse = reject;
     });
-    const deps = await buildDeps(config, {
-      credential: simCredential(PEOPLE.accessManager),
-      ca: opts.cosmosEndpoint ? undefined : tls.cert,
-      clock: opts.clock,
-      notifier: opts.notifier,
-      instanceTag: 'local',
-    });
+    depsReady.catch(() => undefined);
+    const host = await startHost({ port: opts.port ?? 7071, functions: functionTable(() => depsReady), runTimers: opts.runTimers ?? false, log: opts.log });
+    let deps: Deps;
+    let config: ReturnType<typeof loadConfig>;
+    try {
+      config = loadConfig({
+        ACCESSMANAGER_ENV: 'local',
+        AZURE_TENANT_ID: LOCAL_TENANT_ID,
+        AZURE_SUBSCRIPTION_ID: LOCAL_SUBSCRIPTION_ID,
+        ACCESSMANAGER_PRINCIPAL_ID: PEOPLE.accessManager,
+        COSMOS_ENDPOINT: opts.cosmosEndpoint ?? cosmos!.endpoint,
+        COSMOS_KEY: opts.cosmosKey ?? cosmos?.key,
+        COSMOS_DATABASE: opts.cosmosDatabase ?? 'accessmanager',
+        ARM_ENDPOINT: sim.url,
+        GRAPH_ENDPOINT: sim.url,
+        TEAMS_CONNECTOR_ENDPOINT: sim.teams.serviceUrl,
+        POLICIES_DIR: opts.policiesDir ?? 'policies',
+        PUBLIC_BASE_URL: host.url,
+        ...opts.settings,
+      });
+      deps = await buildDeps(config, {
+        credential: simCredential(PEOPLE.accessManager),
+        ca: opts.cosmosEndpoint ? undefined : tls.cert,
+        clock: opts.clock,
+        notifier: opts.notifier,
+        instanceTag: 'local',
+        botTokenAuthority: opts.botTokenAuthority,
+      });
+    } catch (err) {
+      refuse(err);
+      await host.stop();
+      throw err;
+    }
+    provide(deps);
     started.push(() => deps.close());
-    const host = await startHost({ port: opts.port ?? 7071, functions: functionTable(async () => deps), runTimers: opts.runTimers ?? false, log: opts.log });
     started.push(() => host.stop());
     sim.events.setWebhook(`${host.url}/runtime/webhooks/eventgrid?functionName=armEvents`);
+    // Teams installs the app for everyone, so each person has a 1:1 chat with the bot. The simulator
+    // cannot sign Bot Framework tokens: with a BOT_APP_ID, tests install with signed activities themselves.
+    if (!config.BOT_APP_ID) await sim.teams.installForAllUsers(`${host.url}/api/messages`);
     return { url: host.url, host, sim, cosmos, deps, ca: tls.cert, stop: stopAll };
   } catch (err) {
     await stopAll();

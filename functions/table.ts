@@ -9,6 +9,7 @@ import { enforcementFunctions } from './http/enforcement';
 import type { GetDeps } from './http/api';
 import { grantFunctions } from './http/grants';
 import { healthFunction } from './http/health';
+import { messagesFunction } from './http/messages';
 import { requestFunctions } from './http/requests';
 import { timerFunctions } from './timers';
 import type { FunctionSpec } from './types';
@@ -19,6 +20,7 @@ export function functionTable(getDeps: GetDeps): FunctionSpec[] {
     ...requestFunctions(getDeps),
     ...grantFunctions(getDeps),
     ...auditFunctions(getDeps),
+    messagesFunction(getDeps),
     ...accessFunctions(getDeps),
     ...enforcementFunctions(getDeps),
     ...eventFunctions(getDeps),

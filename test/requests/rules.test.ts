@@ -126,7 +126,7 @@ describe('evaluateNewRequest: exceptions under a flexible policy (research)', ()
       policyId: 'research',
       exception: true,
       requiredApprovals: 2,
-      approverGroups: [GROUPS.securityTeam],
+      approverGroups: [GROUPS.securityTeam, GROUPS.weightsApprovers],
       approverUsers: [],
       roleName: 'Key Vault Secrets Officer',
       maxDurationMs: 12 * H,
@@ -135,7 +135,7 @@ describe('evaluateNewRequest: exceptions under a flexible policy (research)', ()
 
   test('a listed role beyond its maximum but within the exception cap becomes an exception', () => {
     const draft = draftOf(evaluateNewRequest(request({ scope: RG.research, role: 'Key Vault Secrets User', duration: 'PT6H' }), seed, NOW));
-    expect(draft).toMatchObject({ exception: true, requiredApprovals: 2, approverGroups: [GROUPS.securityTeam], roleName: 'Key Vault Secrets User' });
+    expect(draft).toMatchObject({ exception: true, requiredApprovals: 2, approverGroups: [GROUPS.securityTeam, GROUPS.weightsApprovers], roleName: 'Key Vault Secrets User' });
   });
 
   test('a listed role within its maximum is a normal request', () => {

@@ -1,0 +1,22 @@
+/** The Teams bot endpoint (`POST /api/messages`, function `messages`): Bot Framework activities in, card answers out. */
+import { errorResponse } from '../../shared/http/respond';
+import { answerBotActivity } from '../../shared/teams/botEndpoint';
+import type { HttpFunction } from '../types';
+import type { GetDeps } from './api';
+
+export function messagesFunction(getDeps: GetDeps): HttpFunction {
+  return {
+    kind: 'http',
+    name: 'messages',
+    route: 'messages',
+    methods: ['POST'],
+    // Not behind `api()`: the Bot Framework authenticates with its own JWT, not App Service authentication.
+    handler: async (request, context) => {
+      try {
+        return await answerBotActivity(request, await getDeps());
+      } catch (err) {
+        return errorResponse(err, context);
+      }
+    },
+  };
+}

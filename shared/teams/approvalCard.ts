@@ -1,0 +1,138 @@
+/**
+ * The approval card of an access request, rendered from the stored request for one viewer:
+ * an approver who has not decided gets the buttons (or, for roles that need step-up, only a
+ * link to the browser), everyone else sees the same facts and where the request stands.
+ * Pure: the same request, viewer and clock always give the same card.
+ */
+import type { AccessRequest } from '../requests/model';
+import { approvalsNeeded, distinctApprovers, MAX_TEXT_LENGTH, requestDurationMs, scopeLabel, timeoutIfExpired } from '../requests/rules';
+import { card, container, execute, facts, MAX_REFRESH_USERS, openUrl, text, textInput, type AdaptiveCardJson, type CardElement, type Fact, type TextColor } from './adaptiveCard';
+import { formatInstant, humanDuration, timeLeft } from './cardFormat';
+
+/** Verbs of the approval card's Action.Execute buttons and of its automatic refresh. */
+export const CARD_VERBS = { approve: 'approve', deny: 'deny', refresh: 'refreshCard', renew: 'renew' } as const;
+/** Id of the comment input; Teams merges input values into the action's data under this name. */
+export const COMMENT_INPUT_ID = 'comment';
+
+export interface CardNotice {
+  tone: 'good' | 'attention' | 'warning';
+  text: string;
+}
+
+/** Who the copy of the card is for: one person in a 1:1 chat, or everyone in a channel. */
+export type CardViewer = { kind: 'person'; objectId: string } | { kind: 'channel' };
+
+export interface ApprovalCardView {
+  request: AccessRequest;
+  now: Date;
+  /** Base of the links on the card (PUBLIC_BASE_URL). */
+  publicBaseUrl: string;
+  viewer: CardViewer;
+  /** Teams user ids (MRIs) whose clients re-fetch the card when they show it (Universal Actions refresh). */
+  refreshUserIds: string[];
+  /** Display name of the principal, when someone asked on their behalf. */
+  principalName?: string;
+  /** Shown first: what the viewer's click did, or why it was refused. */
+  notice?: CardNotice;
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** The API address of a request: where a step-up approval happens, with the tenant's sign-in policies. */
+export function requestUrl(publicBaseUrl: string, requestId: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/api/requests/${encodeURIComponent(requestId)}`;
+}
+
+/** One line saying where the request stands, and the colour to show it in. */
+export function statusLine(request: AccessRequest, now: Date): { text: string; color: TextColor } {
+  const shown = timeoutIfExpired(request, now);
+  const have = distinctApprovers(shown).length;
+  switch (shown.status) {
+    case 'pending':
+      return { text: `Waiting for approval: ${have} of ${shown.requiredApprovals} approvals`, color: 'accent' };
+    case 'approved':
+      return shown.fulfilled === false
+        ? { text: 'Approved: granting access now', color: 'good' }
+        : { text: `Approved: access granted${shown.grantId ? ` (grant ${shown.grantId})` : ''}`, color: 'good' };
+    case 'denied': {
+      const denial = shown.approvals.find((a) => a.decision === 'deny');
+      return { text: `Denied${denial ? ` by ${denial.approverName}${denial.comment ? `: ${denial.comment}` : ''}` : ''}`, color: 'attention' };
+    }
+    case 'cancelled':
+      return { text: `Cancelled by the requester${shown.resolvedAt ? ` at ${formatInstant(shown.resolvedAt)}` : ''}`, color: 'warning' };
+    case 'timedOut':
+      return { text: `Timed out at ${formatInstant(shown.expiresAt)} without enough approvals`, color: 'warning' };
+    case 'failed':
+      return { text: `Approved, but access could not be granted${shown.failureReason ? `: ${shown.failureReason}` : ''}`, color: 'attention' };
+  }
+}
+
+function requestFacts(request: AccessRequest, view: ApprovalCardView): Fact[] {
+  const list: Fact[] = [{ title: 'Requester', value: request.requester.name }];
+  if (!same(request.principalId, request.requester.id)) list.push({ title: 'For', value: view.principalName ? `${view.principalName} (${request.principalId})` : request.principalId });
+  list.push(
+    { title: 'Role', value: request.roleName },
+    { title: 'Scope', value: `${scopeLabel(request.scope)} (${request.scope})` },
+    { title: 'Duration', value: `${humanDuration(requestDurationMs(request))} (${request.duration}), from the time of the grant` },
+    { title: 'Justification', value: request.justification || '(none given)' },
+    { title: 'Policy', value: request.exception ? `${request.policyId}, as an exception` : request.policyId },
+  );
+  if (request.renewsGrantId) list.push({ title: 'Renews', value: `grant ${request.renewsGrantId}` });
+  if (request.status === 'pending') list.push({ title: 'Times out', value: timeLeft(request.expiresAt, view.now) });
+  list.push({ title: 'Request', value: request.id });
+  return list;
+}
+
+function decisionsSection(request: AccessRequest): CardElement[] {
+  if (request.approvals.length === 0) return [text('No approvals yet.', { subtle: true })];
+  return [
+    text('Decisions so far', { weight: 'bolder', spacing: 'medium' }),
+    facts(
+      request.approvals.map((a) => ({
+        title: a.approverName || a.approverId,
+        value: `${a.decision === 'approve' ? 'approved' : 'denied'} at ${formatInstant(a.at)}${a.comment ? `: "${a.comment}"` : ''}`,
+      })),
+    ),
+  ];
+}
+
+/** What this viewer may do on the card: decide, go to the browser, or only read. */
+function viewerPart(request: AccessRequest, view: ApprovalCardView): { body: CardElement[]; actions: CardElement[] } {
+  if (request.status !== 'pending') return { body: [], actions: [] };
+  if (view.viewer.kind === 'person') {
+    const me = view.viewer.objectId;
+    if (same(me, request.requester.id) || same(me, request.principalId)) {
+      return { body: [text('This is your request: the approvers decide.', { subtle: true })], actions: [] };
+    }
+    const mine = request.approvals.find((a) => same(a.approverId, me));
+    if (mine) return { body: [text(`You ${mine.decision === 'approve' ? 'approved' : 'denied'} this at ${formatInstant(mine.at)}.`, { color: 'good' })], actions: [] };
+  }
+  if (request.approvalChannel === 'web') {
+    return {
+      body: [text('This role needs step-up approval: approve in the browser, where sign-in policies such as MFA apply. It cannot be approved from Teams.', { color: 'warning' })],
+      actions: [openUrl('Approve in the browser', requestUrl(view.publicBaseUrl, request.id))],
+    };
+  }
+  const data = { requestId: request.id };
+  return {
+    body: [textInput(COMMENT_INPUT_ID, 'Comment (required to deny)', 'Why you approve or deny', MAX_TEXT_LENGTH)],
+    actions: [execute(CARD_VERBS.approve, 'Approve', data, 'positive'), execute(CARD_VERBS.deny, 'Deny', data, 'destructive')],
+  };
+}
+
+export function renderApprovalCard(view: ApprovalCardView): AdaptiveCardJson {
+  const request = timeoutIfExpired(view.request, view.now);
+  const status = statusLine(request, view.now);
+  const needed = approvalsNeeded(request);
+  const body: CardElement[] = [];
+  if (view.notice) body.push(container([text(view.notice.text, { weight: 'bolder', color: view.notice.tone })], view.notice.tone));
+  body.push(text(`Access request: ${request.roleName}${request.exception ? ' (exception)' : ''}`, { size: 'large', weight: 'bolder' }));
+  body.push(text(status.text, { color: status.color, weight: 'bolder', spacing: 'none' }));
+  body.push(facts(requestFacts(request, view)));
+  body.push(...decisionsSection(request));
+  if (request.status === 'pending') body.push(text(`Still needed: ${needed} more approval${needed === 1 ? '' : 's'}.`, { weight: 'bolder' }));
+  const mine = viewerPart(request, view);
+  body.push(...mine.body);
+  const userIds = [...new Set(view.refreshUserIds)].slice(0, MAX_REFRESH_USERS);
+  return card(body, mine.actions, { action: execute(CARD_VERBS.refresh, 'Refresh', { requestId: request.id }), userIds });
+}
