@@ -3,21 +3,24 @@
  * assignment from ARM (the event does not say who was given access), decides with the pure
  * rule in ./decide, then acts: revoke, record "would revoke", record an exemption, or nothing.
  *
- * Per event, for a rogue assignment: 1 ARM read, 1 coverage point read, the breaker's CAS,
- * the audit record (once per decision, keyed), 1 ARM delete. For an approved one: 1 ARM read
- * and 1 coverage point read, nothing written.
+ * Per event (measured by bench/enforcement.ts): an approved assignment costs 1 ARM read and 1
+ * coverage point read, nothing written; a rogue one 1 ARM read, the coverage read, one
+ * conditional write of the breaker (batched under load), the audit record written ahead of the
+ * delete (its idempotency marker and the record: 2 creates), and 1 ARM delete; an exempt one the
+ * ARM read and the audit record, and nothing at all in the store once this process recorded it.
  */
 import type { LiveAssignment } from '../access/roleAssignments';
 import type { Deps } from '../app/deps';
-import type { AuditActor } from '../audit';
+import type { AuditActor, AuditEntry } from '../audit';
 import { isWithinScope, scopeDepth, scopeKey } from '../armIds';
-import { InternalError } from '../errors';
+import { InternalError, ValidationError } from '../errors';
 import { endGrant, grantStoreOf, notifySafely } from '../grants/grantService';
 import { liveEntries } from '../grants/grant';
-import { decodeArmEvent, type RoleAssignmentEvent } from '../events/armEvent';
+import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../events/armEvent';
 import type { ReceivedEvent } from '../events/envelope';
 import { queryDocs } from '../store/document';
 import { grantSchema } from '../grants/grant';
+import { fitForLedger } from './auditFit';
 import { applyBreakerOutcome, decideAssignment, decideDeletedAssignment, findExemption, roleLabel, type Decision } from './decide';
 import { countRevocation } from './breakerStore';
 
@@ -49,6 +52,39 @@ function actorOf(trigger: Trigger): AuditActor {
 /** One decision per assignment instance: ids can be reused after a delete, createdOn tells instances apart. */
 function decisionKey(action: string, a: LiveAssignment): string {
   return `${action}:${scopeKey(a.id)}:${a.createdOn ?? ''}`;
+}
+
+/**
+ * Decision keys this process has seen the ledger record, oldest first, bounded. A repeat of one
+ * (a duplicate delivery, another write event on an exempt assignment, every reconcile run) then
+ * needs no audit call: the ledger's own duplicate path (a refused marker create, a marker read
+ * and a cross-partition lookup of the record) is the dearest thing an event can cost. It only
+ * skips appends the ledger has confirmed; another instance or a restart simply asks the ledger.
+ */
+class RecordedDecisions {
+  private readonly keys = new Set<string>();
+  constructor(private readonly limit: number) {}
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+  add(key: string): void {
+    if (this.keys.size >= this.limit) this.keys.delete(this.keys.values().next().value as string);
+    this.keys.add(key);
+  }
+}
+
+const recordedByLedger = new WeakMap<object, RecordedDecisions>();
+
+/** Appends `entry` once per `key` (the ledger's appendOnce), skipping keys this process saw recorded. */
+async function recordOnce(deps: Pick<EnforcerDeps, 'audit'>, entry: AuditEntry, key: string): Promise<void> {
+  let recorded = recordedByLedger.get(deps.audit);
+  if (!recorded) {
+    recorded = new RecordedDecisions(20_000);
+    recordedByLedger.set(deps.audit, recorded);
+  }
+  if (recorded.has(key)) return;
+  await deps.audit.append(fitForLedger(entry), { idempotencyKey: key });
+  recorded.add(key);
 }
 
 /** Judges one live assignment and acts on the decision. Idempotent: a repeat records nothing new. */
@@ -93,23 +129,26 @@ export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment
     case 'allow':
       return { assignmentId: live.id, decision };
     case 'exempt':
-      await deps.audit.append(
+      await recordOnce(
+        deps,
         { ...base, action: 'assignment.exempt', policyId: decision.policyId, reason: decision.reason, details: { exemption: decision.exemptionKind, via: trigger.via } },
-        { idempotencyKey: decisionKey('exempt', live) },
+        decisionKey('exempt', live),
       );
       return { assignmentId: live.id, decision };
     case 'wouldRevoke':
-      await deps.audit.append(
+      await recordOnce(
+        deps,
         { ...base, action: 'assignment.wouldRevoke', policyId: decision.policyId, mode: 'audit', reason: decision.reason, details: { breaker: decision.breaker === true, via: trigger.via } },
-        { idempotencyKey: decisionKey('wouldRevoke', live) },
+        decisionKey('wouldRevoke', live),
       );
       return { assignmentId: live.id, decision };
     case 'revoke': {
       // Write-ahead: the decision is recorded before acting, so a crash after the delete can
       // never lose it; a redelivery finds the record and only repeats the (idempotent) delete.
-      await deps.audit.append(
+      await recordOnce(
+        deps,
         { ...base, action: 'assignment.revoked', policyId: decision.policyId, mode: 'enforce', reason: decision.reason, details: { via: trigger.via } },
-        { idempotencyKey: decisionKey('revoke', live) },
+        decisionKey('revoke', live),
       );
       const outcome = await deps.roleAssignments.delete(live.id);
       await notifySafely(deps, {
@@ -127,7 +166,9 @@ export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment
 
 async function recordBreakerTrip(deps: EnforcerDeps, policyId: string, live: LiveAssignment, trigger: Trigger): Promise<void> {
   const policy = deps.policies.byId(policyId);
-  await deps.audit.append(
+  const tripKey = `breaker.tripped:${policyId}:${decisionKey('revoke', live)}`;
+  await recordOnce(
+    deps,
     {
       action: 'breaker.tripped',
       actor: { id: deps.appPrincipalId, name: 'AccessManager' },
@@ -138,7 +179,7 @@ async function recordBreakerTrip(deps: EnforcerDeps, policyId: string, live: Liv
       eventId: trigger.eventId,
       reason: `more than ${policy?.breaker.maxRevocations ?? '?'} revocations within ${policy?.breaker.window ?? '?'}: enforcement of ${policyId} switched to audit-only until an admin resets it`,
     },
-    { idempotencyKey: `breaker.tripped:${policyId}:${decisionKey('revoke', live)}` },
+    tripKey,
   );
   await notifySafely(deps, {
     kind: 'breaker.tripped',
@@ -146,7 +187,8 @@ async function recordBreakerTrip(deps: EnforcerDeps, policyId: string, live: Liv
     securityChannel: true,
     subject: `Enforcement paused for ${policyId}`,
     text: `The blast-radius breaker of ${policyId} tripped: revocations are recorded as "would revoke" until an admin resets it (POST /api/enforcement/reset).`,
-    key: `breaker.tripped:${policyId}:${deps.clock.now().toISOString().slice(0, 16)}`,
+    // One notification per trip (the trip's own key): a minute-based key swallowed a second trip after a reset.
+    key: tripKey,
   });
 }
 
@@ -171,9 +213,23 @@ async function handleDelete(deps: EnforcerDeps, event: RoleAssignmentEvent): Pro
   for (const grantId of decision.grantIds) await endGrant(deps, grantId, 'endedExternally', actor, decision.reason);
 }
 
-/** The armEvents function: one Event Grid event about an ARM write or delete. */
+/**
+ * The armEvents function: one Event Grid event about an ARM write or delete. Only the event's
+ * decoding may refuse it as bad input (400: Event Grid drops it); a validation failure after
+ * that is our fault, not the sender's, and must not drop the event silently: it becomes a 500,
+ * so Event Grid retries and finally dead-letters it where it can be seen.
+ */
 export async function handleArmEvent(deps: EnforcerDeps, received: ReceivedEvent, log: (line: string) => void): Promise<void> {
   const event = decodeArmEvent(received);
+  try {
+    await handleDecoded(deps, event, log);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new InternalError(`armEvents ${event.eventId}: handling a valid event failed: ${err.message}`, 'EnforcementFailed');
+    throw err;
+  }
+}
+
+async function handleDecoded(deps: EnforcerDeps, event: ArmEvent, log: (line: string) => void): Promise<void> {
   switch (event.kind) {
     case 'roleAssignmentWrite': {
       const live = await deps.roleAssignments.get(event.assignmentId);

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench`: every benchmark in turn, figures as they come (stderr and stdout lines), and
+ * one JSON summary as the LAST line of stdout, with the targets judged against what was measured.
+ *
+ * Sizes (environment): BENCH_REVOKES, BENCH_REVOKES_CONCURRENT, BENCH_REVOKE_CONCURRENCY,
+ * BENCH_BURST, BENCH_BURST_GRANTS, BENCH_BURST_CONCURRENCY, BENCH_COST_SAMPLES (enforcement, see
+ * ./enforcement.ts); BENCH_AUDIT_RECORDS (default 20,000), BENCH_AUDIT_APPENDS (default 2,000)
+ * for the audit ledger (./audit.ts; its own default of 100,000 records takes minutes).
+ * BENCH_ONLY=enforcement|audit runs one of them.
+ */
+import { performance } from 'node:perf_hooks';
+import { benchAudit } from './audit';
+import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
+import { ConfigError } from '../shared/errors';
+
+/** What the issue asks of enforcement (issue 4). */
+const TARGETS = { timeToRevokeP99Ms: 250, ratioToFloor: 1.3, allowedStoreOps: 2, revokedStoreOps: 3 };
+
+function envCount(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a whole number of at least 1 (got ${JSON.stringify(raw)}).`);
+  return value;
+}
+
+const say = (line: string) => console.log(line);
+
+type Json = Record<string, unknown>;
+
+function pick(figures: Json, path: string): number | undefined {
+  let value: unknown = figures;
+  for (const key of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Json)[key] : undefined;
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** Each target with the measured figure and whether it is met (never rounded in our favour). */
+function judge(enforcement: Json): Json {
+  const p99 = pick(enforcement, 'timeToRevoke.p99Ms');
+  const kinds = ['allowed', 'exempt', 'revoked', 'wouldRevoke'];
+  const ratios = kinds.map((k) => [k, pick(enforcement, `costPerEvent.${k}.ratioToFloor`)] as const);
+  const medianRatios = kinds.map((k) => [k, pick(enforcement, `costPerEvent.${k}.ratioToFloorP50`)] as const);
+  const worstRatio = Math.max(...ratios.map(([, r]) => r ?? Number.POSITIVE_INFINITY));
+  const worstMedianRatio = Math.max(...medianRatios.map(([, r]) => r ?? Number.POSITIVE_INFINITY));
+  const allowedOps = pick(enforcement, 'costPerEvent.allowed.storeOps');
+  const revokedOps = pick(enforcement, 'costPerEvent.revoked.storeOps');
+  return {
+    timeToRevokeP99: { targetMs: TARGETS.timeToRevokeP99Ms, measuredMs: p99, met: p99 !== undefined && p99 < TARGETS.timeToRevokeP99Ms },
+    // Judged on mean times (outliers included); the ratio of medians is given beside it.
+    ratioToFloor: {
+      target: TARGETS.ratioToFloor,
+      measured: Object.fromEntries(ratios),
+      worst: worstRatio,
+      met: worstRatio <= TARGETS.ratioToFloor,
+      medians: Object.fromEntries(medianRatios),
+      worstOfMedians: worstMedianRatio,
+    },
+    allowedStoreOps: { target: TARGETS.allowedStoreOps, measured: allowedOps, met: allowedOps !== undefined && allowedOps <= TARGETS.allowedStoreOps },
+    revokedStoreOps: { target: TARGETS.revokedStoreOps, measured: revokedOps, met: revokedOps !== undefined && revokedOps <= TARGETS.revokedStoreOps },
+    throughputNothingLost: { met: (enforcement['throughput'] as Json | undefined)?.['nothingLost'] === true },
+  };
+}
+
+async function main(): Promise<void> {
+  const only = process.env['BENCH_ONLY'];
+  if (only !== undefined && only !== '' && only !== 'enforcement' && only !== 'audit') throw new ConfigError(`BENCH_ONLY must be enforcement or audit (got ${JSON.stringify(only)}).`);
+  const started = performance.now();
+  const summary: Json = {};
+
+  if (!only || only === 'enforcement') {
+    say('== enforcement (local stack: embedded Cosmos, simulated ARM and Event Grid, local host) ==');
+    const t = performance.now();
+    const enforcement = await benchEnforcement(enforcementOptionsFromEnv(say));
+    for (const [section, figures] of Object.entries(enforcement)) say(`${section}: ${JSON.stringify(figures)}`);
+    summary['enforcement'] = { ...enforcement, seconds: Math.round((performance.now() - t) / 1000) };
+    summary['targets'] = judge(enforcement);
+  }
+
+  if (!only || only === 'audit') {
+    const records = envCount('BENCH_AUDIT_RECORDS', 20_000);
+    const appends = Math.min(envCount('BENCH_AUDIT_APPENDS', 2_000), records);
+    say(`== audit ledger (${records} records, ${appends} timed appends) ==`);
+    const t = performance.now();
+    const audit = await benchAudit({ records, appends });
+    say(`audit: ${JSON.stringify(audit)}`);
+    summary['audit'] = { ...audit, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  summary['totalSeconds'] = Math.round((performance.now() - started) / 1000);
+  console.log(JSON.stringify(summary));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
