@@ -1,0 +1,73 @@
+/**
+ * The Azure Functions entry point registers exactly the registration table, with the routes,
+ * methods, schedules and triggers of API.md, and an Event Grid wrapper that lets permanent
+ * failures go (Event Grid would otherwise retry a malformed event for 24 hours).
+ */
+import { app, InvocationContext, type EventGridEvent, type HttpFunctionOptions, type EventGridFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
+import { functionTable } from '../../functions/table';
+
+const http = new Map<string, HttpFunctionOptions>();
+const eventGrid = new Map<string, EventGridFunctionOptions>();
+const timers = new Map<string, TimerFunctionOptions>();
+
+beforeAll(() => {
+  jest.spyOn(app, 'http').mockImplementation((name, options) => void http.set(name, options));
+  jest.spyOn(app, 'eventGrid').mockImplementation((name, options) => void eventGrid.set(name, options));
+  jest.spyOn(app, 'timer').mockImplementation((name, options) => void timers.set(name, options));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('../../functions/index');
+});
+
+afterAll(() => jest.restoreAllMocks());
+
+const API = [
+  ['createRequest', 'requests', ['POST']],
+  ['listRequests', 'requests', ['GET']],
+  ['getRequest', 'requests/{id}', ['GET']],
+  ['approveRequest', 'requests/{id}/approve', ['POST']],
+  ['denyRequest', 'requests/{id}/deny', ['POST']],
+  ['cancelRequest', 'requests/{id}/cancel', ['POST']],
+  ['listGrants', 'grants', ['GET']],
+  ['revokeGrant', 'grants/{id}/revoke', ['POST']],
+  ['renewGrant', 'grants/{id}/renew', ['POST']],
+  ['queryAudit', 'audit', ['GET']],
+  ['verifyAudit', 'audit/verify', ['GET']],
+  ['health', 'health', ['GET']],
+  ['listAccess', 'access', ['GET']],
+  ['resetEnforcement', 'enforcement/reset', ['POST']],
+  ['messages', 'messages', ['POST']],
+] as const;
+
+test.each(API)('%s is registered at /api/%s', (name, route, methods) => {
+  expect(http.get(name)).toMatchObject({ route, methods, authLevel: 'anonymous' });
+});
+
+test('Event Grid and timer functions of API.md are registered', () => {
+  expect([...eventGrid.keys()].sort()).toEqual(['armEvents', 'keyVaultEvents', 'storageEvents']);
+  expect(timers.get('expireGrants')?.schedule).toBe('0 * * * * *');
+  expect(timers.get('reconcile')?.schedule).toBe('0 */15 * * * *');
+});
+
+test('every entry of the table is registered once, and nothing else', () => {
+  const names = functionTable(() => Promise.reject(new Error('not used'))).map((f) => f.name).sort();
+  expect([...http.keys(), ...eventGrid.keys(), ...timers.keys()].sort()).toEqual(names);
+});
+
+describe('the Event Grid wrapper', () => {
+  const event = { id: 'e1', topic: '/subscriptions/x', subject: 's', eventType: 'Microsoft.KeyVault.SecretNewVersionCreated', eventTime: '2026-11-20T10:00:00Z', dataVersion: '1', metadataVersion: '1', data: {} } as EventGridEvent;
+  type Handler = (e: EventGridEvent, c: InvocationContext) => Promise<void>;
+  const contextLogging = (errors: unknown[]) => new InvocationContext({ functionName: 'test', logHandler: (level, ...args) => void (level === 'error' && errors.push(args)) });
+
+  test('a malformed event is logged and let go, so Event Grid does not retry it for 24 hours', async () => {
+    const errors: unknown[] = [];
+    const handler = eventGrid.get('keyVaultEvents')!.handler as Handler;
+    await expect(handler({ ...event, data: { Id: 42, VaultName: ['x'] } }, contextLogging(errors))).resolves.toBeUndefined();
+    expect(JSON.stringify(errors)).toContain('refused permanently');
+  });
+
+  test('anything else is rethrown, so the host answers 500 and Event Grid redelivers', async () => {
+    // No app settings in this process: building the dependencies fails, which must never be swallowed.
+    const handler = eventGrid.get('armEvents')!.handler as Handler;
+    await expect(handler({ ...event, eventType: 'Microsoft.Resources.ResourceWriteSuccess' }, contextLogging([]))).rejects.toThrow(/configuration is invalid/);
+  });
+});
