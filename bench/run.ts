@@ -6,11 +6,14 @@
  * BENCH_BURST, BENCH_BURST_GRANTS, BENCH_BURST_CONCURRENCY, BENCH_COST_SAMPLES (enforcement, see
  * ./enforcement.ts); BENCH_AUDIT_RECORDS (default 20,000), BENCH_AUDIT_APPENDS (default 2,000)
  * for the audit ledger (./audit.ts; its own default of 100,000 records takes minutes).
- * BENCH_ONLY=enforcement|audit runs one of them.
+ * BENCH_REQUESTS (default 200) and BENCH_GRANTS (default 2,000 here; 10,000 takes about two
+ * minutes) for requests, approvals and expiry (./requests.ts).
+ * BENCH_ONLY=enforcement|requests|audit runs one of them.
  */
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
+import { benchRequests } from './requests';
 import { ConfigError } from '../shared/errors';
 
 /** What the issue asks of enforcement (issue 4). */
@@ -63,7 +66,7 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  if (only !== undefined && only !== '' && only !== 'enforcement' && only !== 'audit') throw new ConfigError(`BENCH_ONLY must be enforcement or audit (got ${JSON.stringify(only)}).`);
+  if (only !== undefined && only !== '' && !['enforcement', 'requests', 'audit'].includes(only)) throw new ConfigError(`BENCH_ONLY must be enforcement, requests or audit (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
 
@@ -74,6 +77,15 @@ async function main(): Promise<void> {
     for (const [section, figures] of Object.entries(enforcement)) say(`${section}: ${JSON.stringify(figures)}`);
     summary['enforcement'] = { ...enforcement, seconds: Math.round((performance.now() - t) / 1000) };
     summary['targets'] = judge(enforcement);
+  }
+
+  if (!only || only === 'requests') {
+    const grants = envCount('BENCH_GRANTS', 2_000);
+    say(`== requests, approvals and expiry (${grants} grants expiring at once) ==`);
+    const t = performance.now();
+    const requests = await benchRequests({ grants, log: say });
+    say(`requests: ${JSON.stringify(requests)}`);
+    summary['requests'] = { ...requests, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   if (!only || only === 'audit') {

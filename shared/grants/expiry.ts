@@ -16,6 +16,12 @@ const CONCURRENCY = 8;
 const BATCH = 200;
 /** Bounds one run; what is left is picked up by the next minute's run. */
 const MAX_BATCHES_PER_RUN = 500;
+/**
+ * Stop starting new batches after this long: a run must end well inside the Functions timeout
+ * (5 minutes by default on Consumption), and ARM throttles deletes (about 10/s per principal
+ * after a burst), so a mass expiry is spread over several runs instead of being cut off mid-batch.
+ */
+export const EXPIRY_RUN_BUDGET_MS = 4 * 60 * 1000;
 
 export interface ExpiryReport {
   expired: number;
@@ -55,7 +61,8 @@ export async function runExpiry(deps: Deps): Promise<ExpiryReport> {
   report.failures += fulfilment.failed;
 
   const seen = new Set<string>();
-  for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+  const started = Date.now();
+  for (let batch = 0; batch < MAX_BATCHES_PER_RUN && Date.now() - started < EXPIRY_RUN_BUDGET_MS; batch++) {
     // A grant that failed to end stays due; skip it in this run so one bad grant cannot spin the loop.
     const due = (await grants.due(deps.clock.now(), BATCH)).filter((g) => !seen.has(g.id));
     if (due.length === 0) break;

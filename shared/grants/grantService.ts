@@ -232,7 +232,7 @@ export async function endGrant(
 ): Promise<Grant> {
   const grants = grantStoreOf(deps);
   const now = deps.clock.now();
-  const { grant } = await grants.update(grantId, (g) =>
+  const { grant, etag } = await grants.update(grantId, (g) =>
     g.status !== 'active'
       ? g
       : {
@@ -249,7 +249,7 @@ export async function endGrant(
   const coverage = await grants.updateCoverage({ principalId: grant.principalId, roleDefinitionGuid: roleGuidOf(grant), scope: grant.scope }, (c) => withoutEntry(c, grant.id));
   if (grant.pendingRemoval) {
     if (liveEntries(coverage, now).length === 0) await deps.roleAssignments.delete(grant.assignmentId);
-    await grants.update(grant.id, (g) => (g.pendingRemoval ? { ...g, pendingRemoval: false } : g));
+    await grants.update(grant.id, (g) => (g.pendingRemoval ? { ...g, pendingRemoval: false } : g), etag ? { grant, etag } : undefined);
   }
 
   await auditOnce(deps, `grant.ended:${grant.id}`, {

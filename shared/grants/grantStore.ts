@@ -4,9 +4,9 @@
  */
 import type { Container, SqlParameter } from '@azure/cosmos';
 import { scopeKey } from '../armIds';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../errors';
 import { ABORT, compareAndSwap, type Mutation } from '../store/cas';
-import { createDoc, queryDocs, readDoc, type QueryPage } from '../store/document';
+import { createDoc, queryDocs, readDoc, replaceDoc, type QueryPage } from '../store/document';
 import { withCallerToken } from '../requests/requestStore';
 import { coverageKey, coverageSchema, grantSchema, type Coverage, type Grant, type GrantStatus } from './grant';
 
@@ -45,14 +45,28 @@ export class GrantStore {
     }
   }
 
-  async update(id: string, mutate: (current: Grant) => Grant): Promise<{ grant: Grant; changed: boolean }> {
+  /**
+   * Read-modify-write with ETags. With `known` (a version this caller just wrote), the first
+   * attempt replaces it without reading again; a 412 falls back to the usual read and retry.
+   */
+  async update(id: string, mutate: (current: Grant) => Grant, known?: { grant: Grant; etag: string }): Promise<{ grant: Grant; changed: boolean; etag?: string }> {
+    if (known) {
+      const next = mutate(known.grant);
+      if (next === known.grant) return { grant: known.grant, changed: false, etag: known.etag };
+      try {
+        const written = await replaceDoc(this.grants, next, known.etag, id);
+        return { grant: written.doc, changed: true, etag: written.etag };
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+      }
+    }
     const result = await compareAndSwap(this.grants, id, id, grantSchema, (current): Mutation<Grant> => {
       if (!current) throw new NotFoundError(`Grant ${id} does not exist.`, 'GrantNotFound');
       const next = mutate(current);
       return next === current ? ABORT : next;
     });
     if (!result.doc) throw new NotFoundError(`Grant ${id} does not exist.`, 'GrantNotFound');
-    return { grant: result.doc, changed: result.changed };
+    return { grant: result.doc, changed: result.changed, etag: result.etag };
   }
 
   async list(filter: GrantFilter): Promise<QueryPage<Grant>> {
