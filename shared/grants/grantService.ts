@@ -32,6 +32,16 @@ function roleGuidOf(request: Pick<AccessRequest, 'roleDefinitionId'>): string {
   return guid;
 }
 
+/** The audit fields that name what a grant is about. */
+export function grantTarget(grant: Pick<Grant, 'id' | 'principalId' | 'scope' | 'roleDefinitionId' | 'assignmentId' | 'policyId'>) {
+  return { principalId: grant.principalId, scope: grant.scope, roleDefinitionId: grant.roleDefinitionId, assignmentId: grant.assignmentId, grantId: grant.id, policyId: grant.policyId };
+}
+
+/** The audit fields that name what a request is about. */
+export function requestTarget(request: Pick<AccessRequest, 'id' | 'principalId' | 'scope' | 'roleDefinitionId' | 'policyId'>) {
+  return { principalId: request.principalId, scope: request.scope, roleDefinitionId: request.roleDefinitionId, requestId: request.id, policyId: request.policyId };
+}
+
 /** Records an audit entry at most once per key, so a retried step never records twice. */
 export async function auditOnce(deps: Pick<Deps, 'audit'>, key: string, entry: AuditEntry): Promise<void> {
   await deps.audit.append(entry, { idempotencyKey: key });
@@ -110,13 +120,8 @@ export async function fulfilRequest(deps: GrantDeps, request: AccessRequest): Pr
   await auditOnce(deps, `grant.created:${grantId}`, {
     action: 'grant.created',
     actor: APP_ACTOR(deps),
-    principalId: grant.principalId,
-    scope: grant.scope,
-    roleDefinitionId: grant.roleDefinitionId,
-    assignmentId: grant.assignmentId,
+    ...grantTarget(grant),
     requestId: request.id,
-    grantId,
-    policyId: grant.policyId,
     reason: `approved by ${approvers.map((a) => a.name).join(', ')}; expires ${grant.expiresAt}`,
   });
   await markFulfilled(requests, request.id);
@@ -151,11 +156,7 @@ async function failRequest(deps: GrantDeps, request: AccessRequest, reason: stri
   await auditOnce(deps, `request.failed:${request.id}`, {
     action: 'request.failed',
     actor: APP_ACTOR(deps),
-    principalId: request.principalId,
-    scope: request.scope,
-    roleDefinitionId: request.roleDefinitionId,
-    requestId: request.id,
-    policyId: request.policyId,
+    ...requestTarget(request),
     reason,
   });
   await notifySafely(deps, {
@@ -194,13 +195,8 @@ async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Gra
   await auditOnce(deps, `grant.renewed:${grantId}:${request.id}`, {
     action: 'grant.renewed',
     actor: APP_ACTOR(deps),
-    principalId: grant.principalId,
-    scope: grant.scope,
-    roleDefinitionId: grant.roleDefinitionId,
-    assignmentId: grant.assignmentId,
+    ...grantTarget(grant),
     requestId: request.id,
-    grantId,
-    policyId: grant.policyId,
     reason: `renewed until ${extension.expiresAt}${extension.capped ? ' (capped at the policy maximum)' : ''}`,
   });
   await markFulfilled(requests, request.id);
@@ -255,13 +251,8 @@ export async function endGrant(
   await auditOnce(deps, `grant.ended:${grant.id}`, {
     action: END_ACTIONS[grant.endReason],
     actor,
-    principalId: grant.principalId,
-    scope: grant.scope,
-    roleDefinitionId: grant.roleDefinitionId,
-    assignmentId: grant.assignmentId,
+    ...grantTarget(grant),
     requestId: grant.requestId,
-    grantId: grant.id,
-    policyId: grant.policyId,
     reason,
   });
   await notifySafely(deps, {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from '../app/deps';
 import type { AuditActor } from '../audit';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors';
-import { auditOnce, fulfilRequest, grantStoreOf, notifySafely } from '../grants/grantService';
+import { auditOnce, fulfilRequest, grantStoreOf, notifySafely, requestTarget } from '../grants/grantService';
 import { grantIdFor, type Grant } from '../grants/grant';
 import type { Caller } from '../http/identity';
 import type { AccessRequest, RequestStatus } from './model';
@@ -50,12 +50,8 @@ export async function createRequest(deps: RequestDeps, caller: Caller, input: Ne
   await auditOnce(deps, `request.created:${request.id}`, {
     action: 'request.created',
     actor: actorOf(caller),
-    principalId: request.principalId,
-    scope: request.scope,
-    roleDefinitionId: request.roleDefinitionId,
-    requestId: request.id,
+    ...requestTarget(request),
     grantId: request.renewsGrantId,
-    policyId: request.policyId,
     reason: request.justification || undefined,
     details: { duration: request.duration, exception: request.exception, requiredApprovals: request.requiredApprovals },
   });
@@ -123,11 +119,7 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
     await auditOnce(deps, `request.denied:${request.id}`, {
       action: 'request.denied',
       actor: actorOf(caller),
-      principalId: request.principalId,
-      scope: request.scope,
-      roleDefinitionId: request.roleDefinitionId,
-      requestId: request.id,
-      policyId: request.policyId,
+      ...requestTarget(request),
       reason: input.comment,
     });
     await notifySafely(deps, {
@@ -167,11 +159,7 @@ async function recordApprovalAudit(deps: RequestDeps, caller: Caller, request: A
   await auditOnce(deps, `approval.recorded:${request.id}:${approval.approverId.toLowerCase()}`, {
     action: 'approval.recorded',
     actor: { id: approval.approverId, name: approval.approverName },
-    principalId: request.principalId,
-    scope: request.scope,
-    roleDefinitionId: request.roleDefinitionId,
-    requestId: request.id,
-    policyId: request.policyId,
+    ...requestTarget(request),
     reason: approval.comment,
     details: { decision: approval.decision },
     at: approval.at,
@@ -182,11 +170,7 @@ async function recordTimeout(deps: Pick<Deps, 'audit' | 'notifier' | 'appPrincip
   await auditOnce(deps, `request.timedOut:${request.id}`, {
     action: 'request.timedOut',
     actor: { id: deps.appPrincipalId, name: 'AccessManager' },
-    principalId: request.principalId,
-    scope: request.scope,
-    roleDefinitionId: request.roleDefinitionId,
-    requestId: request.id,
-    policyId: request.policyId,
+    ...requestTarget(request),
     reason: `no decision before ${request.expiresAt}`,
   });
   await notifySafely(deps, {
@@ -217,11 +201,7 @@ export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId
   await auditOnce(deps, `request.cancelled:${request.id}`, {
     action: 'request.cancelled',
     actor: actorOf(caller),
-    principalId: request.principalId,
-    scope: request.scope,
-    roleDefinitionId: request.roleDefinitionId,
-    requestId: request.id,
-    policyId: request.policyId,
+    ...requestTarget(request),
   });
   await notifySafely(deps, { kind: 'request.cancelled', recipients: [], subject: `Request cancelled: ${request.roleName}`, text: `${caller.name} cancelled the request.`, requestId: request.id, key: `request.cancelled:${request.id}` });
   return request;

@@ -12,7 +12,7 @@ import { roleDefinitionId } from '../../shared/armIds';
 import { findBuiltInRole } from '../../shared/roles';
 import { DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
 
-const FIXTURES = path.join(__dirname, '../../../shared/fixtures/events');
+const FIXTURES = path.join(__dirname, '../events/fixtures');
 const READER = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Storage Blob Data Reader')!.guid);
 
 interface Received {
