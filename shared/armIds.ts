@@ -96,3 +96,39 @@ export function deterministicGuid(...parts: string[]): string {
   const hex = h.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
+
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
+const SEGMENT_FORBIDDEN = /[?#%\\\s\u0000-\u001f\u007f]/;
+const RESOURCE_GROUP_NAME = /^[-\w.()]{1,90}$/;
+const PROVIDER_NAMESPACE = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$/;
+const RESOURCE_TYPE = /^[A-Za-z][A-Za-z0-9]{0,99}$/;
+
+/**
+ * Why `scope` is not a plain ARM scope of the form
+ * `/subscriptions/{guid}[/resourceGroups/{name}[/providers/{namespace}/{type}/{name}[/{type}/{name}]...]]`,
+ * or undefined when it is. A scope that HTTP clients or ARM could read differently from us
+ * (`..`, encoded characters, query or fragment marks) is refused: the policy that governs a
+ * scope must be the policy that governs where the assignment really lands.
+ */
+export function armScopeProblem(scope: string): string | undefined {
+  if (scope.length > 1000) return 'it is longer than 1000 characters';
+  if (!scope.startsWith('/')) return 'it must start with /subscriptions/<subscription id>';
+  // Doubled or trailing slashes are harmless: the scope is normalized before ARM sees it.
+  const segments = scope.split('/').filter((s) => s !== '');
+  if (segments.some((s) => s === '.' || s === '..')) return 'it has a . or .. segment';
+  if (segments.some((s) => SEGMENT_FORBIDDEN.test(s))) return 'it has a space, control character or one of ? # % \\';
+  if (segments[0]?.toLowerCase() !== 'subscriptions' || !isGuid(segments[1] ?? '')) return 'it must start with /subscriptions/<subscription id>';
+  if (segments.length === 2) return undefined;
+  if (segments[2]?.toLowerCase() !== 'resourcegroups' || !RESOURCE_GROUP_NAME.test(segments[3] ?? '') || (segments[3] ?? '').endsWith('.')) {
+    return 'after the subscription comes /resourceGroups/<name>';
+  }
+  if (segments.length === 4) return undefined;
+  if (segments[4]?.toLowerCase() !== 'providers' || !PROVIDER_NAMESPACE.test(segments[5] ?? '')) return 'after the resource group comes /providers/<namespace>/<type>/<name>';
+  if (segments[5]?.toLowerCase() === 'microsoft.authorization') return 'a scope cannot be inside Microsoft.Authorization';
+  const rest = segments.slice(6);
+  if (rest.length === 0 || rest.length % 2 !== 0) return 'a resource scope needs /<type>/<name> pairs after the namespace';
+  for (let i = 0; i < rest.length; i += 2) {
+    if (!RESOURCE_TYPE.test(rest[i] ?? '')) return `"${rest[i]}" is not a resource type`;
+  }
+  return undefined;
+}

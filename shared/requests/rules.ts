@@ -14,7 +14,7 @@
  *   principal who would get the role never count.
  */
 import { AppError, ConflictError, ForbiddenError, ValidationError } from '../errors';
-import { isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameScope, subscriptionOf } from '../armIds';
+import { armScopeProblem, isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameScope, subscriptionOf } from '../armIds';
 import { findBuiltInRole } from '../roles';
 import { checkDuration, formatDuration, parseDuration } from '../policy/duration';
 import { exceptionTerms, findPolicyRole, type PolicySet } from '../policy/policySet';
@@ -189,10 +189,11 @@ function decideTerms(policy: Policy, guid: string, roleName: string, durationMs:
 
 /** Checks a new request (or a renewal) against the governing policy and drafts it. */
 export function evaluateNewRequest(command: NewRequestCommand, policies: PolicySet, now: Date): NewRequestResult {
+  const problem = armScopeProblem(command.scope.trim());
   const scope = normalizeScope(command.scope.trim());
   const subscriptionId = subscriptionOf(scope);
-  if (!subscriptionId || !isGuid(subscriptionId)) {
-    return fail(new ValidationError(`"${command.scope}" is not an ARM scope under a subscription, e.g. /subscriptions/<id>/resourceGroups/<name>.`, 'InvalidScope'));
+  if (problem || !subscriptionId || !isGuid(subscriptionId)) {
+    return fail(new ValidationError(`"${command.scope.slice(0, 200)}" is not an ARM scope${problem ? ` (${problem})` : ''}; send one like /subscriptions/<id>/resourceGroups/<name>.`, 'InvalidScope'));
   }
 
   const checked = checkDuration(command.duration);

@@ -170,7 +170,7 @@ describe('evaluateNewRequest: refusals', () => {
     ['months', { duration: 'P1M' }, 400, 'InvalidDuration', /years or months/],
     ['zero', { duration: 'PT0S' }, 400, 'InvalidDuration', /zero/],
     ['not ISO', { duration: '8 hours' }, 400, 'InvalidDuration', /not an ISO 8601 duration/],
-    ['not a scope', { scope: 'rg-weights' }, 400, 'InvalidScope', /not an ARM scope under a subscription/],
+    ['not a scope', { scope: 'rg-weights' }, 400, 'InvalidScope', /not an ARM scope \(it must start with \/subscriptions/],
     ['the root', { scope: '/' }, 400, 'InvalidScope', /not an ARM scope/],
   ])('%s', (_name, overrides, status, code, message) => {
     expectError(evaluateNewRequest(request(overrides), seed, NOW), status, code, message);
@@ -424,4 +424,22 @@ test.each([
   [`${RG.weights}/providers/Microsoft.Storage/storageAccounts/stweights`, 'stweights'],
 ])('scopeLabel(%s) = %s', (scope, label) => {
   expect(scopeLabel(scope)).toBe(label);
+});
+
+describe('evaluateNewRequest: scopes that could land elsewhere', () => {
+  // A scope governed by the lax sandbox policy must not be able to reach rg-weights through `..`.
+  test.each([
+    '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sandbox/../rg-weights',
+    '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sandbox/%2E%2E/rg-weights',
+    '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-sandbox?/../../rg-weights',
+  ])('refuses %s', async (scope) => {
+    const policies = await loadPolicies('policies');
+    const result = evaluateNewRequest(
+      { scope, role: 'Storage Blob Data Contributor', duration: 'PT30M', justification: 'x', requester: { id: '00000000-0000-4000-8000-000000000011', name: 'alice' } },
+      policies,
+      new Date(),
+    );
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe('InvalidScope');
+  });
 });
