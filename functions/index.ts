@@ -22,8 +22,10 @@ for (const spec of functionTable(getDeps)) {
             await spec.handler(event, context);
           } catch (err) {
             // The Functions host answers Event Grid 500 for any throw, and Event Grid would retry a
-            // malformed event for 24 hours: log permanent failures and let them go; rethrow the rest.
-            if (err instanceof AppError && !err.transient) {
+            // malformed event for 24 hours: log the event's own faults (400) and let them go. Our
+            // faults (a missing permission, a broken invariant) are rethrown: retried, then
+            // dead-lettered, never silently dropped - the same split the local host makes.
+            if (err instanceof AppError && !err.transient && err.status === 400) {
               context.error(`${spec.name}: event ${event.id} refused permanently: ${err.code}: ${err.message}`);
               return;
             }

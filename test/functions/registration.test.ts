@@ -71,3 +71,27 @@ describe('the Event Grid wrapper', () => {
     await expect(handler({ ...event, eventType: 'Microsoft.Resources.ResourceWriteSuccess' }, contextLogging([]))).rejects.toThrow(/configuration is invalid/);
   });
 });
+
+test('our own permanent failures are not swallowed: they go to retry and dead-letter', async () => {
+  const handler = eventGrid.get('storageEvents')!.handler as (e: EventGridEvent, c: InvocationContext) => Promise<void>;
+  // A valid blob event whose handling fails on our side (logging stands in for any dependency of the handler).
+  const { InternalError } = await import('../../shared/errors');
+  const spy = jest.spyOn(InvocationContext.prototype, 'log').mockImplementation(() => {
+    throw new InternalError('AccessManager lacks a permission', 'AzurePermissionDenied');
+  });
+  const blob = {
+    id: 'b1',
+    topic: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-weights/providers/Microsoft.Storage/storageAccounts/stweights',
+    subject: '/blobServices/default/containers/checkpoints/blobs/run-42/step-1000.safetensors',
+    eventType: 'Microsoft.Storage.BlobCreated',
+    eventTime: '2026-11-20T10:06:00Z',
+    dataVersion: '',
+    metadataVersion: '1',
+    data: { api: 'PutBlockList', url: 'https://stweights.blob.core.windows.net/checkpoints/run-42/step-1000.safetensors', contentLength: 1, blobType: 'BlockBlob' },
+  } as EventGridEvent;
+  try {
+    await expect(handler(blob, new InvocationContext({ functionName: 'storageEvents' }))).rejects.toThrow(/lacks a permission/);
+  } finally {
+    spy.mockRestore();
+  }
+});
