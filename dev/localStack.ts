@@ -77,6 +77,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         AZURE_TENANT_ID: LOCAL_TENANT_ID,
         AZURE_SUBSCRIPTION_ID: LOCAL_SUBSCRIPTION_ID,
         ACCESSMANAGER_PRINCIPAL_ID: PEOPLE.accessManager,
+        BREAKGLASS_PRINCIPAL_IDS: PEOPLE.breakglass,
         COSMOS_ENDPOINT: opts.cosmosEndpoint ?? cosmos!.endpoint,
         COSMOS_KEY: opts.cosmosKey ?? cosmos?.key,
         COSMOS_DATABASE: opts.cosmosDatabase ?? 'accessmanager',

@@ -19,6 +19,15 @@ export const settingsSchema = z.object({
   AZURE_SUBSCRIPTION_ID: guid,
   /** Object id of AccessManager's own managed identity: never revoked, and its writes are recognised as ours. */
   ACCESSMANAGER_PRINCIPAL_ID: guid,
+  /**
+   * Break-glass accounts: object ids (comma-separated) never revoked at any scope, whatever the
+   * policy files say. Policies may exempt them too; this makes it independent of policy edits.
+   */
+  BREAKGLASS_PRINCIPAL_IDS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(z.array(guid))
+    .default([]),
   /** Client id of a user-assigned managed identity; empty for system-assigned. */
   AZURE_CLIENT_ID: guid.optional(),
   COSMOS_ENDPOINT: httpsUrl,

@@ -73,7 +73,9 @@ async function openStores(config: Config, credential: TokenCredential, ca: strin
 export async function buildDeps(config: Config, overrides: RootOverrides = {}): Promise<Deps> {
   const clock = overrides.clock ?? systemClock;
   const credential = overrides.credential ?? new DefaultAzureCredential(config.AZURE_CLIENT_ID ? { managedIdentityClientId: config.AZURE_CLIENT_ID } : {});
-  const policies = await loadPolicies(config.POLICIES_DIR);
+  const policies = (await loadPolicies(config.POLICIES_DIR)).withStandingExemptions(
+    config.BREAKGLASS_PRINCIPAL_IDS.map((id) => ({ id, reason: 'break-glass account (BREAKGLASS_PRINCIPAL_IDS): never revoked' })),
+  );
   const stores = await openStores(config, credential, overrides.ca);
   const arm = new AuthorizationManagementClient(credential, config.AZURE_SUBSCRIPTION_ID, {
     endpoint: config.ARM_ENDPOINT,

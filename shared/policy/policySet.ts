@@ -108,8 +108,22 @@ export interface ExemptionMatch<T> {
 export class PolicySet {
   private readonly byIdKey: ReadonlyMap<string, Policy>;
 
-  private constructor(readonly policies: readonly Policy[]) {
+  private constructor(
+    readonly policies: readonly Policy[],
+    /** Principals exempt everywhere, whatever the policy files say (configuration, e.g. break-glass accounts). */
+    private readonly standing: ReadonlyMap<string, PrincipalExemption> = new Map(),
+  ) {
     this.byIdKey = new Map(policies.map((p) => [p.id.toLowerCase(), p]));
+  }
+
+  /**
+   * The same policies plus principals that are exempt at every scope. Configuration, not policy:
+   * deleting an exemption from a policy file must never expose a break-glass account to revocation.
+   */
+  withStandingExemptions(exemptions: readonly PrincipalExemption[]): PolicySet {
+    const standing = new Map(this.standing);
+    for (const e of exemptions) standing.set(e.id.toLowerCase(), Object.freeze({ id: e.id.toLowerCase(), reason: e.reason }));
+    return new PolicySet(this.policies, standing);
   }
 
   /** Decodes every source and checks them together; throws PolicyLoadError listing every problem. */
@@ -153,7 +167,10 @@ export class PolicySet {
    */
   principalExemption(principalId: string, scope: string): ExemptionMatch<PrincipalExemption> | undefined {
     const id = principalId.toLowerCase();
-    for (const policy of this.governingChain(scope)) {
+    const chain = this.governingChain(scope);
+    const standing = this.standing.get(id);
+    if (standing && chain[0]) return { policy: chain[0], exemption: standing };
+    for (const policy of chain) {
       const exemption = policy.exemptions.principals.find((e) => e.id === id);
       if (exemption) return { policy, exemption };
     }

@@ -35,6 +35,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
+  test('break-glass accounts are a comma-separated list of object ids', () => {
+    expect(loadConfig(valid).BREAKGLASS_PRINCIPAL_IDS).toEqual([]);
+    expect(loadConfig({ ...valid, BREAKGLASS_PRINCIPAL_IDS: '00000000-0000-4000-8000-000000000017, 00000000-0000-4000-8000-000000000019' }).BREAKGLASS_PRINCIPAL_IDS).toEqual([
+      '00000000-0000-4000-8000-000000000017',
+      '00000000-0000-4000-8000-000000000019',
+    ]);
+    expect(() => loadConfig({ ...valid, BREAKGLASS_PRINCIPAL_IDS: '00000000-0000-4000-8000-000000000017,bob' })).toThrow(/BREAKGLASS_PRINCIPAL_IDS/);
+  });
+
   test('lists every problem at once, and points to the README', () => {
     try {
       loadConfig({});
