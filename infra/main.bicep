@@ -21,6 +21,9 @@ param storageAccountIds array = []
 @description('Microsoft App id of the Teams bot (an Entra app registration). Empty: no bot.')
 param botAppId string = ''
 
+@description('Object ids of break-glass accounts (comma-separated): never revoked at any scope.')
+param breakGlassPrincipalIds string = ''
+
 @description('Entra app registration used by App Service authentication (Easy Auth).')
 param authClientId string
 
@@ -132,6 +135,7 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
     AZURE_TENANT_ID: tenantId
     AZURE_SUBSCRIPTION_ID: governedSubscriptionId
     ACCESSMANAGER_PRINCIPAL_ID: app.identity.principalId
+    BREAKGLASS_PRINCIPAL_IDS: breakGlassPrincipalIds
     COSMOS_ENDPOINT: cosmos.properties.documentEndpoint
     COSMOS_DATABASE: 'accessmanager'
     BOT_APP_ID: botAppId
