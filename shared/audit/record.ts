@@ -67,14 +67,15 @@ const isoInstant = z
 /** Target and context fields shared by entries and records. */
 const targetFields = {
   principalId: text(200).optional(),
-  scope: text(1000)
+  // ARM ids run long (nested resources, Key Vault object names): 2,048 is the longest the event decoder accepts.
+  scope: text(2048)
     .refine((s) => s.startsWith('/'), 'must be an ARM scope starting with /')
     .optional(),
-  roleDefinitionId: text(1000).optional(),
-  assignmentId: text(1000).optional(),
+  roleDefinitionId: text(2048).optional(),
+  assignmentId: text(2048).optional(),
   requestId: text(200).optional(),
   grantId: text(200).optional(),
-  eventId: text(200).optional(),
+  eventId: text(256).optional(),
   policyId: text(200).optional(),
   mode: z.enum(['audit', 'enforce']).optional(),
   reason: text(2000).optional(),

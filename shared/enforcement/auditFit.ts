@@ -1,6 +1,6 @@
 /**
  * Fits an enforcement decision's audit entry to the ledger's field limits. ARM ids can be longer
- * than the ledger's 1,000-character id fields (a Key Vault secret name, nested resources), and an
+ * than the ledger's 2,048-character id fields (a Key Vault secret name, nested resources), and an
  * event may carry a longer id or caller name than the ledger takes: a revocation is recorded
  * before it is made, so an entry that did not fit would stop the revocation itself, every time.
  * Long values are cut and end with "…"; the full assignment and event ids move to `details`.
@@ -8,7 +8,7 @@
 import type { AuditEntry } from '../audit';
 
 /** The ledger's limits (shared/audit/record.ts), in UTF-16 code units as zod counts them. */
-const LIMITS = { id: 1000, reason: 2000, actorName: 300, actorId: 200, shortId: 200 } as const;
+const LIMITS = { id: 2048, eventId: 256, reason: 2000, actorName: 300, actorId: 200, shortId: 200 } as const;
 /** `details` must stay under the ledger's 4,096 bytes with room for the decision's own fields. */
 const DETAIL_BYTES = { assignmentId: 3000, eventId: 400 } as const;
 
@@ -43,7 +43,7 @@ export function fitForLedger(entry: AuditEntry): AuditEntry {
   fit('scope', LIMITS.id);
   fit('assignmentId', LIMITS.id);
   fit('roleDefinitionId', LIMITS.id);
-  fit('eventId', LIMITS.shortId);
+  fit('eventId', LIMITS.eventId);
   fit('principalId', LIMITS.shortId);
   fit('policyId', LIMITS.shortId);
   fit('grantId', LIMITS.shortId);

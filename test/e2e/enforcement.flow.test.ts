@@ -161,12 +161,12 @@ describe('odd but legal input never stops a revocation', () => {
     const rogue = await assignOutOfBand(stack, { scope, roleGuid: ROLE.kvSecretsUser, principalId: PEOPLE.mallory });
     await until(() => !exists(stack, rogue.id), 'the long-scoped rogue assignment to be deleted', 3000);
     await settle(stack);
-    const records = (await auditRecords(stack, { scope: RG.research, action: 'assignment.revoked' })).filter((r) => r.principalId === PEOPLE.mallory && r.details?.['assignmentId'] === rogue.id);
+    // The ledger takes ids as long as the event decoder does (2,048), so nothing is cut here.
+    const records = (await auditRecords(stack, { scope: RG.research, action: 'assignment.revoked' })).filter((r) => r.principalId === PEOPLE.mallory && r.assignmentId === rogue.id);
     expect(records).toHaveLength(1);
-    expect(records[0]!.assignmentId!.length).toBeLessThanOrEqual(1000);
-    expect(rogue.id.toLowerCase().startsWith(records[0]!.scope!.replace(/…$/, '').toLowerCase())).toBe(true);
+    expect(records[0]!.scope).toBe(scope);
   });
-  it('an event id of 250 characters and a caller name of 400 are recorded (cut to fit) and the assignment revoked', async () => {
+  it('an event id of 250 characters and a caller name of 400 are recorded (the name cut to fit) and the assignment revoked', async () => {
     const rogue = await assignOutOfBand(stack, { scope: RG.weights, roleGuid: ROLE.blobContributor, principalId: PEOPLE.mallory, events: false });
     const longName = `${'d'.repeat(390)}@contoso.test`;
     const event = toArmEvent({
@@ -191,6 +191,6 @@ describe('odd but legal input never stops a revocation', () => {
     const [record] = (await auditRecords(stack, { scope: RG.weights, action: 'assignment.revoked' })).filter((r) => r.assignmentId?.toLowerCase() === rogue.id.toLowerCase());
     expect(record!.actor).toMatchObject({ id: PEOPLE.dave });
     expect(longName.startsWith(record!.actor.name!.replace(/…$/, ''))).toBe(true);
-    expect(record!.details).toMatchObject({ eventId: event.id });
+    expect(record!.eventId).toBe(event.id);
   });
 });
