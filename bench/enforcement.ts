@@ -12,6 +12,7 @@
  * Sizes come from BENCH_* environment variables (see `enforcementOptionsFromEnv`).
  * `node dist/bench/enforcement.js` prints the figures as one JSON line.
  */
+import { envCount, addUsers, type BenchUser } from './common';
 import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,13 +53,6 @@ export interface BenchEnforcementOptions {
   log: (line: string) => void;
 }
 
-function envCount(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be a whole number of at least ${min} (got ${JSON.stringify(raw)}).`);
-  return value;
-}
 
 export function enforcementOptionsFromEnv(log: (line: string) => void = () => undefined): BenchEnforcementOptions {
   return {
@@ -137,20 +131,7 @@ const BLOB_READER = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1';
 const KEY_VAULT = `${RG.research}/providers/Microsoft.KeyVault/vaults/kv-research`;
 const OPERATION_WRITE = 'Microsoft.Authorization/roleAssignments/write';
 
-interface BenchUser {
-  id: string;
-  name: string;
-}
 
-/** Synthetic researchers in the simulated directory: ARM allows one assignment per (principal, role, scope). */
-function addUsers(stack: LocalStack, count: number, tag: string): BenchUser[] {
-  return Array.from({ length: count }, (_, i) => {
-    const local = `bench-${tag}-${String(i).padStart(5, '0')}`;
-    const user = { id: randomUUID(), name: `${local}@contoso.test` };
-    stack.sim.state.directory.add({ kind: 'User', id: user.id, displayName: local, givenName: local, surname: 'Bench', jobTitle: 'Researcher', userPrincipalName: user.name, mail: user.name });
-    return user;
-  });
-}
 
 /** Hands out (principal, role) pairs nobody holds yet at a scope. */
 class PairPool {

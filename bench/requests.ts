@@ -6,6 +6,7 @@
  *  (c) wall time of the expireGrants run for N grants expiring at once, with the time split by dependency.
  * `node dist/bench/requests.js` prints the figures as one JSON line (BENCH_REQUESTS, BENCH_GRANTS, BENCH_CONCURRENCY, BENCH_NOTIFIER).
  */
+import { envCount, addUsers, type BenchUser } from './common';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -57,13 +58,6 @@ const APPROVERS = {
 const EVENT_HOLD_MS = 1_000;
 const SEED_CONCURRENCY = 16;
 
-function envCount(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a whole number of at least 1 (got ${JSON.stringify(raw)}).`);
-  return value;
-}
 
 /** CPU time of this process (user + system), in ms: robust to other processes sharing the machine, unlike wall time. */
 const cpuMs = () => {
@@ -93,29 +87,7 @@ async function inFlight<T>(items: readonly T[], limit: number, work: (item: T, i
   );
 }
 
-interface BenchUser {
-  id: string;
-  name: string;
-}
 
-/** People added to the simulated directory, one (principal, role, scope) triple each, so grants do not share coverage. */
-function addUsers(stack: LocalStack, count: number, tag: string): BenchUser[] {
-  return Array.from({ length: count }, (_, i) => {
-    const local = `bench-${tag}-${String(i).padStart(5, '0')}`;
-    const user = { id: randomUUID(), name: `${local}@contoso.test` };
-    stack.sim.state.directory.add({
-      kind: 'User',
-      id: user.id,
-      displayName: local,
-      givenName: local,
-      surname: 'Bench',
-      jobTitle: 'Researcher',
-      userPrincipalName: user.name,
-      mail: user.name,
-    });
-    return user;
-  });
-}
 
 /**
  * Installs the Teams app for these people as Teams does for everyone (an installationUpdate to

@@ -10,6 +10,7 @@
  * minutes) for requests, approvals and expiry (./requests.ts).
  * BENCH_ONLY=enforcement|requests|audit runs one of them.
  */
+import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
@@ -19,13 +20,6 @@ import { ConfigError } from '../shared/errors';
 /** What the issue asks of enforcement (issue 4). */
 const TARGETS = { timeToRevokeP99Ms: 250, ratioToFloor: 1.3, allowedStoreOps: 2, revokedStoreOps: 3 };
 
-function envCount(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a whole number of at least 1 (got ${JSON.stringify(raw)}).`);
-  return value;
-}
 
 const say = (line: string) => console.log(line);
 
