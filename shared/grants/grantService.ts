@@ -9,7 +9,7 @@
  * when Azure's event about it arrives.
  */
 import type { AuditActor, AuditEntry } from '../audit';
-import { roleAssignmentId, roleDefinitionGuid, sameScope } from '../armIds';
+import { roleAssignmentId, roleDefinitionGuid, sameScope, scopeKey } from '../armIds';
 import type { Deps } from '../app/deps';
 import { AppError, ConflictError, InternalError, TransientError } from '../errors';
 import type { AccessRequest } from '../requests/model';
@@ -69,9 +69,13 @@ export async function fulfilRequest(deps: GrantDeps, request: AccessRequest): Pr
     return existing;
   }
 
-  await grants.updateCoverage(key, (c) => withEntry(c, { grantId, expiresAt: window.expiresAt }));
+  // Written with the assignment we expect to create (or the one the triple already has), so the
+  // usual path needs no second coverage write.
+  const entry = { grantId, expiresAt: window.expiresAt };
+  const expectedId = roleAssignmentId(request.scope, grantId);
+  const written = await grants.updateCoverage(key, (c) => withEntry(c, entry, c.assignmentId && c.entries.some((e) => e.grantId !== grantId) ? c.assignmentId : expectedId));
 
-  let assignmentId = roleAssignmentId(request.scope, grantId);
+  let assignmentId = expectedId;
   try {
     const live = await deps.roleAssignments.create({
       scope: request.scope,
@@ -96,7 +100,9 @@ export async function fulfilRequest(deps: GrantDeps, request: AccessRequest): Pr
       throw err;
     }
   }
-  await grants.updateCoverage(key, (c) => withEntry(c, { grantId, expiresAt: window.expiresAt }, assignmentId));
+  if (!written.assignmentId || scopeKey(written.assignmentId) !== scopeKey(assignmentId)) {
+    await grants.updateCoverage(key, (c) => withEntry(c, entry, assignmentId));
+  }
 
   const approvers = request.approvals.filter((a) => a.decision === 'approve').map((a) => ({ id: a.approverId, name: a.approverName, at: a.at }));
   const { grant } = await grants.createOrGet({

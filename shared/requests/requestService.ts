@@ -142,10 +142,12 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
   });
   if (outcome === 'approved') {
     try {
-      await fulfilRequest(deps, request);
+      // Granted: the request is as we wrote it, now fulfilled. Anything else (failed): read what was recorded.
+      if (await fulfilRequest(deps, request)) return { ...request, fulfilled: true };
     } catch (err) {
       // The approval is safe in the store; the expireGrants timer finishes the grant.
       console.warn(`Grant for request ${request.id} not finished yet (${err instanceof Error ? err.message : String(err)}); the timer will retry.`);
+      return request;
     }
     return (await requests.get(request.id)) ?? request;
   }
