@@ -157,6 +157,7 @@ export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment
         securityChannel: true,
         subject: `Revoked: ${roleLabel(live.roleDefinitionId)} for ${live.principalId}`,
         text: `${decision.reason}. Made by ${base.actor.name ?? base.actor.id ?? 'unknown'}.`,
+        policyId: decision.policyId,
         key: decisionKey('revoke', live),
       });
       return { assignmentId: live.id, decision, outcome };
@@ -187,6 +188,7 @@ async function recordBreakerTrip(deps: EnforcerDeps, policyId: string, live: Liv
     securityChannel: true,
     subject: `Enforcement paused for ${policyId}`,
     text: `The blast-radius breaker of ${policyId} tripped: revocations are recorded as "would revoke" until an admin resets it (POST /api/enforcement/reset).`,
+    policyId,
     // One notification per trip (the trip's own key): a minute-based key swallowed a second trip after a reset.
     key: tripKey,
   });

@@ -29,6 +29,8 @@ export interface Notification {
   text: string;
   requestId?: string;
   grantId?: string;
+  /** The policy concerned: security alerts go to its channel (or its parents'). */
+  policyId?: string;
   /** Idempotency key: the same key is delivered once, so a retried timer does not warn twice. */
   key: string;
 }

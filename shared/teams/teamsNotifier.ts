@@ -141,14 +141,23 @@ export class TeamsNotifier implements Notifier {
   }
 
   /** Channels named by policies (`notify.teamsChannel`): where security alerts go. */
-  private securityChannels(): TeamsChannel[] {
-    const seen = new Map<string, TeamsChannel>();
-    for (const p of this.deps.policies.policies) if (p.notify?.teamsChannel) seen.set(p.notify.teamsChannel.channelId, p.notify.teamsChannel);
-    return [...seen.values()];
+  /**
+   * The channels that hear about a policy: its own and those of the policies above it. Without a
+   * policy, or when none of them names a channel, every channel a policy names (an alert must land somewhere).
+   */
+  private securityChannels(policyId?: string): TeamsChannel[] {
+    const collect = (policies: readonly { notify?: { teamsChannel?: TeamsChannel } }[]) => {
+      const seen = new Map<string, TeamsChannel>();
+      for (const p of policies) if (p.notify?.teamsChannel) seen.set(p.notify.teamsChannel.channelId, p.notify.teamsChannel);
+      return [...seen.values()];
+    };
+    const policy = policyId ? this.deps.policies.byId(policyId) : undefined;
+    const own = policy ? collect(this.deps.policies.governingChain(policy.scope)) : [];
+    return own.length > 0 ? own : collect(this.deps.policies.policies);
   }
 
   private async tellSecurityChannels(n: Notification): Promise<string[]> {
-    const channels = this.securityChannels();
+    const channels = this.securityChannels(n.policyId);
     if (channels.length === 0) {
       this.reportOnce('securityChannel', `Teams: security alerts (${n.kind}: ${n.subject}) have no channel to go to; name one with notify.teamsChannel in a policy.`);
       return [];

@@ -15,6 +15,7 @@ import { as, copyPolicies, startTestStack, USERS, type ApiClient, type Page, typ
 import { cardClick, cardOf, click, closeTeamsClient, postToBot, recordsAbout, teamsActivities } from './teamsHelpers';
 
 const CHANNEL = '19:security-alerts@thread.tacv2';
+const PLATFORM_CHANNEL = '19:platform-alerts@thread.tacv2';
 const MINUTE = 60_000;
 
 let stack: LocalStack;
@@ -30,9 +31,14 @@ beforeAll(async () => {
   const sandbox = parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   sandbox.notify = { teamsChannel: { teamId: '19:security-team@thread.tacv2', channelId: CHANNEL } };
   await writeFile(file, stringify(sandbox));
+  // The subscription-level policy names another channel: alerts about policies under it go there.
+  const baselineFile = join(policies.dir, 'subscription-baseline.yaml');
+  const baseline = parse(await readFile(baselineFile, 'utf8')) as Record<string, unknown>;
+  baseline.notify = { teamsChannel: { teamId: '19:platform@thread.tacv2', channelId: PLATFORM_CHANNEL } };
+  await writeFile(baselineFile, stringify(baseline));
   stack = await startTestStack({ policiesDir: policies.dir, clock });
   // The channel exists in the simulated Teams (the bot was added to the team).
-  stack.sim.state.teams.conversations.set(CHANNEL, { id: CHANNEL, conversationType: 'groupChat', tenantId: LOCAL_TENANT_ID, members: [], createdAt: new Date().toISOString() });
+  for (const id of [CHANNEL, PLATFORM_CHANNEL]) stack.sim.state.teams.conversations.set(id, { id, conversationType: 'groupChat', tenantId: LOCAL_TENANT_ID, members: [], createdAt: new Date().toISOString() });
   alice = as(stack, USERS.alice);
   bob = as(stack, USERS.bob);
   carol = as(stack, USERS.carol);
@@ -99,6 +105,23 @@ describe('a policy that names a Teams channel', () => {
     expect(inChannel.filter((t) => t.includes('Enforcement paused for sandbox'))).toHaveLength(1);
     const toMallory = (await teamsActivities(stack, { recipient: PEOPLE.mallory })).filter((r) => textOf(cardOf(r)).includes('Revoked: Owner for mallory'));
     expect(toMallory).toHaveLength(1);
+  });
+});
+
+describe('security alerts about a policy', () => {
+  it("go to the channel of that policy or the policies above it, not to another policy's", async () => {
+    await stack.deps.notifier.notify({
+      kind: 'assignment.revoked',
+      recipients: [],
+      securityChannel: true,
+      subject: 'Revoked: Storage Blob Data Reader for mallory on rg-weights',
+      text: 'No grant covers it. Made by dave.',
+      policyId: 'model-weights',
+      key: 'revoke:test-assignment-weights',
+    });
+    const texts = async (channel: string) => (await teamsActivities(stack)).filter((r) => r.conversationId === channel).map((r) => textOf(cardOf(r)));
+    expect((await texts(PLATFORM_CHANNEL)).filter((t) => t.includes('for mallory on rg-weights'))).toHaveLength(1);
+    expect((await texts(CHANNEL)).filter((t) => t.includes('for mallory on rg-weights'))).toHaveLength(0);
   });
 });
 
