@@ -5,7 +5,7 @@
  * disagree with what enforcement does; `listAccess` only gathers its inputs.
  */
 import type { Deps } from '../app/deps';
-import { isWithinScope, normalizeScope, roleDefinitionGuid, sameScope, scopeDepth, scopeKey } from '../armIds';
+import { armScopeProblem, isWithinScope, normalizeScope, roleDefinitionGuid, sameScope, scopeDepth, scopeKey } from '../armIds';
 import { decideAssignment, roleLabel, type CoverageView, type ExemptionKind, type PolicyView } from '../enforcement/decide';
 import { ValidationError } from '../errors';
 import type { CoverageEntry, Grant } from '../grants/grant';
@@ -225,8 +225,10 @@ type AccessDeps = Pick<Deps, 'config' | 'clock' | 'stores' | 'policies' | 'roleA
 export function accessScope(requested: string | undefined, subscriptionId: string): string {
   if (requested === undefined || requested.trim() === '') return `/subscriptions/${subscriptionId}`;
   const scope = normalizeScope(requested.trim());
-  if (!requested.trim().startsWith('/') || scope === '/') {
-    throw new ValidationError(`scope must be an ARM scope such as /subscriptions/${subscriptionId}/resourceGroups/<name> (got ${JSON.stringify(requested)}).`, 'InvalidScope');
+  // The same strict grammar as request scopes: ARM must list exactly the scope we filter by.
+  const problem = armScopeProblem(requested.trim());
+  if (problem) {
+    throw new ValidationError(`scope must be an ARM scope such as /subscriptions/${subscriptionId}/resourceGroups/<name>: ${problem} (got ${JSON.stringify(requested.slice(0, 200))}).`, 'InvalidScope');
   }
   return scope;
 }

@@ -72,6 +72,9 @@ describe('GET /api/access', () => {
     const bad = await apiAs<{ error: { code: string; message: string } }>(stack, 'erin', 'GET', '/api/access?scope=rg-weights');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('ARM scope');
+    const escaping = await apiAs<{ error: { code: string; message: string } }>(stack, 'erin', 'GET', `/api/access?scope=${encodeURIComponent(`${RG.sandbox}/../rg-weights`)}`);
+    expect(escaping.status).toBe(400);
+    expect(escaping.body.error.code).toBe('InvalidScope');
     const unknown = await apiAs<{ error: { code: string } }>(stack, 'erin', 'GET', '/api/access?scop=x');
     expect(unknown.status).toBe(400);
   });
