@@ -12,6 +12,7 @@
  * Sizes come from BENCH_* environment variables (see `enforcementOptionsFromEnv`).
  * `node dist/bench/enforcement.js` prints the figures as one JSON line.
  */
+import { mapLimited } from '../shared/concurrency';
 import { envCount, addUsers, type BenchUser } from './common';
 import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -79,18 +80,6 @@ function percentile(samples: readonly number[], p: number): number {
 
 const mean = (samples: readonly number[]) => (samples.length === 0 ? 0 : samples.reduce((a, b) => a + b, 0) / samples.length);
 
-/** Runs `work` over every item with at most `limit` in flight; the first failure rejects. */
-async function inFlight<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index]!, index);
-      }
-    }),
-  );
-}
 
 /** mulberry32: the burst's order is the same every run. */
 function seededShuffle<T>(items: T[], seed: number): T[] {
@@ -292,7 +281,7 @@ class DeleteWatch {
 async function benchTimeToRevoke(sim: Sim, pool: PairPool, watch: DeleteWatch, count: number, concurrency: number): Promise<{ samples: number[]; wallMs: number }> {
   const samples: number[] = [];
   const started = performance.now();
-  await inFlight(
+  await mapLimited(
     Array.from({ length: count }, () => pool.take()),
     concurrency,
     async (pair) => {
@@ -326,7 +315,7 @@ async function createGrants(stack: LocalStack, users: BenchUser[]): Promise<stri
     return JSON.parse(text) as { id: string; status: string; grantId?: string };
   };
   const assignmentIds: string[] = [];
-  await inFlight(users, 8, async (user) => {
+  await mapLimited(users, 8, async (user) => {
     const request = await post(user, '/api/requests', { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT8H', justification: 'benchmark: evaluate a checkpoint' }, 201);
     await post(bob, `/api/requests/${request.id}/approve`, { comment: 'bench' }, 200);
     const approved = await post(carol, `/api/requests/${request.id}/approve`, { comment: 'bench' }, 200);
@@ -345,12 +334,12 @@ async function setUpBurst(stack: LocalStack, sim: Sim, pool: PairPool, grantUser
 
   const approved = await createGrants(stack, grantUsers);
   const rogue: string[] = [];
-  await inFlight(Array.from({ length: rogueCount }, () => pool.take()), 16, async (p) => {
+  await mapLimited(Array.from({ length: rogueCount }, () => pool.take()), 16, async (p) => {
     rogue.push((await sim.assign(RG.weights, p.roleGuid, p.principalId, { events: false })).id);
   });
   // Break-glass and AccessManager's own identity, on secrets of the research vault (ARM takes any secret name as a scope).
   const exempt: string[] = [];
-  await inFlight(Array.from({ length: exemptAssignments }, (_, i) => i), 16, async (i) => {
+  await mapLimited(Array.from({ length: exemptAssignments }, (_, i) => i), 16, async (i) => {
     const principal = i % 2 === 0 ? PEOPLE.breakglass : PEOPLE.accessManager;
     exempt.push((await sim.assign(`${KEY_VAULT}/secrets/bench-exempt-${i}`, ROLES[2]!, principal, { events: false })).id);
   });
@@ -369,7 +358,7 @@ async function benchBurst(stack: LocalStack, setup: BurstSetup, concurrency: num
   const armBefore = armCalls.total();
   let deliveries = 0;
   const started = performance.now();
-  await inFlight(setup.events, concurrency, async (event) => {
+  await mapLimited(setup.events, concurrency, async (event) => {
     const { attempts } = await deliverUntilAccepted(url, event);
     deliveries += attempts;
   });

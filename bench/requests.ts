@@ -6,6 +6,7 @@
  *  (c) wall time of the expireGrants run for N grants expiring at once, with the time split by dependency.
  * `node dist/bench/requests.js` prints the figures as one JSON line (BENCH_REQUESTS, BENCH_GRANTS, BENCH_CONCURRENCY, BENCH_NOTIFIER).
  */
+import { mapLimited } from '../shared/concurrency';
 import { envCount, addUsers, type BenchUser } from './common';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -74,18 +75,6 @@ function percentile(samples: number[], p: number): number {
   return round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
 }
 
-/** Runs `work` over every item with at most `limit` in flight; the first failure rejects. */
-async function inFlight<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index]!, index);
-      }
-    }),
-  );
-}
 
 
 
@@ -95,7 +84,7 @@ async function inFlight<T>(items: readonly T[], limit: number, work: (item: T, i
  */
 async function installTeams(stack: LocalStack, users: readonly BenchUser[]): Promise<void> {
   const state = stack.sim.state;
-  await inFlight(users, SEED_CONCURRENCY, async (user) => {
+  await mapLimited(users, SEED_CONCURRENCY, async (user) => {
     state.teams.personalConversation(state.teamsMemberOf(user.id), state.tenantId);
     const res = await fetch(`${stack.url}/api/messages`, {
       method: 'POST',
@@ -145,7 +134,7 @@ async function benchThroughput(stack: LocalStack, requests: number, concurrency:
 
   // Warm-up, not counted: JIT, connections, audit chains and the first Teams conversations.
   const warmUp = await addResearchers(stack, Math.min(16, requests), 'w');
-  await inFlight(warmUp, concurrency, async (user) => {
+  await mapLimited(warmUp, concurrency, async (user) => {
     const request = await createAs(stack, user);
     await approveAs(stack, APPROVERS.bob, request.id, 'pending');
     await approveAs(stack, APPROVERS.carol, request.id, 'approved');
@@ -156,7 +145,7 @@ async function benchThroughput(stack: LocalStack, requests: number, concurrency:
   const pipelinedStart = performance.now();
   const pipelinedCpuStart = cpuMs();
   const pipelinedOpsStart = storeOps.snapshot();
-  await inFlight(pipelinedUsers, concurrency, async (user) => {
+  await mapLimited(pipelinedUsers, concurrency, async (user) => {
     const request = await timedCall(latency.create, () => createAs(stack, user));
     await timedCall(latency.approve, () => approveAs(stack, APPROVERS.bob, request.id, 'pending'));
     await timedCall(latency.grantingApprove, () => approveAs(stack, APPROVERS.carol, request.id, 'approved'));
@@ -173,7 +162,7 @@ async function benchThroughput(stack: LocalStack, requests: number, concurrency:
   const ids: string[] = new Array<string>(requests);
   const phase = async (work: (user: BenchUser, index: number) => Promise<void>) => {
     const start = performance.now();
-    await inFlight(phasedUsers, concurrency, work);
+    await mapLimited(phasedUsers, concurrency, work);
     return performance.now() - start;
   };
   const createMs = await phase(async (user, i) => {
@@ -345,7 +334,7 @@ async function seedGrants(stack: LocalStack, holders: readonly BenchUser[], expi
   const grantStore = grantStoreOf(stack.deps);
   const definitionId = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, role.guid);
   const seeded: Grant[] = [];
-  await inFlight(
+  await mapLimited(
     holders,
     SEED_CONCURRENCY,
     async (holder) => {

@@ -12,11 +12,12 @@ import { Agent } from 'undici';
 import { z } from 'zod';
 import { roleAssignmentId, roleDefinitionGuid, roleDefinitionId, scopeKey } from '../shared/armIds';
 import { ManualClock } from '../shared/clock';
-import { ADMIN_ROLE, principalHeaders } from '../shared/http/identity';
+import { principalHeaders } from '../shared/http/identity';
 import { findBuiltInRole } from '../shared/roles';
 import { GROUPS, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../shared/tenant';
 import { startLocalStack } from './localStack';
 import { simCredential } from './sim';
+import { LOCAL_USER } from '../shared/cli/localUsers';
 
 /** Where the narration goes: stdout for `npm run demo`, an array in tests. */
 export interface DemoIo {
@@ -48,14 +49,7 @@ interface DemoUser {
   roles?: string[];
 }
 
-const USERS = {
-  alice: { id: PEOPLE.alice, name: 'alice@contoso.test' },
-  bob: { id: PEOPLE.bob, name: 'bob@contoso.test' },
-  carol: { id: PEOPLE.carol, name: 'carol@contoso.test' },
-  erin: { id: PEOPLE.erin, name: 'erin@contoso.test', roles: [ADMIN_ROLE] },
-  dave: { id: PEOPLE.dave, name: 'dave@contoso.test' },
-  mallory: { id: PEOPLE.mallory, name: 'mallory@contoso.test' },
-} as const satisfies Record<string, DemoUser>;
+const USERS = LOCAL_USER;
 
 /** Short names for ids in the narration. */
 const DISPLAY_NAMES = new Map<string, string>([

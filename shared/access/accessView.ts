@@ -12,6 +12,7 @@ import type { CoverageEntry, Grant } from '../grants/grant';
 import { GrantStore } from '../grants/grantStore';
 import { findBuiltInRole } from '../roles';
 import type { LiveAssignment } from './roleAssignments';
+import { mapLimited } from '../concurrency';
 
 export type AccessStatus = 'granted' | 'exempt' | 'unapproved' | 'ungoverned';
 
@@ -241,7 +242,7 @@ export async function listAccess(deps: AccessDeps, input: { scope?: string }): P
   const assignments = assignmentsWithin(listed, scope);
 
   const store = new GrantStore(deps.stores.grants, deps.stores.coverage);
-  const lookups = await mapWithConcurrency(assignments, STORE_CONCURRENCY, async (assignment) => [assignmentKey(assignment.id), await coverageLookup(store, assignment)] as const);
+  const lookups = await mapLimited(assignments, STORE_CONCURRENCY, async (assignment) => [assignmentKey(assignment.id), await coverageLookup(store, assignment)] as const);
   const coverage = new Map(lookups.filter((entry): entry is readonly [string, CoverageLookup] => entry[1] !== undefined));
   const names = await principalNames(deps, assignments);
   return buildAccessView(assignments, coverage, deps.policies, deps.appPrincipalId, deps.clock.now(), names);
@@ -260,7 +261,7 @@ async function principalNames(deps: AccessDeps, assignments: readonly LiveAssign
   // AccessManager's own identity is named by the join itself.
   const ids = [...new Set(assignments.map((a) => a.principalId.toLowerCase()))].filter((id) => id !== deps.appPrincipalId.toLowerCase());
   const names = new Map<string, string>();
-  await mapWithConcurrency(
+  await mapLimited(
     ids,
     DIRECTORY_CONCURRENCY,
     async (id) => {
@@ -276,15 +277,3 @@ async function principalNames(deps: AccessDeps, assignments: readonly LiveAssign
   return names;
 }
 
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

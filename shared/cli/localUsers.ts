@@ -14,14 +14,20 @@ export interface LocalUser {
 }
 
 const LOGINS = ['alice', 'bob', 'carol', 'erin', 'dave', 'mallory'] as const;
+export type LocalLogin = (typeof LOGINS)[number];
 
-export const LOCAL_USERS: readonly LocalUser[] = LOGINS.map((login) => ({
+const localUser = (login: LocalLogin): LocalUser => ({
   login,
   id: PEOPLE[login],
   name: `${login}@contoso.test`,
   // erin holds the AccessManager.Admin app role in the local tenant.
   roles: login === 'erin' ? [ADMIN_ROLE] : [],
-}));
+});
+
+/** The people of the local tenant by login, as the Easy Auth headers name them (CLI, demo, tests). */
+export const LOCAL_USER = Object.fromEntries(LOGINS.map((login) => [login, localUser(login)])) as Record<LocalLogin, LocalUser>;
+
+export const LOCAL_USERS: readonly LocalUser[] = LOGINS.map((login) => LOCAL_USER[login]);
 
 export const DEFAULT_LOCAL_USER = 'erin';
 

@@ -8,6 +8,7 @@ import type { Deps } from '../app/deps';
 import { finishUnfulfilledRequests, timeOutOverdueRequests } from '../requests/requestService';
 import { endGrant, grantStoreOf, notifySafely } from './grantService';
 import type { Grant } from './grant';
+import { settleLimited } from '../concurrency';
 
 /** Holders hear about an expiry this long before it. */
 export const EXPIRY_WARNING_MS = 15 * 60 * 1000;
@@ -33,21 +34,9 @@ export interface ExpiryReport {
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<number> {
-  let failures = 0;
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (err) {
-        failures++;
-        console.warn(`expireGrants: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  });
-  await Promise.all(runners);
-  return failures;
+  const failures = await settleLimited(items, limit, work);
+  for (const { error } of failures) console.warn(`expireGrants: ${error instanceof Error ? error.message : String(error)}`);
+  return failures.length;
 }
 
 export async function runExpiry(deps: Deps): Promise<ExpiryReport> {

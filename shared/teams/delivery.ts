@@ -55,21 +55,3 @@ export class CardDelivery {
   }
 }
 
-/** Runs `work` over `items` with at most `limit` at a time; resolves to the failures (item, error), in order. */
-export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<Array<{ item: T; error: unknown }>> {
-  const failures: Array<{ item: T; error: unknown; index: number }> = [];
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      const item = items[index]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failures.push({ item, error, index });
-      }
-    }
-  });
-  await Promise.all(runners);
-  return failures.sort((a, b) => a.index - b.index).map(({ item, error }) => ({ item, error }));
-}

@@ -13,7 +13,8 @@ import { renderApprovalCard, statusLine, type CardViewer } from './approvalCard'
 import type { CardStore, SentCard } from './cardStore';
 import type { OutgoingCard } from './connector';
 import type { ConversationTarget } from './conversationStore';
-import { eachLimited, type CardDelivery } from './delivery';
+import { type CardDelivery } from './delivery';
+import { settleLimited } from '../concurrency';
 
 const PARALLEL_SENDS = 8;
 /** Re-renders after which a request still changing is left to the notification of its next change. */
@@ -95,7 +96,7 @@ export class RequestCards {
     if (!request) return report;
     const recipients = [...new Set(approverIds.map((id) => id.toLowerCase()))];
     const targets = new Map<string, ConversationTarget>();
-    await eachLimited(recipients, PARALLEL_SENDS, async (id) => {
+    await settleLimited(recipients, PARALLEL_SENDS, async (id) => {
       const target = await this.d.delivery.conversations.forPerson(id);
       if (target) targets.set(id, target);
       else report.unreachable.push(id);
@@ -124,11 +125,11 @@ export class RequestCards {
     };
 
     const failures = channel
-      ? await eachLimited([channel], 1, async (c) => {
+      ? await settleLimited([channel], 1, async (c) => {
           const refreshUserIds = [...targets.values()].map((t) => t.userId).filter((u): u is string => u !== undefined);
           await deliver(`channel:${c.channelId}`, await this.d.delivery.channelTarget(c), { kind: 'channel' }, refreshUserIds);
         })
-      : await eachLimited([...targets.entries()], PARALLEL_SENDS, ([id, target]) => deliver(id, target, { kind: 'person', objectId: id }, target.userId ? [target.userId] : []));
+      : await settleLimited([...targets.entries()], PARALLEL_SENDS, ([id, target]) => deliver(id, target, { kind: 'person', objectId: id }, target.userId ? [target.userId] : []));
     report.failures.push(...failures.map((f) => describe(f.error)));
     // One write for all of them. Should it be lost (a crash right here), those cards cannot be
     // updated in place, but still show the current state when opened (their refresh).
@@ -155,7 +156,7 @@ export class RequestCards {
       const sent = await this.d.cards.cardsOf(requestId);
       if (sent.length === 0) return report;
       const principalName = await this.principalName(request);
-      const failures = await eachLimited(sent, PARALLEL_SENDS, async (card) => {
+      const failures = await settleLimited(sent, PARALLEL_SENDS, async (card) => {
         if ((await this.d.delivery.connector.update(targetOf(card), card.activityId, this.renderSent(request, card, principalName))) === 'updated') report.updated++;
       });
       report.failures = failures.map((f) => `${f.item.recipient}: ${describe(f.error)}`);

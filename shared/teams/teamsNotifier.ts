@@ -15,10 +15,11 @@ import { requestUrl, type CardNotice } from './approvalCard';
 import { CardStore } from './cardStore';
 import type { OutgoingCard, TeamsConnector } from './connector';
 import { ConversationStore } from './conversationStore';
-import { CardDelivery, eachLimited } from './delivery';
+import { CardDelivery } from './delivery';
 import { noticeCard, renewCardForGrant } from './notificationCards';
 import { RequestCards, type CardReport } from './requestCards';
 import { SentKeys } from './sentKeys';
+import { settleLimited } from '../concurrency';
 
 export type TeamsNotifierDeps = Pick<Deps, 'stores' | 'policies' | 'directory' | 'clock' | 'config'>;
 
@@ -115,7 +116,7 @@ export class TeamsNotifier implements Notifier {
   private async toPeople(n: Notification, message: OutgoingCard): Promise<CardReport> {
     const report: CardReport = { sent: 0, updated: 0, unreachable: [], failures: [] };
     const recipients = [...new Set(n.recipients.map((r) => r.toLowerCase()))];
-    const failures = await eachLimited(recipients, PARALLEL_SENDS, async (recipient) => {
+    const failures = await settleLimited(recipients, PARALLEL_SENDS, async (recipient) => {
       const target = await this.delivery.conversations.forPerson(recipient);
       if (!target) {
         report.unreachable.push(recipient);
@@ -164,7 +165,7 @@ export class TeamsNotifier implements Notifier {
     }
     const tone = TONES[n.kind];
     const message: OutgoingCard = { card: noticeCard({ subject: n.subject, text: n.text, ...(tone ? { tone } : {}) }), summary: n.subject };
-    const failures = await eachLimited(channels, PARALLEL_SENDS, async (channel) => {
+    const failures = await settleLimited(channels, PARALLEL_SENDS, async (channel) => {
       await this.delivery.sendOnce(`${n.key}|channel:${channel.channelId}`, await this.delivery.channelTarget(channel), message);
     });
     return failures.map((f) => `channel ${f.item.channelId}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);

@@ -11,9 +11,9 @@ import type { Directory, DirectoryUser } from '../../dev/sim/directory';
 import { roleDefinitionGuid, scopeKey } from '../../shared/armIds';
 import type { AuditRecord } from '../../shared/audit';
 import type { Grant } from '../../shared/grants/grant';
-import { ADMIN_ROLE, principalHeaders } from '../../shared/http/identity';
+import { principalHeaders } from '../../shared/http/identity';
 import type { AccessRequest } from '../../shared/requests/model';
-import { PEOPLE } from '../../shared/tenant';
+import { LOCAL_USER } from '../../shared/cli/localUsers';
 
 export interface TestUser {
   id: string;
@@ -22,14 +22,7 @@ export interface TestUser {
 }
 
 /** The people of the local tenant (API.md), as the Easy Auth headers name them. */
-export const USERS = {
-  alice: { id: PEOPLE.alice, name: 'alice@contoso.test' },
-  bob: { id: PEOPLE.bob, name: 'bob@contoso.test' },
-  carol: { id: PEOPLE.carol, name: 'carol@contoso.test' },
-  erin: { id: PEOPLE.erin, name: 'erin@contoso.test', roles: [ADMIN_ROLE] },
-  dave: { id: PEOPLE.dave, name: 'dave@contoso.test' },
-  mallory: { id: PEOPLE.mallory, name: 'mallory@contoso.test' },
-} as const satisfies Record<string, TestUser>;
+export const USERS = LOCAL_USER;
 
 /** Starts the whole local installation on ports 0 (Cosmos, simulator, host). */
 export function startTestStack(options: Omit<LocalStackOptions, 'port' | 'simPort' | 'cosmosPort'> = {}): Promise<LocalStack> {
