@@ -7,12 +7,12 @@ import { performance } from 'node:perf_hooks';
 import { BulkOperationType, type JSONObject, type OperationInput } from '@azure/cosmos';
 import { startEmbeddedCosmos } from '../dev/cosmos';
 import { generateLocalTls } from '../dev/tls';
-import { registerChain } from '../shared/audit/chainRegistry';
-import { CosmosAnchorSink } from '../shared/audit/cosmosAnchorSink';
-import { AuditLedger } from '../shared/audit/ledger';
-import { GENESIS_PREV_HASH, parseAuditEntry, sealRecord, type AuditEntry, type AuditRecord } from '../shared/audit/record';
-import { createCosmosClient } from '../shared/store/client';
-import { ensureDatabase } from '../shared/store/containers';
+import { registerChain } from '../shared/adapters/ledger/chainRegistry';
+import { CosmosAnchorSink } from '../shared/adapters/ledger/cosmosAnchorSink';
+import { AuditLedger } from '../shared/adapters/ledger/ledger';
+import { GENESIS_PREV_HASH, parseAuditEntry, sealRecord, type AuditEntry, type AuditRecord } from '../shared/domain/audit/record';
+import { createCosmosClient } from '../shared/adapters/cosmos/client';
+import { ensureDatabase } from '../shared/adapters/cosmos/containers';
 
 export interface BenchAuditOptions {
   /** Records in the ledger for the verify and query figures. Default 100,000. */

@@ -1,7 +1,7 @@
 /** What the benchmarks share: sizes from the environment, and synthetic people in the simulated directory. */
 import { randomUUID } from 'node:crypto';
 import type { LocalStack } from '../dev/localStack';
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../shared/domain/errors';
 
 /** A whole number from the environment (at least `min`), or `fallback` when unset. */
 export function envCount(name: string, fallback: number, min = 1): number {

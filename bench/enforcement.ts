@@ -12,7 +12,7 @@
  * Sizes come from BENCH_* environment variables (see `enforcementOptionsFromEnv`).
  * `node dist/bench/enforcement.js` prints the figures as one JSON line.
  */
-import { mapLimited } from '../shared/concurrency';
+import { mapLimited } from '../shared/domain/concurrency';
 import { envCount, addUsers, type BenchUser } from './common';
 import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -23,18 +23,18 @@ import { Agent } from 'undici';
 import { z } from 'zod';
 import { startLocalStack, type LocalStack } from '../dev/localStack';
 import { RESOURCE_WRITE_SUCCESS, toArmEvent, type EventGridEvent } from '../dev/sim/events/armEvent';
-import { armCalls } from '../shared/adapters/callCounter';
-import { roleAssignmentId, scopeKey } from '../shared/armIds';
-import { AuditLedger } from '../shared/audit/ledger';
-import { handleArmEvent } from '../shared/enforcement/enforcer';
-import { ConfigError, ConflictError } from '../shared/errors';
-import { receivedEventFrom } from '../shared/events/envelope';
-import { coverageKey } from '../shared/grants/grant';
-import { principalHeaders } from '../shared/http/identity';
-import { RecordingNotifier, type Notifier } from '../shared/notify/notifier';
-import { createDoc, queryDocs, readDoc, replaceDoc } from '../shared/store/document';
-import { diffStoreOps, storeOps, type StoreOpCounts } from '../shared/store/metrics';
-import { DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE, APP_ASSIGNMENT_NAME } from '../shared/tenant';
+import { armCalls } from './callCounter';
+import { roleAssignmentId, scopeKey } from '../shared/domain/armIds';
+import { AuditLedger } from '../shared/adapters/ledger/ledger';
+import { handleArmEvent } from '../shared/usecases/enforcement';
+import { ConfigError, ConflictError } from '../shared/domain/errors';
+import { receivedEventFrom } from '../shared/domain/events/envelope';
+import { coverageKey } from '../shared/domain/grants/grant';
+import { principalHeaders } from '../shared/domain/caller';
+import { RecordingNotifier, type Notifier } from '../shared/ports/notifier';
+import { createDoc, queryDocs, readDoc, replaceDoc } from '../shared/adapters/cosmos/document';
+import { diffStoreOps, storeOps, type StoreOpCounts } from './storeOps';
+import { DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE, APP_ASSIGNMENT_NAME } from '../dev/tenant';
 
 export interface BenchEnforcementOptions {
   /** Rogue assignments timed one at a time (BENCH_REVOKES, default 500). */

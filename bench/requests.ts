@@ -6,27 +6,27 @@
  *  (c) wall time of the expireGrants run for N grants expiring at once, with the time split by dependency.
  * `node dist/bench/requests.js` prints the figures as one JSON line (BENCH_REQUESTS, BENCH_GRANTS, BENCH_CONCURRENCY, BENCH_NOTIFIER).
  */
-import { mapLimited } from '../shared/concurrency';
+import { mapLimited } from '../shared/domain/concurrency';
 import { envCount, addUsers, type BenchUser } from './common';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Container } from '@azure/cosmos';
-import type { RoleAssignments } from '../shared/access/roleAssignments';
-import { armCalls } from '../shared/adapters/callCounter';
-import type { Deps } from '../shared/app/deps';
-import { roleDefinitionId } from '../shared/armIds';
-import { ManualClock } from '../shared/clock';
-import { ConfigError } from '../shared/errors';
-import { RecordingNotifier } from '../shared/notify/notifier';
-import { coverageKey, grantIdFor, type Coverage, type Grant } from '../shared/grants/grant';
-import { grantStoreOf } from '../shared/grants/grantService';
-import { runExpiry } from '../shared/grants/expiry';
-import { principalHeaders } from '../shared/http/identity';
-import { findBuiltInRole } from '../shared/roles';
-import { createDoc } from '../shared/store/document';
-import { diffStoreOps, storeOps, type StoreOpCounts, type StoreOpsSnapshot } from '../shared/store/metrics';
-import { LOCAL_SUBSCRIPTION_ID, PEOPLE, RG } from '../shared/tenant';
+import type { RoleAssignments } from '../shared/ports/roleAssignments';
+import { armCalls } from './callCounter';
+import type { Deps } from '../shared/ports/deps';
+import { roleDefinitionId } from '../shared/domain/armIds';
+import { ManualClock } from '../shared/domain/clock';
+import { ConfigError } from '../shared/domain/errors';
+import { RecordingNotifier } from '../shared/ports/notifier';
+import { coverageKey, grantIdFor, type Coverage, type Grant } from '../shared/domain/grants/grant';
+import { grantStoreOf } from '../shared/usecases/grants';
+import { runExpiry } from '../shared/usecases/expiry';
+import { principalHeaders } from '../shared/domain/caller';
+import { findBuiltInRole } from '../shared/domain/roles';
+import { createDoc } from '../shared/adapters/cosmos/document';
+import { diffStoreOps, storeOps, type StoreOpCounts, type StoreOpsSnapshot } from './storeOps';
+import { LOCAL_SUBSCRIPTION_ID, PEOPLE, RG } from '../dev/tenant';
 import { startLocalStack, type LocalStack } from '../dev/localStack';
 import { installationActivity, SIM_BOT_APP_ID } from '../dev/sim/teams/install';
 

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
 const TARGETS = { timeToRevokeP99Ms: 250, ratioToFloor: 1.3, allowedStoreOps: 2, revokedStoreOps: 3 };

@@ -1,4 +1,4 @@
 /** `npm run cli -- <args>`: the admin CLI (shared/cli/main.ts), the same entry point as the `access-manager` bin. */
-import { runFromProcess } from '../shared/cli/main';
+import { runFromProcess } from '../cli/main';
 
 runFromProcess();

@@ -10,14 +10,14 @@ import { performance } from 'node:perf_hooks';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { Agent } from 'undici';
 import { z } from 'zod';
-import { roleAssignmentId, roleDefinitionGuid, roleDefinitionId, scopeKey } from '../shared/armIds';
-import { ManualClock } from '../shared/clock';
-import { principalHeaders } from '../shared/http/identity';
-import { findBuiltInRole } from '../shared/roles';
-import { GROUPS, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../shared/tenant';
+import { roleAssignmentId, roleDefinitionGuid, roleDefinitionId, scopeKey } from '../shared/domain/armIds';
+import { ManualClock } from '../shared/domain/clock';
+import { principalHeaders } from '../shared/domain/caller';
+import { findBuiltInRole } from '../shared/domain/roles';
+import { GROUPS, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from './tenant';
 import { startLocalStack } from './localStack';
 import { simCredential } from './sim';
-import { LOCAL_USER } from '../shared/cli/localUsers';
+import { LOCAL_USER } from './localUsers';
 
 /** Where the narration goes: stdout for `npm run demo`, an array in tests. */
 export interface DemoIo {

@@ -3,12 +3,12 @@
  * tenant, and the local Functions host serving the registration table with real SDK clients
  * pointed at both. `npm start`, the demo, the end-to-end tests and the benchmarks use it.
  */
-import type { Deps } from '../shared/app/deps';
-import { buildDeps } from '../shared/app/compositionRoot';
-import type { Clock } from '../shared/clock';
+import type { Deps } from '../shared/ports/deps';
+import { buildDeps } from '../shared/compositionRoot';
+import type { Clock } from '../shared/domain/clock';
 import { loadConfig } from '../shared/config';
-import type { Notifier } from '../shared/notify/notifier';
-import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE } from '../shared/tenant';
+import type { Notifier } from '../shared/ports/notifier';
+import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE } from './tenant';
 import { functionTable } from '../functions/table';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from './cosmos';
 import { startHost, type LocalHost } from './host';

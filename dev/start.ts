@@ -2,7 +2,7 @@
  * `npm start`: the local installation on PORT (7071), the simulated tenant on SIM_PORT (7072),
  * the embedded Cosmos DB on COSMOS_PORT (8081), timers on their schedules. Ctrl-C stops it all.
  */
-import { ConfigError } from '../shared/errors';
+import { ConfigError } from '../shared/domain/errors';
 import { startLocalStack } from './localStack';
 
 function port(name: string, fallback: number): number {

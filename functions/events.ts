@@ -2,10 +2,10 @@
  * Event Grid functions. armEvents enforces role assignments; keyVaultEvents and storageEvents
  * decode, validate and log what their system topics deliver (guardrails for them come later).
  */
-import { reconcile, handleArmEvent } from '../shared/enforcement/enforcer';
-import { receivedEventFrom } from '../shared/events/envelope';
-import { decodeKeyVaultEvent } from '../shared/events/keyVaultEvent';
-import { decodeStorageEvent } from '../shared/events/storageEvent';
+import { reconcile, handleArmEvent } from '../shared/usecases/enforcement';
+import { receivedEventFrom } from '../shared/domain/events/envelope';
+import { decodeKeyVaultEvent } from '../shared/domain/events/keyVaultEvent';
+import { decodeStorageEvent } from '../shared/domain/events/storageEvent';
 import type { GetDeps } from './http/api';
 import type { EventGridFunction, TimerFunction } from './types';
 

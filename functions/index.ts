@@ -4,8 +4,8 @@
  * from the app settings (a bad setting fails every invocation with a message naming it).
  */
 import { app } from '@azure/functions';
-import { lazyDeps } from '../shared/app/compositionRoot';
-import { AppError } from '../shared/errors';
+import { lazyDeps } from '../shared/compositionRoot';
+import { AppError } from '../shared/domain/errors';
 import { functionTable } from './table';
 
 const getDeps = lazyDeps(() => process.env);

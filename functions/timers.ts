@@ -1,5 +1,5 @@
 /** Timer functions: expireGrants (every minute). reconcile is registered with enforcement. */
-import { runExpiry } from '../shared/grants/expiry';
+import { runExpiry } from '../shared/usecases/expiry';
 import type { TimerFunction } from './types';
 import type { GetDeps } from './http/api';
 

@@ -5,9 +5,9 @@
  * tells Event Grid what to do: 2xx done, 400 never retry, 5xx redeliver the whole batch.
  */
 import type { HttpResponseInit } from '@azure/functions';
-import { AppError, ValidationError } from '../../shared/errors';
-import { parseDelivery, type RawEvent } from '../../shared/events/envelope';
-import { errorResponse, json, type ErrorLog } from '../../shared/http/respond';
+import { AppError, ValidationError } from '../../shared/domain/errors';
+import { parseDelivery, type RawEvent } from '../../shared/domain/events/envelope';
+import { errorResponse, json, type ErrorLog } from '../../functions/http/respond';
 import { methodNotAllowed } from './hostResponses';
 
 export interface WebhookRequest {

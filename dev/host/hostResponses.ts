@@ -3,8 +3,8 @@
  * `{"error":{"code","message"}}` so clients parse every failure the same way.
  */
 import type { HttpResponseInit } from '@azure/functions';
-import { NotFoundError } from '../../shared/errors';
-import { errorResponse, json } from '../../shared/http/respond';
+import { NotFoundError } from '../../shared/domain/errors';
+import { errorResponse, json } from '../../functions/http/respond';
 
 export function notFound(message: string): HttpResponseInit {
   return errorResponse(new NotFoundError(message));

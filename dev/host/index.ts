@@ -11,9 +11,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
 import type { EventGridFunction, FunctionSpec, HttpFunction, TimerFunction } from '../../functions/types';
-import { ConfigError, ValidationError } from '../../shared/errors';
-import type { RawEvent } from '../../shared/events/envelope';
-import { GENERIC_INTERNAL_MESSAGE, errorResponse, json } from '../../shared/http/respond';
+import { ConfigError, ValidationError } from '../../shared/domain/errors';
+import type { RawEvent } from '../../shared/domain/events/envelope';
+import { GENERIC_INTERNAL_MESSAGE, errorResponse, json } from '../../functions/http/respond';
 import { answerEventGridRequest } from './eventGridWebhook';
 import { methodNotAllowed, notFound, payloadTooLarge, stopping } from './hostResponses';
 import { DEFAULT_MAX_REQUEST_BYTES, readRequestBody, toHttpRequest, writeHttpResponse } from './httpBridge';

@@ -3,7 +3,7 @@
  * `{second} {minute} {hour} {day} {month} {day-of-week}`, evaluated in UTC. Like NCrontab
  * (and unlike Vixie cron), a restricted day and day-of-week must BOTH match.
  */
-import { ValidationError } from '../../shared/errors';
+import { ValidationError } from '../../shared/domain/errors';
 
 export interface NcrontabSchedule {
   expression: string;

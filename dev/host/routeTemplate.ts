@@ -5,7 +5,7 @@
  * then match path segments.
  */
 import type { HttpMethod } from '@azure/functions';
-import { ConfigError } from '../../shared/errors';
+import { ConfigError } from '../../shared/domain/errors';
 
 type Constraint = (value: string) => boolean;
 

@@ -5,7 +5,7 @@
  */
 import type { Timer } from '@azure/functions';
 import type { TimerFunction } from '../../functions/types';
-import { NotFoundError } from '../../shared/errors';
+import { NotFoundError } from '../../shared/domain/errors';
 import { nextOccurrence, parseNcrontab, type NcrontabSchedule } from './ncrontab';
 
 export type InvokeTimer = (spec: TimerFunction, timer: Timer) => Promise<void>;

@@ -3,7 +3,7 @@
  * out-of-band actor of API.md). A bearer token that cannot be decoded is refused with 401,
  * as ARM and Graph refuse a malformed token.
  */
-import { LOCAL_TENANT_ID, PEOPLE } from '../../shared/tenant';
+import { LOCAL_TENANT_ID, PEOPLE } from '../tenant';
 import { decodeSimToken, type SimTokenClaims } from './credential';
 import type { Directory, PrincipalType } from './directory';
 import { header, SimHttpError, type SimRequest } from './http';

@@ -4,7 +4,7 @@
  * app's managed identity from people. Nothing here is a security boundary.
  */
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import { LOCAL_TENANT_ID, PEOPLE } from '../../shared/tenant';
+import { LOCAL_TENANT_ID, PEOPLE } from '../tenant';
 import { ACCESS_MANAGER_APP_ID, AZURE_CLI_APP_ID, seedUpnOf } from './seed';
 
 export interface SimTokenClaims {

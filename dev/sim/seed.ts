@@ -2,8 +2,8 @@
  * The local tenant of API.md as data: directory objects, resources and the standing role
  * assignments. `SimState.reset()` rebuilds the simulator's state from here.
  */
-import { roleAssignmentId, roleDefinitionId } from '../../shared/armIds';
-import { findBuiltInRole } from '../../shared/roles';
+import { roleAssignmentId, roleDefinitionId } from '../../shared/domain/armIds';
+import { findBuiltInRole } from '../../shared/domain/roles';
 import {
   APP_ASSIGNMENT_NAME,
   BREAKGLASS_ASSIGNMENT_NAME,
@@ -14,7 +14,7 @@ import {
   PEOPLE,
   RG,
   SUBSCRIPTION_SCOPE,
-} from '../../shared/tenant';
+} from '../tenant';
 import type { DirectoryObject } from './directory';
 
 /** Client id of AccessManager's managed identity (its service principal's appId). */

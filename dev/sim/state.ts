@@ -3,9 +3,9 @@
  * conversations and request counters. Tests may read and change it directly; `reset()`
  * restores the seed of API.md.
  */
-import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, scopeKey, subscriptionOf } from '../../shared/armIds';
-import { findBuiltInRole } from '../../shared/roles';
-import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID } from '../../shared/tenant';
+import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, scopeKey, subscriptionOf } from '../../shared/domain/armIds';
+import { findBuiltInRole } from '../../shared/domain/roles';
+import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID } from '../tenant';
 import { randomUUID } from 'node:crypto';
 import { AssignmentStore, ROLE_ASSIGNMENT_TYPE, type RoleAssignment } from './arm/assignmentStore';
 import { Directory, type PrincipalType } from './directory';

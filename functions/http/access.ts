@@ -1,6 +1,6 @@
 /** The admin's live access view (API.md `listAccess`): who holds which role where right now, and what justifies it. */
 import { z } from 'zod';
-import { listAccess } from '../../shared/access/accessView';
+import { listAccess } from '../../shared/usecases/accessView';
 import type { HttpFunction } from '../types';
 import { api, json, readQuery, type GetDeps } from './api';
 

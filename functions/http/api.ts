@@ -5,10 +5,10 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import type { Deps } from '../../shared/app/deps';
-import { ForbiddenError, InternalError, ValidationError } from '../../shared/errors';
-import { requireCaller, type Caller } from '../../shared/http/identity';
-import { errorResponse, json } from '../../shared/http/respond';
+import type { Deps } from '../../shared/ports/deps';
+import { ForbiddenError, InternalError, ValidationError } from '../../shared/domain/errors';
+import { requireCaller, type Caller } from '../../shared/domain/caller';
+import { errorResponse, json } from './respond';
 import type { HttpHandler } from '../types';
 
 export type GetDeps = () => Promise<Deps>;

@@ -1,8 +1,8 @@
 /** `POST /api/enforcement/reset {policyId}` (admin): closes a tripped blast-radius breaker. */
 import { z } from 'zod';
-import { resetBreakerDoc } from '../../shared/enforcement/breakerStore';
-import { NotFoundError } from '../../shared/errors';
-import { readJsonBody } from '../../shared/http/respond';
+import { resetBreakerDoc } from '../../shared/adapters/cosmos/breakerStore';
+import { NotFoundError } from '../../shared/domain/errors';
+import { readJsonBody } from './respond';
 import type { HttpFunction } from '../types';
 import { api, json, type GetDeps } from './api';
 

@@ -1,8 +1,8 @@
 /** HTTP functions of grants (API.md): list, early revoke, renew. */
 import { z } from 'zod';
-import { listGrants, revokeGrant } from '../../shared/grants/grantQueries';
-import { readJsonBody } from '../../shared/http/respond';
-import { renewGrant } from '../../shared/requests/requestService';
+import { listGrants, revokeGrant } from '../../shared/usecases/grantQueries';
+import { readJsonBody } from './respond';
+import { renewGrant } from '../../shared/usecases/requests';
 import type { HttpFunction } from '../types';
 import { api, idParam, json, readQuery, type GetDeps } from './api';
 

@@ -1,6 +1,6 @@
 /** `GET /api/health`: anonymous, reports mode and reachability; 503 when a dependency is down. */
-import { checkHealth } from '../../shared/app/health';
-import { errorResponse, json } from '../../shared/http/respond';
+import { checkHealth } from '../../shared/usecases/health';
+import { errorResponse, json } from './respond';
 import type { HttpFunction } from '../types';
 import type { GetDeps } from './api';
 

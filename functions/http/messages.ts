@@ -1,6 +1,6 @@
 /** The Teams bot endpoint (`POST /api/messages`, function `messages`): Bot Framework activities in, card answers out. */
-import { errorResponse } from '../../shared/http/respond';
-import { answerBotActivity } from '../../shared/teams/botEndpoint';
+import { errorResponse } from './respond';
+import { answerBotActivity } from '../teams/botEndpoint';
 import type { HttpFunction } from '../types';
 import type { GetDeps } from './api';
 

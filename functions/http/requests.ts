@@ -1,7 +1,7 @@
 /** HTTP functions of access requests (API.md): decode, call the use case, encode. */
 import { z } from 'zod';
-import { readJsonBody } from '../../shared/http/respond';
-import { cancelRequest, createRequest, decideRequest, getRequest, listRequests } from '../../shared/requests/requestService';
+import { readJsonBody } from './respond';
+import { cancelRequest, createRequest, decideRequest, getRequest, listRequests } from '../../shared/usecases/requests';
 import type { HttpFunction } from '../types';
 import { api, idParam, json, readQuery, type GetDeps } from './api';
 

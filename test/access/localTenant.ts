@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
 import type { LocalStack } from '../../dev/localStack';
-import { principalHeaders } from '../../shared/http/identity';
-import { PEOPLE, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
-import { ADMIN_ROLE } from '../../shared/http/identity';
+import { principalHeaders } from '../../shared/domain/caller';
+import { PEOPLE, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
+import { ADMIN_ROLE } from '../../shared/domain/caller';
 
 export type LocalUser = keyof typeof PEOPLE;
 

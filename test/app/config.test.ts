@@ -2,10 +2,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lazyDeps } from '../../shared/app/compositionRoot';
+import { lazyDeps } from '../../shared/compositionRoot';
 import { loadConfig } from '../../shared/config';
-import { ConfigError } from '../../shared/errors';
-import { PolicyLoadError } from '../../shared/policy';
+import { ConfigError } from '../../shared/domain/errors';
+import { PolicyLoadError } from '../../shared/domain/policy';
 import { startLocalStack } from '../../dev/localStack';
 
 const valid = {

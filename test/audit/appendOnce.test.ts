@@ -1,11 +1,11 @@
 /** Idempotent appends against the embedded Cosmos: concurrent duplicates, redeliveries, and a crashed attempt finished after its lease. */
 import type { Container } from '@azure/cosmos';
-import { sha256Hex } from '../../shared/audit/canonicalJson';
-import { AuditLedger, MARKER_ID_PREFIX } from '../../shared/audit/ledger';
-import { isDuplicateAppend } from '../../shared/audit/ports';
-import type { AuditEntry, AuditRecord } from '../../shared/audit/record';
-import type { Stores } from '../../shared/store/containers';
-import { TransientError } from '../../shared/errors';
+import { sha256Hex } from '../../shared/domain/audit/canonicalJson';
+import { AuditLedger, MARKER_ID_PREFIX } from '../../shared/adapters/ledger/ledger';
+import { isDuplicateAppend } from '../../shared/ports/audit';
+import type { AuditEntry, AuditRecord } from '../../shared/domain/audit/record';
+import type { Stores } from '../../shared/adapters/cosmos/containers';
+import { TransientError } from '../../shared/domain/errors';
 import { flakyCreates, startEmbeddedAuditStore, type EmbeddedAuditStore } from './embeddedLedger';
 
 let store: EmbeddedAuditStore;

@@ -1,5 +1,5 @@
 /** canonicalJson: one spelling per value, whatever the key order; unicode kept as is. */
-import { canonicalJson, sha256Hex } from '../../shared/audit/canonicalJson';
+import { canonicalJson, sha256Hex } from '../../shared/domain/audit/canonicalJson';
 
 describe('canonicalJson', () => {
   test.each<[string, unknown, string]>([

@@ -1,7 +1,7 @@
 /** The pure chain check, over chains held in memory: each kind of tampering is named at its first bad record. */
-import { verifyChainRecords, type SourcedAnchor } from '../../shared/audit/chainVerifier';
-import { GENESIS_PREV_HASH, hashOf, parseAuditEntry, recordId, sealRecord, type AuditRecord } from '../../shared/audit/record';
-import { ValidationError } from '../../shared/errors';
+import { verifyChainRecords, type SourcedAnchor } from '../../shared/domain/audit/chainVerifier';
+import { GENESIS_PREV_HASH, hashOf, parseAuditEntry, recordId, sealRecord, type AuditRecord } from '../../shared/domain/audit/record';
+import { ValidationError } from '../../shared/domain/errors';
 
 const CHAIN = 'test-0badc0de';
 const T0 = Date.parse('2025-03-01T10:00:00.000Z');

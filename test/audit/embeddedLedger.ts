@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { Container, CosmosClient } from '@azure/cosmos';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../dev/cosmos';
 import { generateLocalTls } from '../../dev/tls';
-import { createCosmosClient } from '../../shared/store/client';
-import { ensureDatabase, type Stores } from '../../shared/store/containers';
+import { createCosmosClient } from '../../shared/adapters/cosmos/client';
+import { ensureDatabase, type Stores } from '../../shared/adapters/cosmos/containers';
 
 export interface EmbeddedAuditStore {
   client: CosmosClient;

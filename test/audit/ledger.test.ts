@@ -3,13 +3,13 @@
  * ownership, parallel writers, and tampering done directly in the store.
  */
 import type { Container } from '@azure/cosmos';
-import { AuditLedger, type AuditLedgerOptions } from '../../shared/audit/ledger';
-import { CosmosAnchorSink, anchorDocId } from '../../shared/audit/cosmosAnchorSink';
-import { hashOf, recordId, type AuditEntry, type AuditRecord } from '../../shared/audit/record';
-import { isDuplicateAppend } from '../../shared/audit/ports';
-import { listRegisteredChains } from '../../shared/audit/chainRegistry';
-import { diffStoreOps, storeOps } from '../../shared/store/metrics';
-import type { Stores } from '../../shared/store/containers';
+import { AuditLedger, type AuditLedgerOptions } from '../../shared/adapters/ledger/ledger';
+import { CosmosAnchorSink, anchorDocId } from '../../shared/adapters/ledger/cosmosAnchorSink';
+import { hashOf, recordId, type AuditEntry, type AuditRecord } from '../../shared/domain/audit/record';
+import { isDuplicateAppend } from '../../shared/ports/audit';
+import { listRegisteredChains } from '../../shared/adapters/ledger/chainRegistry';
+import { diffStoreOps, storeOps } from '../../bench/storeOps';
+import type { Stores } from '../../shared/adapters/cosmos/containers';
 import { flakyCreates, startEmbeddedAuditStore, type EmbeddedAuditStore } from './embeddedLedger';
 
 let store: EmbeddedAuditStore;

@@ -1,7 +1,7 @@
 /** The in-memory AuditSink behaves like the ledger at the port: validation, hash chain, idempotency keys. */
-import { MemoryAuditSink } from '../../shared/audit/memoryAuditSink';
-import { isDuplicateAppend, type AuditSink } from '../../shared/audit/ports';
-import { ValidationError } from '../../shared/errors';
+import { MemoryAuditSink } from '../../shared/adapters/ledger/memoryAuditSink';
+import { isDuplicateAppend, type AuditSink } from '../../shared/ports/audit';
+import { ValidationError } from '../../shared/domain/errors';
 
 test('records, dedupes by key, refuses bad entries, and verifies', async () => {
   const memory = new MemoryAuditSink(() => new Date('2025-06-01T00:00:00Z'));

@@ -1,9 +1,9 @@
 /** Audit queries against the embedded Cosmos: each filter, combinations, pages, newest first; checked against an in-memory oracle. */
-import { AuditLedger } from '../../shared/audit/ledger';
-import type { AuditQueryFilter } from '../../shared/audit/queryPlan';
-import type { AuditAction, AuditEntry, AuditRecord } from '../../shared/audit/record';
-import { isWithinScope } from '../../shared/armIds';
-import { ValidationError } from '../../shared/errors';
+import { AuditLedger } from '../../shared/adapters/ledger/ledger';
+import type { AuditQueryFilter } from '../../shared/domain/audit/queryPlan';
+import type { AuditAction, AuditEntry, AuditRecord } from '../../shared/domain/audit/record';
+import { isWithinScope } from '../../shared/domain/armIds';
+import { ValidationError } from '../../shared/domain/errors';
 import { startEmbeddedAuditStore, type EmbeddedAuditStore } from './embeddedLedger';
 
 const SUB = '/subscriptions/00000000-0000-0000-0000-000000000001';

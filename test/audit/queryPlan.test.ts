@@ -1,6 +1,6 @@
 /** Audit query filters, their SQL and our continuation tokens, as pure values. */
-import { buildAuditQuery, decodeContinuationToken, encodeContinuationToken, parseAuditQueryFilter } from '../../shared/audit/queryPlan';
-import { ValidationError } from '../../shared/errors';
+import { buildAuditQuery, decodeContinuationToken, encodeContinuationToken, parseAuditQueryFilter } from '../../shared/domain/audit/queryPlan';
+import { ValidationError } from '../../shared/domain/errors';
 
 describe('parseAuditQueryFilter', () => {
   test('defaults and HTTP-style strings', () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { LocalStack } from '../../dev/localStack';
-import { PEOPLE, RG } from '../../shared/tenant';
+import { PEOPLE, RG } from '../../dev/tenant';
 import { as, auditOf, startTestStack, USERS, waitFor, type RequestDto } from '../e2e/helpers';
 import { startPlayground, type Playground } from './playground';
 

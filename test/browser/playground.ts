@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { LOCAL_TENANT_ID } from '../../shared/tenant';
+import { LOCAL_TENANT_ID } from '../../dev/tenant';
 
 export interface PlaygroundPerson {
   /** Entra object id: what the bot reads as `from.aadObjectId`. */

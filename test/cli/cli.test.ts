@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../dev/localStack';
-import { main, type CliIo } from '../../shared/cli/main';
-import { findBuiltInRole } from '../../shared/roles';
-import { PEOPLE, RG } from '../../shared/tenant';
+import { main, type CliIo } from '../../cli/main';
+import { findBuiltInRole } from '../../shared/domain/roles';
+import { PEOPLE, RG } from '../../dev/tenant';
 import { apiAs, outOfBandAssignment } from '../access/localTenant';
 
 interface Run {

@@ -1,8 +1,8 @@
 /** The CLI's printers: RFC 4180 quoting, aligned tables that no value can break, and the command-line client's URL handling. */
-import { normalizeBaseUrl } from '../../shared/cli/client';
-import { findLocalUser } from '../../shared/cli/localUsers';
-import { csvField, toCsv, toRecordLines, toTable, type Column } from '../../shared/cli/output';
-import { PEOPLE } from '../../shared/tenant';
+import { normalizeBaseUrl } from '../../cli/client';
+import { findLocalUser } from '../../dev/localUsers';
+import { csvField, toCsv, toRecordLines, toTable, type Column } from '../../cli/output';
+import { PEOPLE } from '../../dev/tenant';
 
 describe('csvField (RFC 4180)', () => {
   test.each([

@@ -3,7 +3,7 @@
  * says: here the policies exempt neither, and both keep their access.
  */
 import type { LocalStack } from '../../dev/localStack';
-import { PEOPLE, RG } from '../../shared/tenant';
+import { PEOPLE, RG } from '../../dev/tenant';
 import { assignOutOfBand, auditRecords, closeSimAgents, exists, policiesCopy, ROLE, settle, startEnforcementStack, until } from './enforcementHelpers';
 
 let stack: LocalStack;

@@ -5,10 +5,10 @@
  * (POST /api/enforcement/reset) lets revocations resume.
  */
 import type { LocalStack } from '../../dev/localStack';
-import { scopeKey } from '../../shared/armIds';
-import { BreakerCounter, readBreaker, resetBreakerDoc, type CountOutcome } from '../../shared/enforcement/breakerStore';
-import { RecordingNotifier } from '../../shared/notify/notifier';
-import { PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { scopeKey } from '../../shared/domain/armIds';
+import { BreakerCounter, readBreaker, resetBreakerDoc, type CountOutcome } from '../../shared/adapters/cosmos/breakerStore';
+import { RecordingNotifier } from '../../shared/ports/notifier';
+import { PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 import {
   asUser,
   assignOutOfBand,

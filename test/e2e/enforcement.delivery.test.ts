@@ -8,9 +8,9 @@
  * tests are about delivery, and the breaker has its own test file.
  */
 import type { LocalStack } from '../../dev/localStack';
-import { scopeKey } from '../../shared/armIds';
-import type { AuditRecord } from '../../shared/audit';
-import { PEOPLE, RG } from '../../shared/tenant';
+import { scopeKey } from '../../shared/domain/armIds';
+import type { AuditRecord } from '../../shared/adapters/ledger';
+import { PEOPLE, RG } from '../../dev/tenant';
 import {
   approvedGrant,
   assignOutOfBand,

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { LocalStack } from '../../dev/localStack';
 import { RESOURCE_WRITE_SUCCESS, toArmEvent } from '../../dev/sim/events/armEvent';
-import { roleAssignmentId } from '../../shared/armIds';
-import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { roleAssignmentId } from '../../shared/domain/armIds';
+import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 import {
   approvedGrant,
   asUser,

@@ -10,9 +10,9 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import type { LocalStack } from '../../dev/localStack';
-import { roleAssignmentId } from '../../shared/armIds';
+import { roleAssignmentId } from '../../shared/domain/armIds';
 import { RESOURCE_WRITE_SUCCESS, toArmEvent, type EventGridEvent } from '../../dev/sim/events/armEvent';
-import { PEOPLE, RG, LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID } from '../../shared/tenant';
+import { PEOPLE, RG, LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID } from '../../dev/tenant';
 import { assignOutOfBand, closeSimAgents, decisionsFor, deliver, exists, ROLE, settle, startEnforcementStack, until, type RogueAssignment } from './enforcementHelpers';
 
 let stack: LocalStack;

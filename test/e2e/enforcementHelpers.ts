@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../dev/localStack';
 import type { EventGridEvent } from '../../dev/sim';
-import { roleAssignmentId, scopeKey } from '../../shared/armIds';
-import type { AuditRecord } from '../../shared/audit';
-import type { AuditQueryFilter } from '../../shared/audit/queryPlan';
-import { ADMIN_ROLE, principalHeaders } from '../../shared/http/identity';
-import { RecordingNotifier } from '../../shared/notify/notifier';
-import { LOCAL_SUBSCRIPTION_ID, PEOPLE } from '../../shared/tenant';
+import { roleAssignmentId, scopeKey } from '../../shared/domain/armIds';
+import type { AuditRecord } from '../../shared/adapters/ledger';
+import type { AuditQueryFilter } from '../../shared/domain/audit/queryPlan';
+import { ADMIN_ROLE, principalHeaders } from '../../shared/domain/caller';
+import { RecordingNotifier } from '../../shared/ports/notifier';
+import { LOCAL_SUBSCRIPTION_ID, PEOPLE } from '../../dev/tenant';
 
 export const ROLE = {
   blobReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../dev/localStack';
 import type { Directory, DirectoryUser } from '../../dev/sim/directory';
-import { roleDefinitionGuid, scopeKey } from '../../shared/armIds';
-import type { AuditRecord } from '../../shared/audit';
-import type { Grant } from '../../shared/grants/grant';
-import { principalHeaders } from '../../shared/http/identity';
-import type { AccessRequest } from '../../shared/requests/model';
-import { LOCAL_USER } from '../../shared/cli/localUsers';
+import { roleDefinitionGuid, scopeKey } from '../../shared/domain/armIds';
+import type { AuditRecord } from '../../shared/adapters/ledger';
+import type { Grant } from '../../shared/domain/grants/grant';
+import { principalHeaders } from '../../shared/domain/caller';
+import type { AccessRequest } from '../../shared/domain/requests/model';
+import { LOCAL_USER } from '../../dev/localUsers';
 
 export interface TestUser {
   id: string;

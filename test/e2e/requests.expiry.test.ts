@@ -5,9 +5,9 @@
  * only AccessManager's clock moves. Each test uses its own (principal, role, scope) triple.
  */
 import type { LocalStack } from '../../dev/localStack';
-import { ManualClock } from '../../shared/clock';
-import { RecordingNotifier } from '../../shared/notify/notifier';
-import { RG } from '../../shared/tenant';
+import { ManualClock } from '../../shared/domain/clock';
+import { RecordingNotifier } from '../../shared/ports/notifier';
+import { RG } from '../../dev/tenant';
 import { as, assignmentsFor, auditOf, startTestStack, USERS, waitFor, type ApiClient, type ApiResponse, type GrantDto, type Page, type RequestDto } from './helpers';
 
 const ROLE = {

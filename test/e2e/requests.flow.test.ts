@@ -4,8 +4,8 @@
  * every refusal the API promises (API.md) with its status and error code.
  */
 import type { LocalStack } from '../../dev/localStack';
-import { roleAssignmentId } from '../../shared/armIds';
-import { GROUPS, RG } from '../../shared/tenant';
+import { roleAssignmentId } from '../../shared/domain/armIds';
+import { GROUPS, RG } from '../../dev/tenant';
 import { anonymous, as, assignmentsFor, auditOf, startTestStack, USERS, type ApiClient, type ApiResponse, type GrantDto, type Page, type RequestDto } from './helpers';
 
 const READER_GUID = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1';

@@ -8,10 +8,10 @@
  */
 import fc from 'fast-check';
 import type { LocalStack } from '../../dev/localStack';
-import { checkDuration } from '../../shared/policy/duration';
-import { findBuiltInRole } from '../../shared/roles';
-import { principalHeaders, PRINCIPAL_HEADERS } from '../../shared/http/identity';
-import { RG } from '../../shared/tenant';
+import { checkDuration } from '../../shared/domain/policy/duration';
+import { findBuiltInRole } from '../../shared/domain/roles';
+import { principalHeaders, PRINCIPAL_HEADERS } from '../../shared/domain/caller';
+import { RG } from '../../dev/tenant';
 import { as, client, countDocuments, startTestStack, USERS, type ApiResponse, type Page, type RequestDto, type TestUser } from './helpers';
 
 const RUNS = 120;

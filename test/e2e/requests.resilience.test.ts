@@ -7,8 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { LocalStack } from '../../dev/localStack';
-import { runExpiry } from '../../shared/grants/expiry';
-import { RG } from '../../shared/tenant';
+import { runExpiry } from '../../shared/usecases/expiry';
+import { RG } from '../../dev/tenant';
 import { addDirectoryUsers, as, assignmentsFor, auditOf, copyPolicies, countDocuments, startTestStack, USERS, type ApiClient, type GrantDto, type Page, type RequestDto, type TestUser } from './helpers';
 
 const READER_GUID = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1';

@@ -1,7 +1,7 @@
 /** The blast-radius breaker: fixed window, trip, stay tripped, reset; with the seed policy's settings. */
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { InternalError } from '../../shared/errors';
+import { InternalError } from '../../shared/domain/errors';
 import {
   DEFAULT_BREAKER,
   breakerSettings,
@@ -10,8 +10,8 @@ import {
   resetBreaker,
   type BreakerPolicyView,
   type BreakerState,
-} from '../../shared/enforcement/breaker';
-import { loadPolicies } from '../../shared/policy';
+} from '../../shared/domain/enforcement/breaker';
+import { loadPolicies } from '../../shared/domain/policy';
 
 const T0 = new Date('2026-11-20T12:00:00Z');
 const after = (ms: number): Date => new Date(T0.getTime() + ms);

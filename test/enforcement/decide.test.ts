@@ -1,5 +1,5 @@
 /** decideAssignment, applyBreakerOutcome and decideDeletedAssignment: one table row per rule. */
-import { roleAssignmentId } from '../../shared/armIds';
+import { roleAssignmentId } from '../../shared/domain/armIds';
 import {
   applyBreakerOutcome,
   decideAssignment,
@@ -10,8 +10,8 @@ import {
   type BackingGrantView,
   type Decision,
   type PolicyView,
-} from '../../shared/enforcement/decide';
-import { PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+} from '../../shared/domain/enforcement/decide';
+import { PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 const HOUR = 3_600_000;

@@ -1,9 +1,9 @@
 /** decideReconcile against the seed policies (policies/*.yaml, a real PolicySet): one row per kind of drift. */
 import { join } from 'node:path';
-import { roleAssignmentId } from '../../shared/armIds';
-import { decideReconcile, findExemption, type AssignmentView, type ReconcileGrantView, type ReconcileResult } from '../../shared/enforcement/decide';
-import { loadPolicies, type PolicySet } from '../../shared/policy';
-import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { roleAssignmentId } from '../../shared/domain/armIds';
+import { decideReconcile, findExemption, type AssignmentView, type ReconcileGrantView, type ReconcileResult } from '../../shared/domain/enforcement/decide';
+import { loadPolicies, type PolicySet } from '../../shared/domain/policy';
+import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 const NOW = new Date('2026-11-20T12:00:00Z');
 const LISTED_AT = new Date(NOW.getTime() - 5_000);

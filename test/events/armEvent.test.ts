@@ -1,8 +1,8 @@
 /** decodeArmEvent: every fixture, every rule of the decoder, and hostile inputs (property-based). */
 import fc from 'fast-check';
-import { ValidationError } from '../../shared/errors';
-import { decodeArmEvent, isSafeText, normalizeArmId, type ArmEvent, type EventEnvelope } from '../../shared/events/armEvent';
-import { PEOPLE } from '../../shared/tenant';
+import { ValidationError } from '../../shared/domain/errors';
+import { decodeArmEvent, isSafeText, normalizeArmId, type ArmEvent, type EventEnvelope } from '../../shared/domain/events/armEvent';
+import { PEOPLE } from '../../dev/tenant';
 import { receivedFixture, withData } from './fixtures';
 
 const SUB = '00000000-0000-0000-0000-000000000001';

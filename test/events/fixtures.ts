@@ -1,7 +1,7 @@
 /** Loads the shared event fixtures (copied from /work/shared/fixtures/events) through the real envelope decoder. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { receivedEventFrom, type ReceivedEvent } from '../../shared/events/envelope';
+import { receivedEventFrom, type ReceivedEvent } from '../../shared/domain/events/envelope';
 
 export type FixtureName =
   | 'role-assignment-write.eventgrid'

@@ -1,8 +1,8 @@
 /** decodeKeyVaultEvent: the fixture, published-sample quirks (stray spaces, string NBF/EXP), errors, hostile inputs. */
 import fc from 'fast-check';
-import { ValidationError } from '../../shared/errors';
-import type { EventEnvelope } from '../../shared/events/armEvent';
-import { decodeKeyVaultEvent, parseVaultTime } from '../../shared/events/keyVaultEvent';
+import { ValidationError } from '../../shared/domain/errors';
+import type { EventEnvelope } from '../../shared/domain/events/armEvent';
+import { decodeKeyVaultEvent, parseVaultTime } from '../../shared/domain/events/keyVaultEvent';
 import { receivedFixture } from './fixtures';
 
 const VAULT_ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-research/providers/Microsoft.KeyVault/vaults/kv-research';

@@ -1,8 +1,8 @@
 /** decodeStorageEvent: the fixture, blob subjects, ignored account-level events, errors, hostile inputs. */
 import fc from 'fast-check';
-import { ValidationError } from '../../shared/errors';
-import type { EventEnvelope } from '../../shared/events/armEvent';
-import { decodeStorageEvent } from '../../shared/events/storageEvent';
+import { ValidationError } from '../../shared/domain/errors';
+import type { EventEnvelope } from '../../shared/domain/events/armEvent';
+import { decodeStorageEvent } from '../../shared/domain/events/storageEvent';
 import { receivedFixture } from './fixtures';
 
 const ACCOUNT_ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-weights/providers/Microsoft.Storage/storageAccounts/stweights';

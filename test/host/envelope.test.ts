@@ -2,14 +2,14 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError } from '../../shared/domain/errors';
 import {
   MAX_EVENTS_PER_DELIVERY,
   parseDelivery,
   parseEvent,
   receivedEventFrom,
   toReceivedEvent,
-} from '../../shared/events/envelope';
+} from '../../shared/domain/events/envelope';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, '..', 'events', 'fixtures', `${name}.json`), 'utf8'));
 const egEvent = (): Record<string, unknown> => (fixture('role-assignment-write.eventgrid') as Record<string, unknown>[])[0]!;

@@ -6,10 +6,10 @@ import { request as httpRequest } from 'node:http';
 import { ReadableStream } from 'node:stream/web';
 import type { FunctionSpec } from '../../functions/types';
 import { startHost, type LocalHost } from '../../dev/host';
-import { ForbiddenError, TransientError, ValidationError } from '../../shared/errors';
-import { parseEvent, toReceivedEvent, type ReceivedEvent } from '../../shared/events/envelope';
-import { callerFromRequest, principalHeaders } from '../../shared/http/identity';
-import { errorResponse } from '../../shared/http/respond';
+import { ForbiddenError, TransientError, ValidationError } from '../../shared/domain/errors';
+import { parseEvent, toReceivedEvent, type ReceivedEvent } from '../../shared/domain/events/envelope';
+import { callerFromRequest, principalHeaders } from '../../shared/domain/caller';
+import { errorResponse } from '../../functions/http/respond';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, '..', 'events', 'fixtures', `${name}.json`), 'utf8'));
 

@@ -1,7 +1,7 @@
 /** NCRONTAB parsing and next-occurrence arithmetic, by table (all times UTC). */
 import fc from 'fast-check';
 import { nextOccurrence, parseNcrontab } from '../../dev/host/ncrontab';
-import { ValidationError } from '../../shared/errors';
+import { ValidationError } from '../../shared/domain/errors';
 
 describe('nextOccurrence', () => {
   const cases: [string, string, string][] = [

@@ -1,7 +1,7 @@
 /** Route templates as the Functions host matches them, by table; and how the router chooses among routes. */
 import type { HttpMethod } from '@azure/functions';
 import { compileRouteTemplate, matchRouteTemplate, resolveRoute, type RoutedFunction } from '../../dev/host/routeTemplate';
-import { ConfigError } from '../../shared/errors';
+import { ConfigError } from '../../shared/domain/errors';
 
 const path = (p: string) => p.split('/').filter((s, i, all) => !(s === '' && i === all.length - 1));
 

@@ -2,7 +2,7 @@
 import type { Timer } from '@azure/functions';
 import { startHost, type LocalHost } from '../../dev/host';
 import type { FunctionSpec } from '../../functions/types';
-import { ConfigError } from '../../shared/errors';
+import { ConfigError } from '../../shared/domain/errors';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {

@@ -1,8 +1,8 @@
 /** Easy Auth headers -> Caller, checked against how @azure/functions itself reads them, and defensively against garbage. */
 import { HttpRequest } from '@azure/functions';
 import fc from 'fast-check';
-import { UnauthenticatedError } from '../../shared/errors';
-import { ADMIN_ROLE, callerFromRequest, principalHeaders, requireCaller } from '../../shared/http/identity';
+import { UnauthenticatedError } from '../../shared/domain/errors';
+import { ADMIN_ROLE, callerFromRequest, principalHeaders, requireCaller } from '../../shared/domain/caller';
 
 const ALICE = '00000000-0000-4000-8000-000000000011';
 const ERIN = '00000000-0000-4000-8000-000000000014';

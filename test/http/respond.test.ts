@@ -11,8 +11,8 @@ import {
   TransientError,
   UnauthenticatedError,
   ValidationError,
-} from '../../shared/errors';
-import { GENERIC_INTERNAL_MESSAGE, errorResponse, json, readJsonBody, toPascalCase } from '../../shared/http/respond';
+} from '../../shared/domain/errors';
+import { GENERIC_INTERNAL_MESSAGE, errorResponse, json, readJsonBody, toPascalCase } from '../../functions/http/respond';
 
 describe('errorResponse', () => {
   test.each([

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { checkDuration, formatDuration, MAX_DURATION_MS, parseDuration } from '../../shared/policy/duration';
+import { checkDuration, formatDuration, MAX_DURATION_MS, parseDuration } from '../../shared/domain/policy/duration';
 
 const H = 3_600_000;
 const D = 24 * H;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { GROUPS, PEOPLE, RG, SUBSCRIPTION_SCOPE, DAVE_BASELINE_ASSIGNMENT_NAME, APP_ASSIGNMENT_NAME } from '../../shared/tenant';
-import { exceptionTerms, findPolicyRole, loadPolicies, PolicySet, type PolicySet as PolicySetType } from '../../shared/policy';
-import { roleAssignmentId } from '../../shared/armIds';
+import { GROUPS, PEOPLE, RG, SUBSCRIPTION_SCOPE, DAVE_BASELINE_ASSIGNMENT_NAME, APP_ASSIGNMENT_NAME } from '../../dev/tenant';
+import { exceptionTerms, findPolicyRole, loadPolicies, PolicySet, type PolicySet as PolicySetType } from '../../shared/domain/policy';
+import { roleAssignmentId } from '../../shared/domain/armIds';
 
 const SEED_DIR = join(__dirname, '../../policies');
 const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';

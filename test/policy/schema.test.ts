@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../../shared/errors';
-import { loadPolicies, PolicyLoadError, PolicySet, type PolicyProblem, type PolicySource } from '../../shared/policy';
+import { ConfigError } from '../../shared/domain/errors';
+import { loadPolicies, PolicyLoadError, PolicySet, type PolicyProblem, type PolicySource } from '../../shared/domain/policy';
 
 const SUB = '/subscriptions/00000000-0000-0000-0000-000000000001';
 const GROUP = '00000000-0000-4000-8000-000000000021';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { AppError } from '../../shared/errors';
-import { loadPolicies, PolicySet } from '../../shared/policy';
-import { GROUPS, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { AppError } from '../../shared/domain/errors';
+import { loadPolicies, PolicySet } from '../../shared/domain/policy';
+import { GROUPS, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 import {
   approvalsNeeded,
   distinctApprovers,
@@ -17,7 +17,7 @@ import {
   type NewRequestCommand,
   type NewRequestResult,
   type RenewableGrant,
-} from '../../shared/requests/rules';
+} from '../../shared/domain/requests/rules';
 
 const NOW = new Date('2025-03-01T10:00:00.000Z');
 const H = 3_600_000;

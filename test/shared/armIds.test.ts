@@ -1,5 +1,5 @@
 /** ARM ids and scopes: case-insensitive, segment-safe, and strict about what a scope may look like. */
-import { armScopeProblem, deterministicGuid, isWithinScope, normalizeScope, parseRoleAssignmentId, roleDefinitionGuid, sameScope } from '../../shared/armIds';
+import { armScopeProblem, deterministicGuid, isWithinScope, normalizeScope, parseRoleAssignmentId, roleDefinitionGuid, sameScope } from '../../shared/domain/armIds';
 
 const SUB = '/subscriptions/00000000-0000-0000-0000-000000000001';
 

@@ -4,9 +4,9 @@ import { RestError } from '@azure/core-rest-pipeline';
 import { randomUUID } from 'node:crypto';
 import { generateLocalTls } from '../../dev/tls';
 import { simCredential, startSimulator, type Simulator } from '../../dev/sim';
-import { roleAssignmentId, roleDefinitionId } from '../../shared/armIds';
-import { findBuiltInRole } from '../../shared/roles';
-import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { roleAssignmentId, roleDefinitionId } from '../../shared/domain/armIds';
+import { findBuiltInRole } from '../../shared/domain/roles';
+import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 const READER = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Storage Blob Data Reader')!.guid);
 const CONTRIBUTOR = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Storage Blob Data Contributor')!.guid);

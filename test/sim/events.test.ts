@@ -8,9 +8,9 @@ import path from 'node:path';
 import { Agent } from 'undici';
 import { generateLocalTls } from '../../dev/tls';
 import { DEFAULT_KNOBS, simCredential, startSimulator, type ArmEventData, type EventGridEvent, type Simulator } from '../../dev/sim';
-import { roleDefinitionId } from '../../shared/armIds';
-import { findBuiltInRole } from '../../shared/roles';
-import { DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { roleDefinitionId } from '../../shared/domain/armIds';
+import { findBuiltInRole } from '../../shared/domain/roles';
+import { DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 const FIXTURES = path.join(__dirname, '../events/fixtures');
 const READER = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Storage Blob Data Reader')!.guid);

@@ -3,7 +3,7 @@ import { Client, PageIterator, type FetchOptions, type PageCollection } from '@m
 import { Agent } from 'undici';
 import { generateLocalTls } from '../../dev/tls';
 import { encodeSimToken, simClaimsFor, startSimulator, type Simulator } from '../../dev/sim';
-import { GROUPS, PEOPLE } from '../../shared/tenant';
+import { GROUPS, PEOPLE } from '../../dev/tenant';
 
 let sim: Simulator;
 let dispatcher: Agent;

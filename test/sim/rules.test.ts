@@ -8,8 +8,8 @@ import { splitTarget } from '../../dev/sim/http';
 import { makeKnobs, SeededRandom } from '../../dev/sim/knobs';
 import { SimState } from '../../dev/sim/state';
 import { decodeSimToken, encodeSimToken, simClaimsFor } from '../../dev/sim/credential';
-import { findBuiltInRole } from '../../shared/roles';
-import { PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { findBuiltInRole } from '../../shared/domain/roles';
+import { PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 describe('actionMatches', () => {
   it.each([

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Agent } from 'undici';
 import { generateLocalTls } from '../../dev/tls';
 import { startSimulator, type InstallResult, type Simulator, type TeamsActivityRecord } from '../../dev/sim';
-import { PEOPLE, SUBSCRIPTION_SCOPE } from '../../shared/tenant';
+import { PEOPLE, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 /**
  * The package index pulls in `jose` (ES module only), which jest on Node 20 cannot load; the

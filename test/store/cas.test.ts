@@ -1,10 +1,10 @@
 /** compareAndSwap against the embedded server: racing writers lose nothing, create races yield one document. */
 import { z } from 'zod';
-import { ConflictError, NotFoundError, TransientError } from '../../shared/errors';
-import { ABORT, backoffMs, compareAndSwap, type Mutate } from '../../shared/store/cas';
-import { ensureDatabase, type Stores } from '../../shared/store/containers';
-import { createDoc, readDoc, upsertDoc } from '../../shared/store/document';
-import { diffStoreOps, storeOps } from '../../shared/store/metrics';
+import { ConflictError, NotFoundError, TransientError } from '../../shared/domain/errors';
+import { ABORT, backoffMs, compareAndSwap, type Mutate } from '../../shared/adapters/cosmos/cas';
+import { ensureDatabase, type Stores } from '../../shared/adapters/cosmos/containers';
+import { createDoc, readDoc, upsertDoc } from '../../shared/adapters/cosmos/document';
+import { diffStoreOps, storeOps } from '../../bench/storeOps';
 import { startEmbeddedStore, type EmbeddedStore } from './embeddedStore';
 
 const counterSchema = z.object({ id: z.string(), value: z.number().int(), writers: z.array(z.string()) });

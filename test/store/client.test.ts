@@ -2,10 +2,10 @@
 import { z } from 'zod';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../dev/cosmos';
 import { generateLocalTls, type LocalTls } from '../../dev/tls';
-import { ConfigError, InternalError } from '../../shared/errors';
-import { createCosmosClient, type TokenCredential } from '../../shared/store/client';
-import { ensureDatabase } from '../../shared/store/containers';
-import { createDoc, readDoc } from '../../shared/store/document';
+import { ConfigError, InternalError } from '../../shared/domain/errors';
+import { createCosmosClient, type TokenCredential } from '../../shared/adapters/cosmos/client';
+import { ensureDatabase } from '../../shared/adapters/cosmos/containers';
+import { createDoc, readDoc } from '../../shared/adapters/cosmos/document';
 
 let tls: LocalTls;
 let server: EmbeddedCosmos;

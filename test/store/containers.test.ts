@@ -1,6 +1,6 @@
 /** ensureDatabase against the embedded server: idempotent, race-safe, and strict about partition keys. */
-import { ConfigError } from '../../shared/errors';
-import { CONTAINERS, ensureDatabase } from '../../shared/store/containers';
+import { ConfigError } from '../../shared/domain/errors';
+import { CONTAINERS, ensureDatabase } from '../../shared/adapters/cosmos/containers';
 import { startEmbeddedStore, type EmbeddedStore } from './embeddedStore';
 
 let store: EmbeddedStore;

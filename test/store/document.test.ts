@@ -1,9 +1,9 @@
 /** Document helpers against the embedded server: status mapping, decoding, system properties, paging and counting. */
 import { z } from 'zod';
-import { ConflictError, InternalError, NotFoundError, PreconditionFailedError } from '../../shared/errors';
-import { ensureDatabase, type Stores } from '../../shared/store/containers';
-import { createDoc, deleteDoc, queryDocs, readDoc, replaceDoc, upsertDoc } from '../../shared/store/document';
-import { diffStoreOps, storeOps } from '../../shared/store/metrics';
+import { ConflictError, InternalError, NotFoundError, PreconditionFailedError } from '../../shared/domain/errors';
+import { ensureDatabase, type Stores } from '../../shared/adapters/cosmos/containers';
+import { createDoc, deleteDoc, queryDocs, readDoc, replaceDoc, upsertDoc } from '../../shared/adapters/cosmos/document';
+import { diffStoreOps, storeOps } from '../../bench/storeOps';
 import { startEmbeddedStore, type EmbeddedStore } from './embeddedStore';
 
 const noteSchema = z.strictObject({ id: z.string(), title: z.string(), count: z.number().int() });

@@ -2,7 +2,7 @@
 import type { CosmosClient } from '@azure/cosmos';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../dev/cosmos';
 import { generateLocalTls } from '../../dev/tls';
-import { createCosmosClient } from '../../shared/store/client';
+import { createCosmosClient } from '../../shared/adapters/cosmos/client';
 
 export interface EmbeddedStore {
   server: EmbeddedCosmos;

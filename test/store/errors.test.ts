@@ -1,10 +1,10 @@
 /** toStoreError: every Cosmos failure becomes a named error that says whether retrying can help. */
 import net from 'node:net';
 import { ErrorResponse, RestError } from '@azure/cosmos';
-import { ConflictError, InternalError, NotFoundError, PreconditionFailedError, TransientError, ValidationError } from '../../shared/errors';
-import { createCosmosClient } from '../../shared/store/client';
-import { readDoc } from '../../shared/store/document';
-import { toStoreError } from '../../shared/store/errors';
+import { ConflictError, InternalError, NotFoundError, PreconditionFailedError, TransientError, ValidationError } from '../../shared/domain/errors';
+import { createCosmosClient } from '../../shared/adapters/cosmos/client';
+import { readDoc } from '../../shared/adapters/cosmos/document';
+import { toStoreError } from '../../shared/adapters/cosmos/storeErrors';
 import { z } from 'zod';
 import { generateLocalTls } from '../../dev/tls';
 import { EMBEDDED_COSMOS_KEY } from '../../dev/cosmos';

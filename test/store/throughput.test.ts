@@ -3,9 +3,9 @@
  * embedded server through the real SDK over HTTPS, printed for the benchmarks and DESIGN.md.
  */
 import { z } from 'zod';
-import { compareAndSwap } from '../../shared/store/cas';
-import { ensureDatabase, type Stores } from '../../shared/store/containers';
-import { createDoc, readDoc } from '../../shared/store/document';
+import { compareAndSwap } from '../../shared/adapters/cosmos/cas';
+import { ensureDatabase, type Stores } from '../../shared/adapters/cosmos/containers';
+import { createDoc, readDoc } from '../../shared/adapters/cosmos/document';
 import { startEmbeddedStore, type EmbeddedStore } from './embeddedStore';
 
 const counterSchema = z.object({ id: z.string(), value: z.number() });

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { LocalStack } from '../../dev/localStack';
 import type { TeamsActivityRecord } from '../../dev/sim';
-import { grantIdFor } from '../../shared/grants/grant';
-import { PEOPLE, RG } from '../../shared/tenant';
+import { grantIdFor } from '../../shared/domain/grants/grant';
+import { PEOPLE, RG } from '../../dev/tenant';
 import { as, assignmentsFor, auditOf, copyPolicies, startTestStack, USERS, type ApiClient, type GrantDto, type Page, type RequestDto } from '../e2e/helpers';
 import { cardClick, cardOf, click, closeTeamsClient, personalActivity, postToBot, recordsAbout, teamsActivities } from './teamsHelpers';
 

@@ -6,17 +6,17 @@
  * Also the pure decoders and formatters the bot relies on.
  */
 import { createRequire } from 'node:module';
-import type { AccessRequest, Approval } from '../../shared/requests/model';
-import { PolicySet } from '../../shared/policy';
-import { PEOPLE, RG } from '../../shared/tenant';
-import type { AdaptiveCardJson } from '../../shared/teams/adaptiveCard';
-import { renderApprovalCard, requestUrl, type ApprovalCardView, type CardNotice } from '../../shared/teams/approvalCard';
-import { decodeCardAction } from '../../shared/teams/cardAction';
-import { cardDecisionRefusal, decisionNotice } from '../../shared/teams/cardActions';
-import { formatInstant, humanDuration, timeLeft } from '../../shared/teams/cardFormat';
-import { referenceFromActivity } from '../../shared/teams/conversationStore';
-import { noticeCard, refusalCard, renewalRequestedCard, renewCard, renewCardForGrant, renewChoices } from '../../shared/teams/notificationCards';
-import { ValidationError } from '../../shared/errors';
+import type { AccessRequest, Approval } from '../../shared/domain/requests/model';
+import { PolicySet } from '../../shared/domain/policy';
+import { PEOPLE, RG } from '../../dev/tenant';
+import type { AdaptiveCardJson } from '../../shared/domain/cards/adaptiveCard';
+import { renderApprovalCard, requestUrl, type ApprovalCardView, type CardNotice } from '../../shared/domain/cards/approvalCard';
+import { decodeCardAction } from '../../shared/domain/cards/cardAction';
+import { cardDecisionRefusal, decisionNotice } from '../../shared/usecases/cardActions';
+import { formatInstant, humanDuration, timeLeft } from '../../shared/domain/cards/cardFormat';
+import { referenceFromActivity } from '../../shared/adapters/cosmos/conversationStore';
+import { noticeCard, refusalCard, renewalRequestedCard, renewCard, renewCardForGrant, renewChoices } from '../../shared/domain/cards/notificationCards';
+import { ValidationError } from '../../shared/domain/errors';
 
 // The package's `lib` build is extension-less ES modules that Node cannot load; its UMD bundle is the same parser.
 const AC = createRequire(__filename)('adaptivecards/dist/adaptivecards.js') as typeof import('adaptivecards');

@@ -8,9 +8,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { LocalStack } from '../../dev/localStack';
-import { ManualClock } from '../../shared/clock';
-import type { Notification } from '../../shared/notify/notifier';
-import { LOCAL_TENANT_ID, PEOPLE, RG } from '../../shared/tenant';
+import { ManualClock } from '../../shared/domain/clock';
+import type { Notification } from '../../shared/ports/notifier';
+import { LOCAL_TENANT_ID, PEOPLE, RG } from '../../dev/tenant';
 import { as, copyPolicies, startTestStack, USERS, type ApiClient, type Page, type RequestDto } from '../e2e/helpers';
 import { cardClick, cardOf, click, closeTeamsClient, postToBot, recordsAbout, teamsActivities } from './teamsHelpers';
 

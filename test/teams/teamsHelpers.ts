@@ -6,7 +6,7 @@
 import { Agent } from 'undici';
 import type { LocalStack } from '../../dev/localStack';
 import { personalConversationId, SIM_BOT_APP_ID, teamsUserId, type TeamsActivityRecord } from '../../dev/sim';
-import { LOCAL_TENANT_ID } from '../../shared/tenant';
+import { LOCAL_TENANT_ID } from '../../dev/tenant';
 
 export interface Person {
   id: string;

@@ -3,7 +3,7 @@
  * with the two indexes the hot path needs: by principal (authorisation, `principalId eq`)
  * and by (principal, role, scope) (the `RoleAssignmentExists` conflict).
  */
-import { roleDefinitionGuid, scopeKey } from '../../../shared/armIds';
+import { roleDefinitionGuid, scopeKey } from '../../../shared/domain/armIds';
 import type { PrincipalType } from '../directory';
 
 export const ROLE_ASSIGNMENT_TYPE = 'Microsoft.Authorization/roleAssignments';

@@ -4,8 +4,8 @@
  * actions match and whose notActions do not. The matching assignment is the evidence ARM
  * writes into the event.
  */
-import { isWithinScope, roleDefinitionGuid, scopeDepth } from '../../../shared/armIds';
-import { builtInRoleByGuid, type BuiltInRole } from '../../../shared/roles';
+import { isWithinScope, roleDefinitionGuid, scopeDepth } from '../../../shared/domain/armIds';
+import { builtInRoleByGuid, type BuiltInRole } from '../../../shared/domain/roles';
 import type { Directory } from '../directory';
 import type { AssignmentStore, RoleAssignment } from './assignmentStore';
 

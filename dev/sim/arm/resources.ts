@@ -4,7 +4,7 @@
  * ResourceWriteSuccess like Azure, so configuration drift reaches the app as events.
  */
 import { z } from 'zod';
-import { normalizeScope, scopeKey } from '../../../shared/armIds';
+import { normalizeScope, scopeKey } from '../../../shared/domain/armIds';
 import { ok, SimHttpError, type SimReply } from '../http';
 import { keyVault, seedSubscription, storageAccount, type ArmResource } from '../seed';
 import { authorize, emitArmEvent, methodNotAllowed, type ArmContext } from './context';

@@ -3,7 +3,7 @@
  * assignments a scope listing returns, and `$skipToken` paging. No I/O, no state.
  */
 import { z } from 'zod';
-import { isGuid, isWithinScope, scopeKey } from '../../../shared/armIds';
+import { isGuid, isWithinScope, scopeKey } from '../../../shared/domain/armIds';
 import { SimHttpError } from '../http';
 import type { RoleAssignment } from './assignmentStore';
 

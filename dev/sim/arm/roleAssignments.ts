@@ -3,8 +3,8 @@
  * listing at a scope with `$filter` and `nextLink` paging, with the status codes, error codes
  * and events real ARM produces.
  */
-import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, subscriptionOf } from '../../../shared/armIds';
-import { builtInRoleByGuid } from '../../../shared/roles';
+import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, subscriptionOf } from '../../../shared/domain/armIds';
+import { builtInRoleByGuid } from '../../../shared/domain/roles';
 import { ok, queryParam, queryString, SimHttpError, type SimReply } from '../http';
 import { makeAssignment } from '../state';
 import type { RoleAssignment } from './assignmentStore';

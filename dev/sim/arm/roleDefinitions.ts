@@ -3,8 +3,8 @@
  * any scope (tenant root, subscription, below) and listable with `$filter=roleName eq '…'`.
  * Custom roles are not simulated.
  */
-import { isGuid, normalizeScope, subscriptionOf } from '../../../shared/armIds';
-import { BUILT_IN_ROLES, builtInRoleByGuid, type BuiltInRole } from '../../../shared/roles';
+import { isGuid, normalizeScope, subscriptionOf } from '../../../shared/domain/armIds';
+import { BUILT_IN_ROLES, builtInRoleByGuid, type BuiltInRole } from '../../../shared/domain/roles';
 import { ok, queryParam, SimHttpError, type SimReply } from '../http';
 import type { ArmContext } from './context';
 import { resolveScope } from './scopes';

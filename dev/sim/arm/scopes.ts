@@ -2,7 +2,7 @@
  * Does a scope exist in the simulated tenant? ARM answers 404 with a code naming the
  * missing level (subscription, resource group, resource), so the simulator does too.
  */
-import { normalizeScope, scopeKey } from '../../../shared/armIds';
+import { normalizeScope, scopeKey } from '../../../shared/domain/armIds';
 import { SimHttpError } from '../http';
 import type { ArmResource } from '../seed';
 

@@ -4,7 +4,7 @@
  * authorising assignment; like Azure, the event never names a new assignee.
  */
 import type { RoleAssignment } from '../arm/assignmentStore';
-import type { BuiltInRole } from '../../../shared/roles';
+import type { BuiltInRole } from '../../../shared/domain/roles';
 
 export const RESOURCE_WRITE_SUCCESS = 'Microsoft.Resources.ResourceWriteSuccess';
 export const RESOURCE_DELETE_SUCCESS = 'Microsoft.Resources.ResourceDeleteSuccess';

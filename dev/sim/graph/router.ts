@@ -4,7 +4,7 @@
  * with Graph's error codes. Enough for resolving approvers and people, nothing more.
  */
 import { z } from 'zod';
-import { isGuid } from '../../../shared/armIds';
+import { isGuid } from '../../../shared/domain/armIds';
 import { resolveCaller } from '../caller';
 import type { Directory, DirectoryObject } from '../directory';
 import { ok, queryParam, queryString, SimHttpError, type SimReply, type SimRequest } from '../http';

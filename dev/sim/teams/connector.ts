@@ -4,7 +4,7 @@
  * Every outbound operation is recorded so tests can see what each person was shown.
  */
 import { z } from 'zod';
-import { isGuid } from '../../../shared/armIds';
+import { isGuid } from '../../../shared/domain/armIds';
 import { ok, SimHttpError, type SimReply, type SimRequest } from '../http';
 import type { SimState } from '../state';
 import type { Conversation, TeamsMember, TeamsOperation } from './store';

@@ -1,0 +1,391 @@
+#!/usr/bin/env node
+/**
+ * `access-manager`, the admin CLI: audit queries, verification and export, the live access
+ * view, and request decisions, against a local instance (as a local-tenant user) or a deployed
+ * one (with a bearer token). `main(argv, io)` takes its streams and environment as arguments so
+ * tests run it in-process; exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.
+ */
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AccessManagerClient, ApiError, UnreachableError, type AuditFilter, type Page, type RequestListFilter } from './client';
+import { DEFAULT_LOCAL_USER, findLocalUser, LOCAL_USERS } from '../dev/localUsers';
+import { csvHeader, csvRows, OUTPUT_FORMATS, toCsv, toJson, toRecordLines, toTable, type Column, type OutputFormat } from './output';
+import {
+  accessCsvColumns,
+  accessTableColumns,
+  auditCsvColumns,
+  auditTableColumns,
+  requestCsvColumns,
+  requestLines,
+  requestTableColumns,
+  verifyCsvColumns,
+  verifySummary,
+} from './views';
+
+export interface CliStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface CliIo {
+  stdout: CliStream;
+  stderr: CliStream;
+  env: Record<string, string | undefined>;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_VERIFY_FAILED = 2;
+
+export const DEFAULT_URL = 'http://localhost:7071';
+const EXPORT_PAGE_SIZE = 500;
+
+/** A command line that cannot work as given; reported with its message and exit code 1. */
+class UsageError extends Error {}
+
+interface GlobalOptions {
+  url?: string;
+  token?: string;
+  as?: string;
+  format?: OutputFormat;
+}
+
+interface Context {
+  client: AccessManagerClient;
+  format: OutputFormat;
+  /** True when --format was given (export picks its own default otherwise). */
+  formatGiven: boolean;
+  io: CliIo;
+}
+
+function positiveInt(max: number) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}.`);
+    return value;
+  };
+}
+
+function contextOf(command: Command, io: CliIo): Context {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  const url = opts.url ?? io.env.ACCESSMANAGER_URL ?? DEFAULT_URL;
+  const token = opts.token ?? (io.env.ACCESSMANAGER_TOKEN || undefined);
+  if (opts.token && opts.as) throw new UsageError('Pass either --token (a deployed instance) or --as (a local instance), not both.');
+  let user;
+  if (!token) {
+    const wanted = opts.as ?? DEFAULT_LOCAL_USER;
+    user = findLocalUser(wanted);
+    if (!user) throw new UsageError(`--as ${JSON.stringify(wanted)} is not a local-tenant user; use one of ${LOCAL_USERS.map((u) => u.login).join(', ')} (or their object ids).`);
+  }
+  let client: AccessManagerClient;
+  try {
+    client = new AccessManagerClient({ baseUrl: url, token, user, fetch: io.fetch });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  return { client, format: opts.format ?? (io.stdout.isTTY ? 'table' : 'json'), formatGiven: opts.format !== undefined, io };
+}
+
+function write(ctx: Context, text: string): void {
+  ctx.io.stdout.write(text);
+}
+
+function printRows<T>(ctx: Context, rows: readonly T[], table: readonly Column<T>[], csv: readonly Column<T>[], json: unknown): void {
+  if (ctx.format === 'json') write(ctx, toJson(json));
+  else if (ctx.format === 'csv') write(ctx, toCsv(rows, csv));
+  else write(ctx, rows.length ? toTable(rows, table) : '(none)\n');
+}
+
+/** Collects one page, or every page with --all; tells on stderr when more remain. */
+async function collect<T>(ctx: Context, fetchPage: (token: string | undefined) => Promise<Page<T>>, all: boolean, startToken: string | undefined): Promise<Page<T>> {
+  const items: T[] = [];
+  let token = startToken;
+  do {
+    const page = await fetchPage(token);
+    items.push(...page.items);
+    token = page.continuationToken;
+  } while (all && token);
+  if (token) ctx.io.stderr.write(`More results: repeat with --continuation-token ${token}, or pass --all.\n`);
+  return { items, ...(token ? { continuationToken: token } : {}) };
+}
+
+interface AuditFilterOptions {
+  principal?: string;
+  scope?: string;
+  action?: string;
+  request?: string;
+  grant?: string;
+  from?: string;
+  to?: string;
+}
+
+function addAuditFilters(command: Command): Command {
+  return command
+    .option('--principal <objectId>', 'records about this principal')
+    .option('--scope <scope>', 'records at this ARM scope and everything under it')
+    .option('--action <action>', 'one action, e.g. grant.created, assignment.revoked')
+    .option('--request <requestId>', 'records of one access request')
+    .option('--grant <grantId>', 'records of one grant')
+    .option('--from <time>', 'at or after this ISO 8601 time')
+    .option('--to <time>', 'before this ISO 8601 time');
+}
+
+function auditFilterOf(o: AuditFilterOptions): AuditFilter {
+  return { principalId: o.principal, scope: o.scope, action: o.action, requestId: o.request, grantId: o.grant, from: o.from, to: o.to };
+}
+
+/** Where an export goes: a file written under a temporary name and renamed when complete, or stdout. */
+interface ExportSink {
+  write(text: string): Promise<void>;
+  finish(): Promise<void>;
+  abandon(): Promise<void>;
+}
+
+function fileSink(path: string): ExportSink {
+  const partial = `${path}.partial`;
+  const stream: WriteStream = createWriteStream(partial, { encoding: 'utf8' });
+  let failure: Error | undefined;
+  stream.on('error', (err) => {
+    failure = err;
+  });
+  const check = () => {
+    if (failure) throw new UsageError(`Cannot write ${path}: ${failure.message}`);
+  };
+  return {
+    async write(text) {
+      check();
+      if (!stream.write(text)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
+      check();
+    },
+    async finish() {
+      stream.end();
+      await Promise.race([once(stream, 'finish'), once(stream, 'error')]);
+      check();
+      await rename(partial, path);
+    },
+    async abandon() {
+      stream.destroy();
+      await unlink(partial).catch(() => undefined);
+    },
+  };
+}
+
+function stdoutSink(io: CliIo): ExportSink {
+  return {
+    async write(text) {
+      io.stdout.write(text);
+    },
+    async finish() {},
+    async abandon() {},
+  };
+}
+
+interface ExportOptions extends AuditFilterOptions {
+  out?: string;
+  pageSize: number;
+  progress?: boolean;
+}
+
+function exportFormat(ctx: Context, out: string | undefined): 'csv' | 'json' {
+  if (ctx.formatGiven) {
+    if (ctx.format === 'table') throw new UsageError('audit export writes csv or json: pass --format csv or --format json.');
+    return ctx.format;
+  }
+  return out?.toLowerCase().endsWith('.json') ? 'json' : 'csv';
+}
+
+async function exportAudit(ctx: Context, options: ExportOptions): Promise<void> {
+  const format = exportFormat(ctx, options.out);
+  const stderr = ctx.io.stderr;
+  const live = stderr.isTTY === true;
+  const showProgress = live || options.progress === true;
+  const sink = options.out ? fileSink(options.out) : stdoutSink(ctx.io);
+  let count = 0;
+  let pages = 0;
+  try {
+    await sink.write(format === 'csv' ? csvHeader(auditCsvColumns) : '[');
+    for await (const page of ctx.client.auditPages(auditFilterOf(options), options.pageSize)) {
+      if (format === 'csv') {
+        await sink.write(csvRows(page.items, auditCsvColumns));
+      } else if (page.items.length) {
+        await sink.write(page.items.map((r, i) => `${count + i === 0 ? '\n' : ',\n'}${JSON.stringify(r)}`).join(''));
+      }
+      count += page.items.length;
+      pages += 1;
+      if (showProgress) stderr.write(live ? `\rExporting audit records: ${count} (page ${pages})` : `Exporting audit records: ${count} (page ${pages})\n`);
+    }
+    if (format === 'json') await sink.write(count ? '\n]\n' : ']\n');
+    await sink.finish();
+  } catch (err) {
+    if (showProgress && live) stderr.write('\n');
+    await sink.abandon();
+    throw err;
+  }
+  if (showProgress && live) stderr.write('\n');
+  if (options.out || showProgress) stderr.write(`Exported ${count} audit record${count === 1 ? '' : 's'} in ${pages} page${pages === 1 ? '' : 's'}${options.out ? ` to ${options.out}` : ''} (${format}).\n`);
+}
+
+function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('access-manager')
+    .description('Admin CLI of AccessManager: audit trail, live access view, request decisions.')
+    .option('--url <url>', `AccessManager base URL (env ACCESSMANAGER_URL; default ${DEFAULT_URL})`)
+    .option('--token <token>', 'bearer token for a deployed instance (env ACCESSMANAGER_TOKEN)')
+    .option('--as <user>', `local mode: act as a local-tenant user (${LOCAL_USERS.map((u) => u.login).join(', ')}, or an object id; default ${DEFAULT_LOCAL_USER}, the admin)`)
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(OUTPUT_FORMATS))
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ access-manager audit query --principal 00000000-0000-4000-8000-000000000011 --format table
+  $ access-manager audit verify
+  $ access-manager audit export --format csv --out audit.csv
+  $ access-manager access list --scope /subscriptions/<id>/resourceGroups/rg-weights
+  $ access-manager requests list --status pending --as bob
+  $ access-manager --url https://<app>.azurewebsites.net --token "$TOKEN" audit verify
+
+Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
+    );
+
+  const audit = program.command('audit').description('query, verify and export the tamper-evident audit trail (admin)');
+
+  addAuditFilters(audit.command('query').description('audit records, newest first'))
+    .option('--limit <n>', 'records per page (1-500, default 50)', positiveInt(500))
+    .option('--all', 'follow continuation tokens through every page')
+    .option('--continuation-token <token>', 'continue a previous query (same filters)')
+    .action(async (options: AuditFilterOptions & { limit?: number; all?: boolean; continuationToken?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      const filter = auditFilterOf(options);
+      const page = await collect(ctx, (token) => ctx.client.queryAudit(filter, { limit: options.limit, continuationToken: token }), options.all === true, options.continuationToken);
+      printRows(ctx, page.items, auditTableColumns, auditCsvColumns, { items: page.items, continuationToken: page.continuationToken ?? null });
+    });
+
+  audit
+    .command('verify')
+    .description('walk every hash chain; exit code 2 when anything was altered, removed or reordered')
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      const result = await ctx.client.verifyAudit();
+      if (ctx.format === 'json') write(ctx, toJson(result));
+      else if (ctx.format === 'csv') write(ctx, toCsv([result], verifyCsvColumns));
+      else write(ctx, verifySummary(result));
+      if (!result.ok) {
+        if (ctx.format !== 'table') io.stderr.write(verifySummary(result));
+        setExitCode(EXIT_VERIFY_FAILED);
+      }
+    });
+
+  addAuditFilters(audit.command('export').description('every matching record, all pages, as csv (default) or json (--format json)'))
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--page-size <n>', `records per request (1-500, default ${EXPORT_PAGE_SIZE})`, positiveInt(500), EXPORT_PAGE_SIZE)
+    .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .action(async (options: ExportOptions, command: Command) => {
+      await exportAudit(contextOf(command, io), options);
+    });
+
+  const access = program.command('access').description('the live access view (admin)');
+  access
+    .command('list')
+    .description('every live role assignment at and under a scope, with the grant, exemption or verdict behind it')
+    .option('--scope <scope>', 'ARM scope (default: the governed subscription)')
+    .action(async (options: { scope?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      const items = await ctx.client.listAccess(options.scope);
+      printRows(ctx, items, accessTableColumns, accessCsvColumns, { items });
+    });
+
+  const requests = program.command('requests').description('list, approve and deny access requests');
+  requests
+    .command('list')
+    .description('requests you may see: your own, those you may approve; admins see all')
+    .addOption(new Option('--status <status>', 'only requests in this state').choices(['pending', 'approved', 'denied', 'cancelled', 'timedOut', 'failed']))
+    .option('--mine', 'only requests you made')
+    .option('--approver-me', 'only requests you may approve')
+    .option('--limit <n>', 'requests per page (1-200)', positiveInt(200))
+    .option('--all', 'follow continuation tokens through every page')
+    .option('--continuation-token <token>', 'continue a previous listing (same filters)')
+    .action(async (options: { status?: RequestListFilter['status']; mine?: boolean; approverMe?: boolean; limit?: number; all?: boolean; continuationToken?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      const filter: RequestListFilter = { status: options.status, mine: options.mine, approverMe: options.approverMe };
+      const page = await collect(ctx, (token) => ctx.client.listRequests(filter, { limit: options.limit, continuationToken: token }), options.all === true, options.continuationToken);
+      printRows(ctx, page.items, requestTableColumns, requestCsvColumns, { items: page.items, continuationToken: page.continuationToken ?? null });
+    });
+
+  requests
+    .command('approve <id>')
+    .description('approve a request (you must be an eligible approver)')
+    .option('--comment <text>', 'a comment recorded with your approval')
+    .action(async (id: string, options: { comment?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      printRequest(ctx, await ctx.client.approveRequest(id, options.comment));
+    });
+
+  requests
+    .command('deny <id>')
+    .description('deny a request (you must be an eligible approver)')
+    .requiredOption('--reason <text>', 'why you deny it (shown to the requester)')
+    .action(async (id: string, options: { reason: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      printRequest(ctx, await ctx.client.denyRequest(id, options.reason));
+    });
+
+  return program;
+}
+
+function printRequest(ctx: Context, request: Parameters<typeof requestLines>[0]): void {
+  if (ctx.format === 'json') write(ctx, toJson(request));
+  else if (ctx.format === 'csv') write(ctx, toCsv([request], requestCsvColumns));
+  else write(ctx, toRecordLines(requestLines(request)));
+}
+
+/** Every failure becomes one message on stderr and an exit code; stack traces only for our own bugs. */
+function reportError(err: unknown, io: CliIo): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_ERROR;
+  if (err instanceof UnreachableError || err instanceof UsageError) {
+    io.stderr.write(`${err.message}\n`);
+    return EXIT_ERROR;
+  }
+  if (err instanceof ApiError) {
+    io.stderr.write(`Error ${err.code} (HTTP ${err.status}): ${err.message}\n`);
+    if (err.status === 401) io.stderr.write('Pass --token <bearer token> for a deployed instance; locally, --as <user>.\n');
+    if (err.status === 403 && err.code === 'AdminOnly') io.stderr.write('This command needs an AccessManager admin; locally, --as erin.\n');
+    return EXIT_ERROR;
+  }
+  io.stderr.write(`access-manager failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT_ERROR;
+}
+
+/** Runs the CLI on argv and returns the exit code; never throws and never exits the process. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+/** The process entry point: real streams and environment; sets the exit code and lets output drain. */
+export function runFromProcess(): void {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = EXIT_ERROR;
+    },
+  );
+}
+
+if (require.main === module) runFromProcess();

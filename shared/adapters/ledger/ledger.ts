@@ -1,0 +1,418 @@
+/**
+ * The audit ledger's writer: one instance per process appends to its own hash chains in the
+ * `audit` container, anchors their heads, and makes appends idempotent on request.
+ *
+ * No global lock: each process owns K chains (`<instance tag>-<8 random hex>`), opened lazily.
+ * Only this process writes its chains, so each chain's head lives in memory and an append is a
+ * single create of `<chainId>:<seq>`; appends to one chain are serialized by an in-process queue,
+ * and the K chains take appends in parallel.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Container } from '@azure/cosmos';
+import { z } from 'zod';
+import { ConfigError, ConflictError, InternalError, PreconditionFailedError, TransientError } from '../../domain/errors';
+import { compareAndSwap } from '../cosmos/cas';
+import { createDoc, readDoc, replaceDoc } from '../cosmos/document';
+import { sha256Hex } from '../../domain/audit/canonicalJson';
+import { registerChain } from './chainRegistry';
+import { CosmosAnchorSink } from './cosmosAnchorSink';
+import { fetchUpTo } from './fetchUpTo';
+import type { AnchorSink, AppendOptions, AuditSink, ChainAnchor, DuplicateAppend } from '../../ports/audit';
+import { queryAuditRecords, type AuditQueryPage } from './queryAudit';
+import type { AuditQueryFilter } from '../../domain/audit/queryPlan';
+import {
+  GENESIS_PREV_HASH,
+  auditEntrySchema,
+  auditRecordSchema,
+  parseAuditEntry,
+  sealRecord,
+  type AuditActor,
+  type AuditEntry,
+  type AuditRecord,
+  type NormalizedAuditEntry,
+} from '../../domain/audit/record';
+import { verifyAuditLedger, type AuditVerification } from './verifyLedger';
+
+export interface AuditLedgerOptions {
+  /** The `audit` container (partition key /chainId). */
+  audit: Container;
+  /** The `state` container (partition key /id): chain registry, anchors, idempotency markers. */
+  state: Container;
+  /** The clock for `at` of entries that bring none, anchors and markers. */
+  now?: () => Date;
+  /** Short name of this process in its chain ids: lower-case letters, digits, dashes (1-23). Default `am`. */
+  instanceTag?: string;
+  /** Chains this process appends to in parallel. Default 4. */
+  shards?: number;
+  /** Anchor a chain's head after this many appends... Default 100. */
+  anchorEvery?: number;
+  /** ...or this long after its first unanchored append. Default 5000 ms. */
+  anchorIntervalMs?: number;
+  /** Default: the Cosmos sink on `state`. Add one the Cosmos writer cannot rewrite (see AnchorSink). */
+  anchorSinks?: AnchorSink[];
+  /** How long an appendOnce attempt may take before a retry takes its marker over. Default 10 s. */
+  leaseMs?: number;
+  /** `ttl` of idempotency markers (honoured by real Cosmos on the `state` container). Default 7 days, beyond Event Grid's 24 h of retries. */
+  markerTtlSeconds?: number;
+  /** Actor of the chain.opened records. Default `{ name: 'AccessManager' }`. */
+  systemActor?: AuditActor;
+  /** Failures of background anchor writes (the next anchor retries). Default: console.error. */
+  onBackgroundError?: (err: unknown) => void;
+}
+
+const DEFAULTS = { shards: 4, anchorEvery: 100, anchorIntervalMs: 5000, leaseMs: 10_000, markerTtlSeconds: 7 * 24 * 3600 };
+
+/** Attempts to place one record before giving up: each lost chain id costs one. */
+const MAX_CHAIN_ATTEMPTS = 5;
+
+const INSTANCE_TAG = /^[a-z0-9][a-z0-9-]{0,22}$/;
+
+export const MARKER_ID_PREFIX = 'audit-key:';
+
+const closedError = () => new InternalError('The audit ledger is closed; create a new AuditLedger to record more.', 'AuditLedgerClosed');
+
+const markerSchema = z.object({
+  id: z.string(),
+  keyHash: z.string(),
+  createdAt: z.string(),
+  /** Set when a retry takes over an abandoned attempt: the lease restarts from here. */
+  claimedAt: z.string().optional(),
+  /** The entry to record, with its `at` fixed by the first attempt. */
+  pending: auditEntrySchema,
+  recordId: z.string().optional(),
+  completedAt: z.string().optional(),
+  ttl: z.number().optional(),
+});
+
+type Marker = z.infer<typeof markerSchema>;
+
+const storedHashSchema = z.object({ hash: z.unknown() }).loose();
+
+interface Chain {
+  readonly chainId: string;
+  readonly shard: number;
+  readonly openedAt: string;
+  registered: boolean;
+  nextSeq: number;
+  headHash: string;
+  /** A create whose outcome we do not know (timeout, 5xx): settled by a point read before the next write. */
+  uncertain?: AuditRecord;
+  /** Someone else wrote one of our ids: never write here again. */
+  abandoned: boolean;
+  anchoredSeq: number;
+  anchorTimer?: NodeJS.Timeout;
+  anchorRunning?: Promise<void>;
+}
+
+interface Shard {
+  readonly index: number;
+  /** The queue: each append runs after the previous one on this shard settled. */
+  tail: Promise<unknown>;
+  chain?: Chain;
+}
+
+export class AuditLedger implements AuditSink {
+  private readonly audit: Container;
+  private readonly state: Container;
+  private readonly now: () => Date;
+  private readonly instanceTag: string;
+  private readonly shards: Shard[];
+  private readonly anchorEvery: number;
+  private readonly anchorIntervalMs: number;
+  private readonly sinks: AnchorSink[];
+  private readonly leaseMs: number;
+  private readonly markerTtlSeconds: number;
+  private readonly systemActor: AuditActor;
+  private readonly onBackgroundError: (err: unknown) => void;
+  private roundRobin = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: AuditLedgerOptions) {
+    this.audit = opts.audit;
+    this.state = opts.state;
+    this.now = opts.now ?? (() => new Date());
+    this.instanceTag = opts.instanceTag ?? 'am';
+    if (!INSTANCE_TAG.test(this.instanceTag)) {
+      throw new ConfigError(`Audit ledger instance tag ${JSON.stringify(this.instanceTag)} must be 1-23 lower-case letters, digits or dashes, starting with a letter or digit.`);
+    }
+    const shards = opts.shards ?? DEFAULTS.shards;
+    const anchorEvery = opts.anchorEvery ?? DEFAULTS.anchorEvery;
+    for (const [name, value] of [
+      ['shards', shards],
+      ['anchorEvery', anchorEvery],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new ConfigError(`Audit ledger option ${name} must be a whole number >= 1 (got ${value}).`);
+    }
+    this.shards = Array.from({ length: shards }, (_, index) => ({ index, tail: Promise.resolve() }));
+    this.anchorEvery = anchorEvery;
+    this.anchorIntervalMs = opts.anchorIntervalMs ?? DEFAULTS.anchorIntervalMs;
+    this.sinks = opts.anchorSinks ?? [new CosmosAnchorSink(opts.state)];
+    this.leaseMs = opts.leaseMs ?? DEFAULTS.leaseMs;
+    this.markerTtlSeconds = opts.markerTtlSeconds ?? DEFAULTS.markerTtlSeconds;
+    this.systemActor = opts.systemActor ?? { name: 'AccessManager' };
+    this.onBackgroundError = opts.onBackgroundError ?? ((err) => console.error('audit ledger: anchoring a chain head failed; the next anchor retries.', err));
+  }
+
+  /**
+   * Appends one entry: one create in the store (plus, once per chain, its registration and
+   * genesis record). With `idempotencyKey` it is appendOnce. ValidationError for a bad entry;
+   * TransientError when the store is unavailable (nothing was recorded, or the record landed
+   * and a plain retry records it twice: use an idempotency key where that matters).
+   */
+  async append(entry: AuditEntry, opts: AppendOptions = {}): Promise<AuditRecord | DuplicateAppend> {
+    if (opts.idempotencyKey !== undefined) return this.appendOnce(opts.idempotencyKey, entry, opts);
+    const normalized = parseAuditEntry(entry);
+    return this.place({ ...normalized, at: normalized.at ?? this.nowIso() }, undefined, opts.shardKey);
+  }
+
+  /**
+   * Records `entry` at most once per `key`, across processes and redeliveries.
+   *
+   * Writes the marker `audit-key:<sha256(key)>` in `state` FIRST, holding the full pending
+   * entry, then appends the record (which carries the key's hash); nothing else is written.
+   * A second call finds the marker (409) and answers:
+   * - `{ duplicate: true }` when the record is in the ledger (or the marker says completed);
+   * - TransientError (with retryAfterMs) while the first attempt's lease (`leaseMs`) runs, so
+   *   Event Grid redelivers later;
+   * - after the lease, the crash window (marker written, record not) is closed: the caller
+   *   claims the marker (If-Match, so one retry wins), appends the pending entry unless the
+   *   ledger already has it, and marks the marker completed.
+   *
+   * Enforcement: the use case that decides on an Event Grid event should call this with a key
+   * derived from the event and the decision (e.g. `${event.id}:assignment.revoked`), after the
+   * side effect (revoking what is already gone is a success), so a redelivery records nothing twice.
+   */
+  async appendOnce(key: string, entry: AuditEntry, opts: Omit<AppendOptions, 'idempotencyKey'> = {}): Promise<AuditRecord | DuplicateAppend> {
+    if (key.length === 0) throw new InternalError('appendOnce needs a non-empty idempotency key.', 'AuditKeyMissing');
+    // Before the marker: a marker whose append is refused would hold the key until its lease ends.
+    if (this.closing) throw closedError();
+    const normalized = parseAuditEntry(entry);
+    const pending = { ...normalized, at: normalized.at ?? this.nowIso() };
+    const keyHash = sha256Hex(key);
+    const id = `${MARKER_ID_PREFIX}${keyHash}`;
+    const marker: Marker = { id, keyHash, createdAt: this.nowIso(), pending, ttl: this.markerTtlSeconds };
+    try {
+      await createDoc(this.state, marker);
+    } catch (err) {
+      if (err instanceof ConflictError) return this.resumeMarker(id, keyHash, opts.shardKey);
+      throw err;
+    }
+    // Crash window: from here until the record's create returns, a marker exists without its
+    // record. resumeMarker closes it on the first retry after the lease.
+    return this.place(pending, keyHash, opts.shardKey);
+  }
+
+  /** Newest first; see queryAuditRecords. */
+  query(filter: AuditQueryFilter): Promise<AuditQueryPage> {
+    return queryAuditRecords(this.audit, filter);
+  }
+
+  /** Verifies every chain in the ledger (not only this process's). */
+  verify(opts: { pageSize?: number } = {}): Promise<AuditVerification> {
+    return verifyAuditLedger({ audit: this.audit, state: this.state, anchorSinks: this.sinks, ...opts });
+  }
+
+  /**
+   * Waits for queued appends, then anchors every chain's head as closed (any later record in
+   * these chains is then forged). Later appends fail. Call it on shutdown; without it, heads are
+   * still anchored every `anchorEvery` appends or `anchorIntervalMs`.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeChains();
+    return this.closing;
+  }
+
+  /** Ids of the chains this instance has opened and still writes (for diagnostics and tests). */
+  chainIds(): string[] {
+    return this.shards.flatMap((s) => (s.chain && !s.chain.abandoned ? [s.chain.chainId] : []));
+  }
+
+  private nowIso(): string {
+    return this.now().toISOString();
+  }
+
+  private pickShard(shardKey: string | undefined): Shard {
+    const index = shardKey === undefined ? this.roundRobin++ % this.shards.length : parseInt(sha256Hex(shardKey).slice(0, 8), 16) % this.shards.length;
+    return this.shards[index]!;
+  }
+
+  private place(entry: NormalizedAuditEntry & { at: string }, keyHash: string | undefined, shardKey: string | undefined): Promise<AuditRecord> {
+    if (this.closing) return Promise.reject(closedError());
+    const shard = this.pickShard(shardKey);
+    const run = shard.tail.then(() => this.appendOnShard(shard, entry, keyHash));
+    shard.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendOnShard(shard: Shard, entry: NormalizedAuditEntry & { at: string }, keyHash: string | undefined): Promise<AuditRecord> {
+    for (let attempt = 0; attempt < MAX_CHAIN_ATTEMPTS; attempt += 1) {
+      const chain = await this.readyChain(shard);
+      if (!chain) continue;
+      const record = sealRecord(entry, { chainId: chain.chainId, seq: chain.nextSeq, prevHash: chain.headHash }, keyHash);
+      if (await this.write(chain, record)) return record;
+    }
+    throw new InternalError(`Audit ledger lost ${MAX_CHAIN_ATTEMPTS} chain ids in a row to other writers; check that no two processes share an instance tag and random source.`, 'AuditChainContention');
+  }
+
+  /** The shard's chain, opened (registered, genesis written) and with a known head; undefined when it was just lost. */
+  private async readyChain(shard: Shard): Promise<Chain | undefined> {
+    if (!shard.chain || shard.chain.abandoned) shard.chain = this.newChain(shard.index);
+    const chain = shard.chain;
+    if (chain.uncertain) await this.settleUncertain(chain);
+    if (chain.abandoned) return undefined;
+    if (chain.nextSeq === 0) {
+      // Registered before its first record: a crash in between leaves a registered chain without
+      // records or anchor, which verify accepts; the reverse order would leave records nobody registered.
+      if (!chain.registered) {
+        await registerChain(this.state, { chainId: chain.chainId, openedAt: chain.openedAt });
+        chain.registered = true;
+      }
+      const genesis = sealRecord(
+        { action: 'chain.opened', actor: this.systemActor, at: chain.openedAt, details: { instance: this.instanceTag, shard: chain.shard } },
+        { chainId: chain.chainId, seq: 0, prevHash: GENESIS_PREV_HASH },
+      );
+      if (!(await this.write(chain, genesis))) return undefined;
+      // An anchor from the start: a registered chain without records is then provably deleted, not merely never written.
+      this.anchorInBackground(chain);
+    }
+    return chain;
+  }
+
+  private newChain(shard: number): Chain {
+    return {
+      chainId: `${this.instanceTag}-${randomBytes(4).toString('hex')}`,
+      shard,
+      openedAt: this.nowIso(),
+      registered: false,
+      nextSeq: 0,
+      headHash: GENESIS_PREV_HASH,
+      abandoned: false,
+      anchoredSeq: -1,
+    };
+  }
+
+  /** One create. False when the id was taken (the chain is then abandoned); throws when the outcome is unknown. */
+  private async write(chain: Chain, record: AuditRecord): Promise<boolean> {
+    try {
+      await createDoc(this.audit, record);
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        this.abandon(chain);
+        return false;
+      }
+      chain.uncertain = record;
+      throw err;
+    }
+    this.advance(chain, record);
+    return true;
+  }
+
+  private async settleUncertain(chain: Chain): Promise<void> {
+    const record = chain.uncertain!;
+    const found = await readDoc(this.audit, record.id, chain.chainId, storedHashSchema);
+    chain.uncertain = undefined;
+    if (!found) return;
+    if (found.doc.hash === record.hash) this.advance(chain, record);
+    else this.abandon(chain);
+  }
+
+  private advance(chain: Chain, record: AuditRecord): void {
+    chain.nextSeq = record.seq + 1;
+    chain.headHash = record.hash;
+    this.scheduleAnchor(chain);
+  }
+
+  private abandon(chain: Chain): void {
+    chain.abandoned = true;
+    if (chain.anchorTimer) clearTimeout(chain.anchorTimer);
+    chain.anchorTimer = undefined;
+  }
+
+  private anchorInBackground(chain: Chain): void {
+    if (chain.anchorTimer) clearTimeout(chain.anchorTimer);
+    chain.anchorTimer = undefined;
+    if (chain.abandoned || chain.anchorRunning || chain.nextSeq - 1 <= chain.anchoredSeq) return;
+    chain.anchorRunning = this.writeAnchor(chain, false)
+      .catch((err: unknown) => this.onBackgroundError(err))
+      .finally(() => {
+        chain.anchorRunning = undefined;
+        if (chain.abandoned || this.closing) return;
+        // Appends that arrived meanwhile (or a failed write) are anchored by count or by the timer.
+        this.scheduleAnchor(chain);
+      });
+  }
+
+  /** Anchors now when `anchorEvery` records wait, else makes sure the timer will. */
+  private scheduleAnchor(chain: Chain): void {
+    const waiting = chain.nextSeq - 1 - chain.anchoredSeq;
+    if (waiting <= 0 || chain.anchorRunning) return;
+    if (waiting >= this.anchorEvery) {
+      this.anchorInBackground(chain);
+    } else if (!chain.anchorTimer) {
+      chain.anchorTimer = setTimeout(() => this.anchorInBackground(chain), this.anchorIntervalMs);
+      // A pending anchor must not keep a process (or a test run) alive.
+      chain.anchorTimer.unref();
+    }
+  }
+
+  private async writeAnchor(chain: Chain, closed: boolean): Promise<void> {
+    const anchor: ChainAnchor = { chainId: chain.chainId, seq: chain.nextSeq - 1, hash: chain.headHash, at: this.nowIso(), ...(closed ? { closed: true } : {}) };
+    await Promise.all(this.sinks.map((sink) => sink.write(anchor)));
+    chain.anchoredSeq = Math.max(chain.anchoredSeq, anchor.seq);
+  }
+
+  private async closeChains(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.tail));
+    for (const shard of this.shards) {
+      const chain = shard.chain;
+      if (!chain || chain.abandoned) continue;
+      if (chain.uncertain) await this.settleUncertain(chain);
+      if (chain.anchorTimer) clearTimeout(chain.anchorTimer);
+      chain.anchorTimer = undefined;
+      await chain.anchorRunning;
+      if (chain.abandoned || chain.nextSeq === 0) continue;
+      await this.writeAnchor(chain, true);
+    }
+  }
+
+  private async resumeMarker(id: string, keyHash: string, shardKey: string | undefined): Promise<AuditRecord | DuplicateAppend> {
+    const found = await readDoc(this.state, id, id, markerSchema);
+    // Gone again: its ttl expired long after Event Grid stopped retrying, so this is a stale redelivery.
+    if (!found) return { duplicate: true };
+    const marker = found.doc;
+    if (marker.recordId !== undefined) return { duplicate: true };
+    const since = Date.parse(marker.claimedAt ?? marker.createdAt);
+    const age = this.now().getTime() - since;
+    if (age < this.leaseMs) {
+      // Usually the first attempt finished a moment ago (it stores no completion): look before asking for a retry.
+      if (await this.findRecordByKeyHash(keyHash)) return { duplicate: true };
+      throw new TransientError(`Another attempt is recording this audit entry (idempotency marker ${id}); retry in ${Math.ceil((this.leaseMs - age) / 1000)} s.`, 'AuditAppendInProgress', this.leaseMs - age);
+    }
+    try {
+      await replaceDoc(this.state, { ...marker, claimedAt: this.nowIso() }, found.etag, id);
+    } catch (err) {
+      if (err instanceof PreconditionFailedError) {
+        throw new TransientError(`Another retry just took over audit marker ${id}; retry in ${Math.ceil(this.leaseMs / 1000)} s.`, 'AuditAppendInProgress', this.leaseMs);
+      }
+      throw err;
+    }
+    const existing = await this.findRecordByKeyHash(keyHash);
+    const pending = parseAuditEntry(marker.pending);
+    const record = existing ?? (await this.place({ ...pending, at: pending.at ?? marker.createdAt }, keyHash, shardKey));
+    await compareAndSwap(this.state, id, id, markerSchema, (current) =>
+      current && current.recordId === undefined ? { ...current, recordId: record.id, completedAt: this.nowIso() } : current,
+    );
+    return existing ? { duplicate: true } : record;
+  }
+
+  /** The record an appendOnce key produced, if it is in the ledger (a cross-partition query: recovery path only). */
+  private async findRecordByKeyHash(keyHash: string): Promise<AuditRecord | undefined> {
+    const [record] = await fetchUpTo(
+      this.audit,
+      { query: 'SELECT TOP 1 * FROM c WHERE c.idempotencyKeyHash = @keyHash', parameters: [{ name: '@keyHash', value: keyHash }] },
+      auditRecordSchema,
+      1,
+    );
+    return record;
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The Notifier port on Teams. A new request sends approval cards to its approvers; every later
+ * change of a request (approval, resolution, cancellation, timeout, grant) re-renders all of its
+ * cards in place; people hear about their own requests and grants in their 1:1 chat (with a
+ * Renew action before a grant expires); the security channel hears auto-revocations and
+ * breaker trips. Each recipient is sent a notification's key at most once.
+ */
+import type { Deps } from '../../ports/deps';
+import { TransientError } from '../../domain/errors';
+import { GrantStore } from '../cosmos/grantStore';
+import type { Notification, NotificationKind, Notifier } from '../../ports/notifier';
+import type { TeamsChannel } from '../../domain/policy/types';
+import { RequestStore } from '../cosmos/requestStore';
+import { requestUrl, type CardNotice } from '../../domain/cards/approvalCard';
+import { CardStore } from '../cosmos/cardStore';
+import type { OutgoingCard, TeamsConnector } from './connector';
+import { ConversationStore } from '../cosmos/conversationStore';
+import { CardDelivery } from './delivery';
+import { noticeCard, renewCardForGrant } from '../../domain/cards/notificationCards';
+import { RequestCards, type CardReport } from './requestCards';
+import { SentKeys } from '../cosmos/sentKeys';
+import { settleLimited } from '../../domain/concurrency';
+
+export type TeamsNotifierDeps = Pick<Deps, 'stores' | 'policies' | 'directory' | 'clock' | 'config'>;
+
+const PARALLEL_SENDS = 8;
+
+const TONES: Partial<Record<NotificationKind, CardNotice['tone']>> = {
+  'request.approved': 'good',
+  'grant.created': 'good',
+  'grant.renewed': 'good',
+  'request.denied': 'attention',
+  'grant.revoked': 'attention',
+  'grant.expired': 'attention',
+  'grant.endedExternally': 'attention',
+  'assignment.revoked': 'attention',
+  'breaker.tripped': 'attention',
+  'request.timedOut': 'warning',
+  'request.cancelled': 'warning',
+  'grant.expiring': 'warning',
+};
+
+/** Kinds after which the cards of the request must be re-rendered. */
+function changesRequestCards(n: Notification): boolean {
+  return n.requestId !== undefined && (n.kind.startsWith('request.') || n.kind === 'grant.created');
+}
+
+export interface TeamsNotifierOptions {
+  log?: (line: string) => void;
+}
+
+export class TeamsNotifier implements Notifier {
+  private readonly delivery: CardDelivery;
+  private readonly requestCards: RequestCards;
+  private readonly grants: GrantStore;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly deps: TeamsNotifierDeps,
+    connector: TeamsConnector,
+    options: TeamsNotifierOptions = {},
+  ) {
+    const state = deps.stores.state;
+    this.delivery = new CardDelivery(
+      connector,
+      new ConversationStore(state),
+      new SentKeys(state),
+      { tenantId: deps.config.AZURE_TENANT_ID, botAppId: deps.config.BOT_APP_ID, connectorEndpoint: deps.config.TEAMS_CONNECTOR_ENDPOINT },
+      deps.clock,
+    );
+    this.requestCards = new RequestCards({
+      requests: new RequestStore(deps.stores.requests),
+      cards: new CardStore(state),
+      delivery: this.delivery,
+      policies: deps.policies,
+      directory: deps.directory,
+      clock: deps.clock,
+      publicBaseUrl: deps.config.PUBLIC_BASE_URL,
+    });
+    this.grants = new GrantStore(deps.stores.grants, deps.stores.coverage);
+    this.log = options.log ?? ((line) => console.warn(line));
+  }
+
+  /** Said once per person (and once for the missing channel): the log should show the gap, not repeat it on every card. */
+  private readonly alreadyReported = new Set<string>();
+
+  private reportOnce(what: string, line: string): void {
+    if (this.alreadyReported.has(what)) return;
+    this.alreadyReported.add(what);
+    this.log(line);
+  }
+
+  async notify(n: Notification): Promise<void> {
+    const failures: string[] = [];
+    const note = (report: CardReport) => {
+      failures.push(...report.failures);
+      const unreported = report.unreachable.filter((id) => !this.alreadyReported.has(`person:${id}`));
+      for (const id of unreported) this.alreadyReported.add(`person:${id}`);
+      if (unreported.length > 0) this.log(`Teams: no conversation with ${unreported.join(', ')} (the app is not installed for them): they get no cards until it is.`);
+    };
+    if (n.kind === 'request.pending') {
+      if (n.requestId) note(await this.requestCards.send(n.requestId, n.recipients, n.key));
+    } else {
+      if (changesRequestCards(n)) note(await this.requestCards.sync(n.requestId!));
+      note(n.kind === 'grant.expiring' && n.grantId ? await this.sendRenewCards(n, n.grantId) : await this.sendNotices(n));
+    }
+    if (n.securityChannel) failures.push(...(await this.tellSecurityChannels(n)));
+    if (failures.length > 0) throw new TransientError(`Teams delivery of ${n.kind} (${n.key}) failed for ${failures.length} card(s): ${failures.slice(0, 3).join('; ')}`, 'TeamsDeliveryFailed');
+  }
+
+  private link(n: Notification): { title: string; url: string } | undefined {
+    return n.requestId ? { title: 'Open the request', url: requestUrl(this.deps.config.PUBLIC_BASE_URL, n.requestId) } : undefined;
+  }
+
+  /** Sends the same card to each recipient's 1:1 chat, once per recipient and key. */
+  private async toPeople(n: Notification, message: OutgoingCard): Promise<CardReport> {
+    const report: CardReport = { sent: 0, updated: 0, unreachable: [], failures: [] };
+    const recipients = [...new Set(n.recipients.map((r) => r.toLowerCase()))];
+    const failures = await settleLimited(recipients, PARALLEL_SENDS, async (recipient) => {
+      const target = await this.delivery.conversations.forPerson(recipient);
+      if (!target) {
+        report.unreachable.push(recipient);
+        return;
+      }
+      if ((await this.delivery.sendOnce(`${n.key}|${recipient}`, target, message)).outcome === 'sent') report.sent++;
+    });
+    report.failures = failures.map((f) => `${f.item}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+    return report;
+  }
+
+  private sendNotices(n: Notification): Promise<CardReport> {
+    const tone = TONES[n.kind];
+    const link = this.link(n);
+    return this.toPeople(n, { card: noticeCard({ subject: n.subject, text: n.text, ...(tone ? { tone } : {}), ...(link ? { link } : {}) }), summary: n.subject });
+  }
+
+  /** The expiry warning: a card with a Renew action offering the durations the policy allows. */
+  private async sendRenewCards(n: Notification, grantId: string): Promise<CardReport> {
+    const grant = await this.grants.get(grantId);
+    if (!grant) return this.sendNotices(n);
+    return this.toPeople(n, { card: renewCardForGrant(this.deps.policies, grant, this.deps.clock.now()), summary: n.subject });
+  }
+
+  /** Channels named by policies (`notify.teamsChannel`): where security alerts go. */
+  /**
+   * The channels that hear about a policy: its own and those of the policies above it. Without a
+   * policy, or when none of them names a channel, every channel a policy names (an alert must land somewhere).
+   */
+  private securityChannels(policyId?: string): TeamsChannel[] {
+    const collect = (policies: readonly { notify?: { teamsChannel?: TeamsChannel } }[]) => {
+      const seen = new Map<string, TeamsChannel>();
+      for (const p of policies) if (p.notify?.teamsChannel) seen.set(p.notify.teamsChannel.channelId, p.notify.teamsChannel);
+      return [...seen.values()];
+    };
+    const policy = policyId ? this.deps.policies.byId(policyId) : undefined;
+    const own = policy ? collect(this.deps.policies.governingChain(policy.scope)) : [];
+    return own.length > 0 ? own : collect(this.deps.policies.policies);
+  }
+
+  private async tellSecurityChannels(n: Notification): Promise<string[]> {
+    const channels = this.securityChannels(n.policyId);
+    if (channels.length === 0) {
+      this.reportOnce('securityChannel', `Teams: security alerts (${n.kind}: ${n.subject}) have no channel to go to; name one with notify.teamsChannel in a policy.`);
+      return [];
+    }
+    const tone = TONES[n.kind];
+    const message: OutgoingCard = { card: noticeCard({ subject: n.subject, text: n.text, ...(tone ? { tone } : {}) }), summary: n.subject };
+    const failures = await settleLimited(channels, PARALLEL_SENDS, async (channel) => {
+      await this.delivery.sendOnce(`${n.key}|channel:${channel.channelId}`, await this.delivery.channelTarget(channel), message);
+    });
+    return failures.map((f) => `channel ${f.item.channelId}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+  }
+}

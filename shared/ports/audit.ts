@@ -1,0 +1,64 @@
+/**
+ * Ports of the audit ledger: what use cases depend on to record decisions (AuditSink), and where
+ * chain heads are anchored so that cutting records off a chain's end is detected (AnchorSink).
+ */
+import { z } from 'zod';
+import type { AuditEntry, AuditRecord } from '../domain/audit/record';
+
+export interface AppendOptions {
+  /**
+   * Makes the append idempotent: the same key records at most one entry (see
+   * AuditLedger.appendOnce). Use a key derived from what is delivered more than once, e.g.
+   * `${eventId}:${decision}` for an Event Grid event.
+   */
+  idempotencyKey?: string;
+  /** Entries with the same shard key go to the same chain of this process (ordered among themselves). */
+  shardKey?: string;
+}
+
+export interface DuplicateAppend {
+  duplicate: true;
+}
+
+/** What use cases call. Unit tests give them a fake typed by this port. */
+export interface AuditSink {
+  append(entry: AuditEntry, opts?: AppendOptions): Promise<AuditRecord | DuplicateAppend>;
+}
+
+export function isDuplicateAppend(result: AuditRecord | DuplicateAppend): result is DuplicateAppend {
+  return 'duplicate' in result && result.duplicate === true;
+}
+
+export const chainAnchorSchema = z.object({
+  chainId: z.string(),
+  /** seq of the chain's newest record when the anchor was taken. */
+  seq: z.number().int().nonnegative(),
+  /** hash of that record. */
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  at: z.string(),
+  /** Set by close(): the chain ends here, so any record after `seq` is forged. */
+  closed: z.boolean().optional(),
+});
+
+export type ChainAnchor = z.infer<typeof chainAnchorSchema>;
+
+/**
+ * Somewhere chain heads are recorded. The Cosmos sink (state container) is the default; it
+ * catches truncation by anyone who cannot also rewrite the anchor document. For an intruder with
+ * the Cosmos writer's own rights, add a sink the writer cannot rewrite: e.g. an append blob per
+ * chain in an Azure Storage container with a time-based retention (immutability) policy, written
+ * through an identity that can only append; `read` returns the newest anchor in it.
+ */
+export interface AnchorSink {
+  /** Shown in verify's problem text, e.g. `cosmos:state`. */
+  readonly name: string;
+  /** Records a chain head. Must never move a chain's anchor backwards (lower seq). */
+  write(anchor: ChainAnchor): Promise<void>;
+  /** The newest anchor of a chain, or undefined. */
+  read(chainId: string): Promise<ChainAnchor | undefined>;
+  /**
+   * Every anchor in the sink, if it can list them cheaply: verify then reads them in one go
+   * (instead of one `read` per chain) and reports an anchored chain missing from the registry.
+   */
+  readAll?(): Promise<ChainAnchor[]>;
+}

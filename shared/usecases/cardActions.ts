@@ -1,0 +1,142 @@
+/**
+ * What a click on a card does, through the same use cases as the HTTP API: approve and deny
+ * go to decideRequest (same rules, same ETag compare-and-swap), Renew to renewGrant. The
+ * answer is always a card for the clicker: the request as it now stands with what their click
+ * did, or why it was refused. Someone who may not see the request learns only the reason.
+ */
+import type { Deps } from '../ports/deps';
+import { AppError, ForbiddenError, ValidationError } from '../domain/errors';
+import { GrantStore } from '../adapters/cosmos/grantStore';
+import type { Caller } from '../domain/caller';
+import type { AccessRequest } from '../domain/requests/model';
+import { decideRequest, isEligibleApprover, renewGrant } from './requests';
+import { RequestStore } from '../adapters/cosmos/requestStore';
+import { approvalsNeeded, timeoutIfExpired } from '../domain/requests/rules';
+import type { AdaptiveCardJson } from '../domain/cards/adaptiveCard';
+import { renderApprovalCard, type CardNotice } from '../domain/cards/approvalCard';
+import type { CardAction } from '../domain/cards/cardAction';
+import { refusalCard, renewalRequestedCard, renewCardForGrant } from '../domain/cards/notificationCards';
+import { principalNameOf } from '../adapters/teams/requestCards';
+
+/** Who clicked, as the (token-vouched) activity says: `from.aadObjectId`, `from.name`, `from.id`. */
+export interface Clicker {
+  objectId: string;
+  name?: string;
+  /** Teams user id (`29:...`), so the answered card keeps refreshing for them. */
+  userId?: string;
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Why a card may not decide this request, before any rule runs: roles with step-up approval
+ * (`approvalChannel: web`) are decided in the browser, where sign-in policies apply. A forged
+ * invoke for such a request is refused like a missing button.
+ */
+export function cardDecisionRefusal(request: Pick<AccessRequest, 'approvalChannel' | 'roleName'>): ForbiddenError | undefined {
+  if (request.approvalChannel !== 'web') return undefined;
+  return new ForbiddenError(
+    `${request.roleName} needs step-up approval: decide in the browser (the link on the card), where sign-in policies such as MFA apply. Teams cannot approve it.`,
+    'StepUpRequired',
+  );
+}
+
+/** The confirmation the clicker sees once their decision is recorded. */
+export function decisionNotice(request: AccessRequest, decision: 'approve' | 'deny'): CardNotice {
+  if (decision === 'deny') return { tone: 'attention', text: 'You denied this request; it is closed and the requester has been told.' };
+  if (request.status === 'approved') {
+    return request.fulfilled === false
+      ? { tone: 'good', text: 'You approved. The request has all its approvals; access is being granted.' }
+      : { tone: 'good', text: 'You approved. The request has all its approvals and access has been granted.' };
+  }
+  const needed = approvalsNeeded(request);
+  return { tone: 'good', text: `You approved. ${needed} more approval${needed === 1 ? ' is' : 's are'} needed.` };
+}
+
+async function callerOf(deps: Pick<Deps, 'directory'>, clicker: Clicker): Promise<Caller> {
+  // The name recorded with an approval is the UPN, as through the API; the chat display name is the fallback.
+  const user = await deps.directory.getUser(clicker.objectId).catch(() => undefined);
+  return { id: clicker.objectId.toLowerCase(), name: user?.userPrincipalName ?? clicker.name ?? clicker.objectId, roles: [], isAdmin: false };
+}
+
+async function mayView(deps: Pick<Deps, 'directory'>, caller: Caller, request: AccessRequest): Promise<boolean> {
+  return same(caller.id, request.requester.id) || same(caller.id, request.principalId) || (await isEligibleApprover(deps, caller, request).catch(() => false));
+}
+
+async function viewFor(deps: Deps, clicker: Clicker, request: AccessRequest, notice?: CardNotice): Promise<AdaptiveCardJson> {
+  const principalName = await principalNameOf(deps.directory, request);
+  return renderApprovalCard({
+    request,
+    now: deps.clock.now(),
+    publicBaseUrl: deps.config.PUBLIC_BASE_URL,
+    viewer: { kind: 'person', objectId: clicker.objectId },
+    refreshUserIds: clicker.userId ? [clicker.userId] : [],
+    ...(principalName ? { principalName } : {}),
+    ...(notice ? { notice } : {}),
+  });
+}
+
+/** A refusal worth showing: the user's mistake or the request's state (4xx), or an outage worth retrying. */
+function refusalReason(err: unknown): string | undefined {
+  if (!(err instanceof AppError)) return undefined;
+  if (err.status < 500) return err.message;
+  if (err.transient) return `it could not be recorded right now (${err.message}). Try again in a minute.`;
+  return undefined;
+}
+
+async function decide(deps: Deps, clicker: Clicker, action: Extract<CardAction, { verb: 'approve' | 'deny' }>): Promise<AdaptiveCardJson> {
+  const requests = new RequestStore(deps.stores.requests);
+  const request = await requests.get(action.requestId);
+  if (!request) return refusalCard(`Request ${action.requestId} does not exist.`);
+  const caller = await callerOf(deps, clicker);
+  const refuse = async (reason: string): Promise<AdaptiveCardJson> => {
+    const current = (await requests.get(action.requestId)) ?? request;
+    if (!(await mayView(deps, caller, current))) return refusalCard(reason);
+    return viewFor(deps, clicker, current, { tone: 'attention', text: `Your ${action.verb === 'approve' ? 'approval' : 'denial'} was not recorded: ${reason}` });
+  };
+  try {
+    const stepUp = cardDecisionRefusal(request);
+    if (stepUp) throw stepUp;
+    // The API's rule (a denial needs a reason), worded for the card.
+    if (action.verb === 'deny' && !action.comment) throw new ValidationError('a denial needs a reason: write it in the comment box, then Deny.', 'ReasonRequired');
+    const decided = await decideRequest(deps, caller, action.requestId, { decision: action.verb, ...(action.comment ? { comment: action.comment } : {}) });
+    return viewFor(deps, clicker, decided, decisionNotice(decided, action.verb));
+  } catch (err) {
+    const reason = refusalReason(err);
+    if (reason === undefined) throw err;
+    return refuse(reason);
+  }
+}
+
+async function refresh(deps: Deps, clicker: Clicker, requestId: string): Promise<AdaptiveCardJson> {
+  const request = await new RequestStore(deps.stores.requests).get(requestId);
+  const caller: Caller = { id: clicker.objectId.toLowerCase(), name: clicker.name ?? clicker.objectId, roles: [], isAdmin: false };
+  if (!request || !(await mayView(deps, caller, request))) return refusalCard(`Request ${requestId} does not exist, or you are not its requester or one of its approvers.`);
+  return viewFor(deps, clicker, timeoutIfExpired(request, deps.clock.now()));
+}
+
+async function renew(deps: Deps, clicker: Clicker, action: Extract<CardAction, { verb: 'renew' }>): Promise<AdaptiveCardJson> {
+  const caller = await callerOf(deps, clicker);
+  try {
+    const renewal = await renewGrant(deps, caller, action.grantId, { duration: action.duration, justification: action.justification });
+    return renewalRequestedCard(renewal, deps.config.PUBLIC_BASE_URL);
+  } catch (err) {
+    const reason = refusalReason(err);
+    if (reason === undefined) throw err;
+    const grant = await new GrantStore(deps.stores.grants, deps.stores.coverage).get(action.grantId);
+    if (!grant || !same(grant.principalId, caller.id)) return refusalCard(reason);
+    return renewCardForGrant(deps.policies, grant, deps.clock.now(), { tone: 'attention', text: `Not renewed: ${reason}` });
+  }
+}
+
+export async function answerCardAction(deps: Deps, clicker: Clicker, action: CardAction): Promise<AdaptiveCardJson> {
+  switch (action.verb) {
+    case 'approve':
+    case 'deny':
+      return decide(deps, clicker, action);
+    case 'refreshCard':
+      return refresh(deps, clicker, action.requestId);
+    case 'renew':
+      return renew(deps, clicker, action);
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * The background enforcer: reacts to role assignment events and the reconcile timer. Reads the
+ * assignment from ARM (the event does not say who was given access), decides with the pure
+ * rule in ./decide, then acts: revoke, record "would revoke", record an exemption, or nothing.
+ *
+ * Per event (measured by bench/enforcement.ts): an approved assignment costs 1 ARM read and 1
+ * coverage point read, nothing written; a rogue one 1 ARM read, the coverage read, one
+ * conditional write of the breaker (batched under load), the audit record written ahead of the
+ * delete (its idempotency marker and the record: 2 creates), and 1 ARM delete; an exempt one the
+ * ARM read and the audit record, and nothing at all in the store once this process recorded it.
+ */
+import type { LiveAssignment } from '../ports/roleAssignments';
+import type { Deps } from '../ports/deps';
+import type { AuditActor, AuditEntry } from '../adapters/ledger';
+import { isWithinScope, scopeDepth, scopeKey } from '../domain/armIds';
+import { InternalError, ValidationError } from '../domain/errors';
+import { endGrant, grantStoreOf, notifySafely } from './grants';
+import { liveEntries } from '../domain/grants/grant';
+import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../domain/events/armEvent';
+import type { ReceivedEvent } from '../domain/events/envelope';
+import { queryDocs } from '../adapters/cosmos/document';
+import { grantSchema } from '../domain/grants/grant';
+import { fitForLedger } from '../domain/audit/auditFit';
+import { applyBreakerOutcome, decideAssignment, decideDeletedAssignment, findExemption, roleLabel, type Decision } from '../domain/enforcement/decide';
+import { countRevocation } from '../adapters/cosmos/breakerStore';
+
+type EnforcerDeps = Pick<Deps, 'stores' | 'policies' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId' | 'config'>;
+
+export interface Trigger {
+  via: 'event' | 'reconcile';
+  eventId?: string;
+  /** Who made the change, from the event's claims (absent for reconcile). */
+  caller?: { objectId?: string; upn?: string; appId?: string };
+}
+
+export interface EnforcementResult {
+  assignmentId: string;
+  decision: Decision;
+  /** What happened in Azure: the delete's result for a revoke. */
+  outcome?: 'deleted' | 'gone';
+}
+
+function actorOf(trigger: Trigger): AuditActor {
+  const c = trigger.caller;
+  const actor: AuditActor = {};
+  if (c?.objectId) actor.id = c.objectId;
+  if (c?.upn) actor.name = c.upn;
+  if (c?.appId) actor.appId = c.appId;
+  return Object.keys(actor).length ? actor : { name: 'unknown (found by reconcile)' };
+}
+
+/** One decision per assignment instance: ids can be reused after a delete, createdOn tells instances apart. */
+function decisionKey(action: string, a: LiveAssignment): string {
+  return `${action}:${scopeKey(a.id)}:${a.createdOn ?? ''}`;
+}
+
+/**
+ * Decision keys this process has seen the ledger record, oldest first, bounded. A repeat of one
+ * (a duplicate delivery, another write event on an exempt assignment, every reconcile run) then
+ * needs no audit call: the ledger's own duplicate path (a refused marker create, a marker read
+ * and a cross-partition lookup of the record) is the dearest thing an event can cost. It only
+ * skips appends the ledger has confirmed; another instance or a restart simply asks the ledger.
+ */
+class RecordedDecisions {
+  private readonly keys = new Set<string>();
+  constructor(private readonly limit: number) {}
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+  add(key: string): void {
+    if (this.keys.size >= this.limit) this.keys.delete(this.keys.values().next().value as string);
+    this.keys.add(key);
+  }
+}
+
+const recordedByLedger = new WeakMap<object, RecordedDecisions>();
+
+/** Appends `entry` once per `key` (the ledger's appendOnce), skipping keys this process saw recorded. */
+async function recordOnce(deps: Pick<EnforcerDeps, 'audit'>, entry: AuditEntry, key: string): Promise<void> {
+  let recorded = recordedByLedger.get(deps.audit);
+  if (!recorded) {
+    recorded = new RecordedDecisions(20_000);
+    recordedByLedger.set(deps.audit, recorded);
+  }
+  if (recorded.has(key)) return;
+  await deps.audit.append(fitForLedger(entry), { idempotencyKey: key });
+  recorded.add(key);
+}
+
+/** Judges one live assignment and acts on the decision. Idempotent: a repeat records nothing new. */
+export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment | undefined, assignmentId: string, trigger: Trigger): Promise<EnforcementResult> {
+  const now = deps.clock.now();
+  if (!live) return { assignmentId, decision: decideAssignment({ assignment: undefined, coverage: [], isOwnGrantAssignment: false, exemption: undefined, policy: undefined, breakerTripped: false, appPrincipalId: deps.appPrincipalId, now }) };
+
+  const policy = deps.policies.governing(live.scope);
+  const exemption = findExemption(deps.policies, live);
+  // Exemptions and ungoverned scopes need no store read at all.
+  const needsCoverage = !exemption && policy !== undefined && live.principalId.toLowerCase() !== deps.appPrincipalId.toLowerCase();
+  const coverage = needsCoverage ? await grantStoreOf(deps).readCoverage(live.principalId, live.roleDefinitionId, live.scope) : undefined;
+  let decision = decideAssignment({
+    assignment: live,
+    coverage: liveEntries(coverage, now),
+    isOwnGrantAssignment: false,
+    exemption,
+    policy,
+    breakerTripped: false,
+    appPrincipalId: deps.appPrincipalId,
+    now,
+  });
+
+  if (decision.action === 'revoke') {
+    const governing = deps.policies.byId(decision.policyId);
+    if (!governing) throw new InternalError(`Policy ${decision.policyId} decided but is not loaded.`, 'PolicyMissing');
+    const counted = await countRevocation(deps.stores.state, governing, decisionKey('revoke', live), now);
+    if (counted.justTripped) await recordBreakerTrip(deps, governing.id, live, trigger);
+    decision = applyBreakerOutcome(decision, counted);
+  }
+
+  const base = {
+    actor: actorOf(trigger),
+    principalId: live.principalId,
+    scope: live.scope,
+    roleDefinitionId: live.roleDefinitionId,
+    assignmentId: live.id,
+    eventId: trigger.eventId,
+  };
+  switch (decision.action) {
+    case 'none':
+    case 'allow':
+      return { assignmentId: live.id, decision };
+    case 'exempt':
+      await recordOnce(
+        deps,
+        { ...base, action: 'assignment.exempt', policyId: decision.policyId, reason: decision.reason, details: { exemption: decision.exemptionKind, via: trigger.via } },
+        decisionKey('exempt', live),
+      );
+      return { assignmentId: live.id, decision };
+    case 'wouldRevoke':
+      await recordOnce(
+        deps,
+        { ...base, action: 'assignment.wouldRevoke', policyId: decision.policyId, mode: 'audit', reason: decision.reason, details: { breaker: decision.breaker === true, via: trigger.via } },
+        decisionKey('wouldRevoke', live),
+      );
+      return { assignmentId: live.id, decision };
+    case 'revoke': {
+      // Write-ahead: the decision is recorded before acting, so a crash after the delete can
+      // never lose it; a redelivery finds the record and only repeats the (idempotent) delete.
+      await recordOnce(
+        deps,
+        { ...base, action: 'assignment.revoked', policyId: decision.policyId, mode: 'enforce', reason: decision.reason, details: { via: trigger.via } },
+        decisionKey('revoke', live),
+      );
+      const outcome = await deps.roleAssignments.delete(live.id);
+      await notifySafely(deps, {
+        kind: 'assignment.revoked',
+        recipients: [live.principalId],
+        securityChannel: true,
+        subject: `Revoked: ${roleLabel(live.roleDefinitionId)} for ${live.principalId}`,
+        text: `${decision.reason}. Made by ${base.actor.name ?? base.actor.id ?? 'unknown'}.`,
+        policyId: decision.policyId,
+        key: decisionKey('revoke', live),
+      });
+      return { assignmentId: live.id, decision, outcome };
+    }
+  }
+}
+
+async function recordBreakerTrip(deps: EnforcerDeps, policyId: string, live: LiveAssignment, trigger: Trigger): Promise<void> {
+  const policy = deps.policies.byId(policyId);
+  const tripKey = `breaker.tripped:${policyId}:${decisionKey('revoke', live)}`;
+  await recordOnce(
+    deps,
+    {
+      action: 'breaker.tripped',
+      actor: { id: deps.appPrincipalId, name: 'AccessManager' },
+      policyId,
+      mode: 'audit',
+      scope: policy?.scope,
+      assignmentId: live.id,
+      eventId: trigger.eventId,
+      reason: `more than ${policy?.breaker.maxRevocations ?? '?'} revocations within ${policy?.breaker.window ?? '?'}: enforcement of ${policyId} switched to audit-only until an admin resets it`,
+    },
+    tripKey,
+  );
+  await notifySafely(deps, {
+    kind: 'breaker.tripped',
+    recipients: [],
+    securityChannel: true,
+    subject: `Enforcement paused for ${policyId}`,
+    text: `The blast-radius breaker of ${policyId} tripped: revocations are recorded as "would revoke" until an admin resets it (POST /api/enforcement/reset).`,
+    policyId,
+    // One notification per trip (the trip's own key): a minute-based key swallowed a second trip after a reset.
+    key: tripKey,
+  });
+}
+
+/** A delete done outside AccessManager of an assignment that backs active grants ends them. */
+async function handleDelete(deps: EnforcerDeps, event: RoleAssignmentEvent): Promise<void> {
+  const deletedByApp = event.caller.objectId?.toLowerCase() === deps.appPrincipalId.toLowerCase();
+  if (deletedByApp) return;
+  const backing = await queryDocs(
+    deps.stores.grants,
+    {
+      query: 'SELECT * FROM c WHERE c.status = "active" AND (c.id = @name OR LOWER(c.assignmentId) = @id)',
+      parameters: [
+        { name: '@name', value: event.assignmentName.toLowerCase() },
+        { name: '@id', value: scopeKey(event.assignmentId) },
+      ],
+    },
+    grantSchema,
+  );
+  const decision = decideDeletedAssignment({ assignmentId: event.assignmentId, grantsBackedByIt: backing.items, deletedByApp, now: deps.clock.now() });
+  if (decision.action !== 'endGrants') return;
+  const actor = actorOf({ via: 'event', caller: event.caller });
+  for (const grantId of decision.grantIds) await endGrant(deps, grantId, 'endedExternally', actor, decision.reason);
+}
+
+/**
+ * The armEvents function: one Event Grid event about an ARM write or delete. Only the event's
+ * decoding may refuse it as bad input (400: Event Grid drops it); a validation failure after
+ * that is our fault, not the sender's, and must not drop the event silently: it becomes a 500,
+ * so Event Grid retries and finally dead-letters it where it can be seen.
+ */
+export async function handleArmEvent(deps: EnforcerDeps, received: ReceivedEvent, log: (line: string) => void): Promise<void> {
+  const event = decodeArmEvent(received);
+  try {
+    await handleDecoded(deps, event, log);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new InternalError(`armEvents ${event.eventId}: handling a valid event failed: ${err.message}`, 'EnforcementFailed');
+    throw err;
+  }
+}
+
+async function handleDecoded(deps: EnforcerDeps, event: ArmEvent, log: (line: string) => void): Promise<void> {
+  switch (event.kind) {
+    case 'roleAssignmentWrite': {
+      const live = await deps.roleAssignments.get(event.assignmentId);
+      const result = await enforceAssignment(deps, live, event.assignmentId, { via: 'event', eventId: event.eventId, caller: event.caller });
+      if (deps.config.VERBOSE_LOGS || result.decision.action === 'revoke') log(`armEvents ${event.eventId}: ${result.decision.action} ${event.assignmentId} (${result.decision.reason})`);
+      return;
+    }
+    case 'roleAssignmentDelete':
+      return handleDelete(deps, event);
+    case 'storageAccountWrite':
+    case 'keyVaultWrite':
+      // Acknowledged and logged; guardrails for these writes are a later piece of work.
+      log(`armEvents ${event.eventId}: ${event.kind} ${event.resourceId} by ${event.caller.upn ?? event.caller.objectId ?? 'unknown'} (${event.operationName}); no guardrail configured`);
+      return;
+    default:
+      return;
+  }
+}
+
+export interface ReconcileReport {
+  scopes: string[];
+  assignments: number;
+  revoked: number;
+  wouldRevoke: number;
+  exempt: number;
+  allowed: number;
+  grantsEnded: number;
+  failures: number;
+}
+
+/** The top governed scopes: listing each once covers every governed scope below it. */
+function topScopes(scopes: readonly string[]): string[] {
+  const sorted = [...scopes].sort((a, b) => scopeDepth(a) - scopeDepth(b));
+  const tops: string[] = [];
+  for (const s of sorted) if (!tops.some((t) => isWithinScope(s, t))) tops.push(s);
+  return tops;
+}
+
+/**
+ * The reconcile timer: pages through every live assignment under the governed scopes and
+ * applies the same decision as the event path (catching whatever Event Grid never delivered),
+ * then ends grants whose assignment vanished. Memory holds one page plus the set of live ids.
+ */
+export async function reconcile(deps: EnforcerDeps): Promise<ReconcileReport> {
+  const startedAt = deps.clock.now();
+  const scopes = topScopes(deps.policies.allGovernedScopes());
+  const report: ReconcileReport = { scopes, assignments: 0, revoked: 0, wouldRevoke: 0, exempt: 0, allowed: 0, grantsEnded: 0, failures: 0 };
+  const liveIds = new Set<string>();
+  for (const scope of scopes) {
+    for await (const page of deps.roleAssignments.listForScope(scope)) {
+      for (const live of page) {
+        if (!isWithinScope(live.scope, scope)) continue; // ARM also lists assignments above the scope
+        liveIds.add(scopeKey(live.id));
+        report.assignments++;
+        try {
+          const { decision } = await enforceAssignment(deps, live, live.id, { via: 'reconcile' });
+          if (decision.action === 'revoke') report.revoked++;
+          else if (decision.action === 'wouldRevoke') report.wouldRevoke++;
+          else if (decision.action === 'exempt') report.exempt++;
+          else if (decision.action === 'allow') report.allowed++;
+        } catch (err) {
+          report.failures++;
+          console.warn(`reconcile: ${live.id}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+  }
+  const actor = { id: deps.appPrincipalId, name: 'AccessManager (reconcile)' };
+  for await (const page of grantStoreOf(deps).active()) {
+    for (const grant of page) {
+      // A grant made after the listing began may be missing from it without having vanished.
+      if (Date.parse(grant.startsAt) >= startedAt.getTime() || liveIds.has(scopeKey(grant.assignmentId))) continue;
+      if (!scopes.some((s) => isWithinScope(grant.scope, s))) continue;
+      try {
+        // Confirm with ARM before ending anything: the listing may be a moment old.
+        if (await deps.roleAssignments.get(grant.assignmentId)) continue;
+        await endGrant(deps, grant.id, 'endedExternally', actor, 'its role assignment no longer exists in Azure (found by reconcile)');
+        report.grantsEnded++;
+      } catch (err) {
+        report.failures++;
+        console.warn(`reconcile: grant ${grant.id}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+  return report;
+}
+

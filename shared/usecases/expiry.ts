@@ -1,0 +1,89 @@
+/**
+ * The expireGrants timer: ends every grant past its expiry (catching up after missed runs),
+ * finishes ended grants whose assignment removal was interrupted, warns holders before expiry,
+ * times out stale requests and finishes approved requests whose grant was not recorded yet.
+ * Work is proportional to what is due: each step is an indexed query for due items only.
+ */
+import type { Deps } from '../ports/deps';
+import { finishUnfulfilledRequests, timeOutOverdueRequests } from './requests';
+import { endGrant, grantStoreOf, notifySafely } from './grants';
+import type { Grant } from '../domain/grants/grant';
+import { settleLimited } from '../domain/concurrency';
+
+/** Holders hear about an expiry this long before it. */
+export const EXPIRY_WARNING_MS = 15 * 60 * 1000;
+/** Grants handled at once; the embedded store and ARM both prefer a small number in flight. */
+const CONCURRENCY = 8;
+const BATCH = 200;
+/** Bounds one run; what is left is picked up by the next minute's run. */
+const MAX_BATCHES_PER_RUN = 500;
+/**
+ * Stop starting new batches after this long: a run must end well inside the Functions timeout
+ * (5 minutes by default on Consumption), and ARM throttles deletes (about 10/s per principal
+ * after a burst), so a mass expiry is spread over several runs instead of being cut off mid-batch.
+ */
+export const EXPIRY_RUN_BUDGET_MS = 4 * 60 * 1000;
+
+export interface ExpiryReport {
+  expired: number;
+  removalsFinished: number;
+  warned: number;
+  timedOut: number;
+  fulfilled: number;
+  failures: number;
+}
+
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<number> {
+  const failures = await settleLimited(items, limit, work);
+  for (const { error } of failures) console.warn(`expireGrants: ${error instanceof Error ? error.message : String(error)}`);
+  return failures.length;
+}
+
+export async function runExpiry(deps: Deps): Promise<ExpiryReport> {
+  const grants = grantStoreOf(deps);
+  const report: ExpiryReport = { expired: 0, removalsFinished: 0, warned: 0, timedOut: 0, fulfilled: 0, failures: 0 };
+  const actor = { id: deps.appPrincipalId, name: 'AccessManager' };
+
+  report.timedOut = await timeOutOverdueRequests(deps);
+  const fulfilment = await finishUnfulfilledRequests(deps);
+  report.fulfilled = fulfilment.finished;
+  report.failures += fulfilment.failed;
+
+  const seen = new Set<string>();
+  const started = Date.now();
+  for (let batch = 0; batch < MAX_BATCHES_PER_RUN && Date.now() - started < EXPIRY_RUN_BUDGET_MS; batch++) {
+    // A grant that failed to end stays due; skip it in this run so one bad grant cannot spin the loop.
+    const due = (await grants.due(deps.clock.now(), BATCH)).filter((g) => !seen.has(g.id));
+    if (due.length === 0) break;
+    due.forEach((g) => seen.add(g.id));
+    report.failures += await inParallel(due, CONCURRENCY, async (g: Grant) => {
+      await endGrant(deps, g.id, 'expired', actor, `expired at ${g.expiresAt}`);
+      report.expired++;
+    });
+  }
+
+  const interrupted = await grants.pendingRemovals(BATCH);
+  report.failures += await inParallel(interrupted, CONCURRENCY, async (g) => {
+    await endGrant(deps, g.id, g.endReason ?? 'expired', actor, g.endReason === 'revoked' ? 'revocation finished' : `expired at ${g.expiresAt}`);
+    report.removalsFinished++;
+  });
+
+  const now = deps.clock.now();
+  const expiring = await grants.expiringUnwarned(now, new Date(now.getTime() + EXPIRY_WARNING_MS), BATCH);
+  report.failures += await inParallel(expiring, CONCURRENCY, async (g) => {
+    // Mark first: a retried run must not warn twice; losing one warning beats spamming.
+    const { changed } = await grants.update(g.id, (cur) => (cur.warnedAt || cur.status !== 'active' ? cur : { ...cur, warnedAt: now.toISOString() }));
+    if (!changed) return;
+    await notifySafely(deps, {
+      kind: 'grant.expiring',
+      recipients: [g.principalId],
+      subject: `Access ending soon: ${g.roleName}`,
+      text: `${g.roleName} on ${g.scope} ends at ${g.expiresAt}. Renew it if you still need it.`,
+      grantId: g.id,
+      requestId: g.requestId,
+      key: `grant.expiring:${g.id}:${g.expiresAt}`,
+    });
+    report.warned++;
+  });
+  return report;
+}

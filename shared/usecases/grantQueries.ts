@@ -1,0 +1,36 @@
+/** Use cases of grants seen from the API: list (own, or all for admins) and early revoke. */
+import type { Deps } from '../ports/deps';
+import { ForbiddenError, NotFoundError } from '../domain/errors';
+import type { Caller } from '../domain/caller';
+import type { QueryPage } from '../adapters/cosmos/document';
+import type { Grant, GrantStatus } from '../domain/grants/grant';
+import { endGrant, grantStoreOf } from './grants';
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+export interface ListGrantsInput {
+  principalId?: string;
+  scope?: string;
+  status?: GrantStatus;
+  limit?: number;
+  continuationToken?: string;
+}
+
+export async function listGrants(deps: Pick<Deps, 'stores'>, caller: Caller, input: ListGrantsInput): Promise<QueryPage<Grant>> {
+  if (input.principalId && !same(input.principalId, caller.id) && !caller.isAdmin) {
+    throw new ForbiddenError("Only AccessManager admins can list other people's grants.", 'AdminOnly');
+  }
+  const principalId = caller.isAdmin ? input.principalId : caller.id;
+  return grantStoreOf(deps).list({ principalId, scope: input.scope, status: input.status, maxItemCount: input.limit, continuationToken: input.continuationToken });
+}
+
+export async function revokeGrant(deps: Parameters<typeof endGrant>[0], caller: Caller, grantId: string, reason: string): Promise<Grant> {
+  const grant = await grantStoreOf(deps).get(grantId);
+  if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
+    throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
+  }
+  // An ended grant whose assignment removal was interrupted (ARM outage, answered 503) is finished
+  // by the retry, so a 200 always means the access is gone rather than "gone at the next timer run".
+  if (grant.status !== 'active' && !grant.pendingRemoval) return grant;
+  return endGrant(deps, grantId, 'revoked', { id: caller.id, name: caller.name }, reason);
+}

@@ -1,0 +1,295 @@
+/**
+ * Use cases of access requests: create, approve or deny, cancel, read, list, renew a grant,
+ * and the timer's housekeeping of requests. Rules live in ./rules (pure); this module reads
+ * state, applies a rule through the ETag compare-and-swap, records audit and notifies.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../ports/deps';
+import type { AuditActor } from '../adapters/ledger';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import { auditOnce, fulfilRequest, grantStoreOf, notifySafely, requestTarget } from './grants';
+import { grantIdFor, type Grant } from '../domain/grants/grant';
+import type { Caller } from '../domain/caller';
+import type { AccessRequest, RequestStatus } from '../domain/requests/model';
+import { RequestStore, type RequestFilter } from '../adapters/cosmos/requestStore';
+import { evaluateApproval, evaluateCancel, evaluateNewRequest, timeoutIfExpired, type ApprovalOutcome } from '../domain/requests/rules';
+import type { QueryPage } from '../adapters/cosmos/document';
+
+type RequestDeps = Pick<Deps, 'stores' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId'>;
+
+export interface NewRequestInput {
+  scope: string;
+  role: string;
+  duration: string;
+  justification: string;
+  /** Admins may ask on behalf of another principal; everyone else asks for themselves. */
+  principalId?: string;
+}
+
+const actorOf = (caller: Caller): AuditActor => ({ id: caller.id, name: caller.name });
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+function requestsOf(deps: Pick<Deps, 'stores'>): RequestStore {
+  return new RequestStore(deps.stores.requests);
+}
+
+export async function createRequest(deps: RequestDeps, caller: Caller, input: NewRequestInput, renews?: Grant): Promise<AccessRequest> {
+  const principalId = input.principalId ?? caller.id;
+  if (!same(principalId, caller.id) && !caller.isAdmin) {
+    throw new ForbiddenError('You can only request access for yourself; an AccessManager admin can request on behalf of another principal.', 'NotForOthers');
+  }
+  const now = deps.clock.now();
+  const result = evaluateNewRequest(
+    { scope: input.scope, role: input.role, duration: input.duration, justification: input.justification, requester: { id: caller.id, name: caller.name }, principalId, renewsGrant: renews },
+    deps.policies,
+    now,
+  );
+  if (!result.ok) throw result.error;
+  const request: AccessRequest = { id: randomUUID(), ...result.draft };
+  await requestsOf(deps).create(request);
+  await auditOnce(deps, `request.created:${request.id}`, {
+    action: 'request.created',
+    actor: actorOf(caller),
+    ...requestTarget(request),
+    grantId: request.renewsGrantId,
+    reason: request.justification || undefined,
+    details: { duration: request.duration, exception: request.exception, requiredApprovals: request.requiredApprovals },
+  });
+  await notifyApprovers(deps, request);
+  return request;
+}
+
+async function notifyApprovers(deps: RequestDeps, request: AccessRequest): Promise<void> {
+  try {
+    const users = new Set(request.approverUsers.map((u) => u.toLowerCase()));
+    for (const u of await deps.directory.usersInGroups(request.approverGroups)) users.add(u.id.toLowerCase());
+    users.delete(request.requester.id.toLowerCase());
+    users.delete(request.principalId.toLowerCase());
+    await notifySafely(deps, {
+      kind: 'request.pending',
+      recipients: [...users],
+      subject: `Approval needed: ${request.roleName}${request.exception ? ' (exception)' : ''}`,
+      text: `${request.requester.name} asks for ${request.roleName} on ${request.scope} for ${request.duration}: ${request.justification}`,
+      requestId: request.id,
+      key: `request.pending:${request.id}`,
+    });
+  } catch (err) {
+    // The request stands; approvers can still find it through the API.
+    console.warn(`Could not notify approvers of request ${request.id}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export interface DecisionInput {
+  decision: 'approve' | 'deny';
+  comment?: string;
+}
+
+/**
+ * Records one approver's decision with compare-and-swap: concurrent approvals all land,
+ * and exactly one of them sees the threshold reached and triggers the grant.
+ */
+export async function decideRequest(deps: RequestDeps, caller: Caller, requestId: string, input: DecisionInput): Promise<AccessRequest> {
+  const requests = requestsOf(deps);
+  let outcome: ApprovalOutcome | undefined;
+  let refusal: Error | undefined;
+  let membership: boolean | undefined;
+  const { request, changed } = await requests.update(requestId, async (current) => {
+    outcome = undefined;
+    refusal = undefined;
+    const listed = current.approverUsers.some((u) => same(u, caller.id));
+    // Asked once per call, fresh from the directory: a removed approver must not keep approving.
+    membership ??= listed ? false : await deps.directory.isMemberOfAny(caller.id, current.approverGroups);
+    const now = deps.clock.now();
+    const result = evaluateApproval(current, { approverId: caller.id, approverName: caller.name, decision: input.decision, comment: input.comment }, membership, now);
+    if (!result.ok) {
+      refusal = result.error;
+      return result.request ?? current;
+    }
+    outcome = result.outcome;
+    if (outcome !== 'approved') return result.request;
+    return { ...result.request, grantId: result.request.renewsGrantId ?? grantIdFor(result.request.id), fulfilled: false };
+  });
+  if (refusal) {
+    if (changed && request.status === 'timedOut') await recordTimeout(deps, request);
+    if ((refusal as { code?: string }).code === 'AlreadyDecided') await recordApprovalAudit(deps, caller, request);
+    throw refusal;
+  }
+  await recordApprovalAudit(deps, caller, request);
+  if (outcome === 'denied') {
+    await auditOnce(deps, `request.denied:${request.id}`, {
+      action: 'request.denied',
+      actor: actorOf(caller),
+      ...requestTarget(request),
+      reason: input.comment,
+    });
+    await notifySafely(deps, {
+      kind: 'request.denied',
+      recipients: [request.requester.id],
+      subject: `Request denied: ${request.roleName}`,
+      text: `${caller.name} denied your request for ${request.roleName} on ${request.scope}${input.comment ? `: ${input.comment}` : ''}.`,
+      requestId: request.id,
+      key: `request.denied:${request.id}`,
+    });
+    return request;
+  }
+  await notifySafely(deps, {
+    kind: outcome === 'approved' ? 'request.approved' : 'request.updated',
+    recipients: outcome === 'approved' ? [request.requester.id] : [],
+    subject: `${outcome === 'approved' ? 'Request approved' : 'Approval recorded'}: ${request.roleName}`,
+    text: `${caller.name} approved ${request.roleName} on ${request.scope}.`,
+    requestId: request.id,
+    key: `request.${outcome}:${request.id}:${caller.id}`,
+  });
+  if (outcome === 'approved') {
+    try {
+      // Granted: the request is as we wrote it, now fulfilled. Anything else (failed): read what was recorded.
+      if (await fulfilRequest(deps, request)) return { ...request, fulfilled: true };
+    } catch (err) {
+      // The approval is safe in the store; the expireGrants timer finishes the grant.
+      console.warn(`Grant for request ${request.id} not finished yet (${err instanceof Error ? err.message : String(err)}); the timer will retry.`);
+      return request;
+    }
+    return (await requests.get(request.id)) ?? request;
+  }
+  return request;
+}
+
+/** The audit record of one approver's decision, keyed so a retry (or a 409 re-click) completes a missing one without doubling it. */
+async function recordApprovalAudit(deps: RequestDeps, caller: Caller, request: AccessRequest): Promise<void> {
+  const approval = request.approvals.find((a) => same(a.approverId, caller.id));
+  if (!approval) return;
+  await auditOnce(deps, `approval.recorded:${request.id}:${approval.approverId.toLowerCase()}`, {
+    action: 'approval.recorded',
+    actor: { id: approval.approverId, name: approval.approverName },
+    ...requestTarget(request),
+    reason: approval.comment,
+    details: { decision: approval.decision },
+    at: approval.at,
+  });
+}
+
+async function recordTimeout(deps: Pick<Deps, 'audit' | 'notifier' | 'appPrincipalId'>, request: AccessRequest): Promise<void> {
+  await auditOnce(deps, `request.timedOut:${request.id}`, {
+    action: 'request.timedOut',
+    actor: { id: deps.appPrincipalId, name: 'AccessManager' },
+    ...requestTarget(request),
+    reason: `no decision before ${request.expiresAt}`,
+  });
+  await notifySafely(deps, {
+    kind: 'request.timedOut',
+    recipients: [request.requester.id],
+    subject: `Request timed out: ${request.roleName}`,
+    text: `Your request for ${request.roleName} on ${request.scope} got no decision before ${request.expiresAt}. Ask again if you still need it.`,
+    requestId: request.id,
+    key: `request.timedOut:${request.id}`,
+  });
+}
+
+export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId: string): Promise<AccessRequest> {
+  let refusal: Error | undefined;
+  const { request, changed } = await requestsOf(deps).update(requestId, (current) => {
+    refusal = undefined;
+    const result = evaluateCancel(current, caller.id, deps.clock.now());
+    if (!result.ok) {
+      refusal = result.error;
+      return result.request ?? current;
+    }
+    return result.request;
+  });
+  if (refusal) {
+    if (changed && request.status === 'timedOut') await recordTimeout(deps, request);
+    throw refusal;
+  }
+  await auditOnce(deps, `request.cancelled:${request.id}`, {
+    action: 'request.cancelled',
+    actor: actorOf(caller),
+    ...requestTarget(request),
+  });
+  await notifySafely(deps, { kind: 'request.cancelled', recipients: [], subject: `Request cancelled: ${request.roleName}`, text: `${caller.name} cancelled the request.`, requestId: request.id, key: `request.cancelled:${request.id}` });
+  return request;
+}
+
+/** Whether the caller may approve this request: a listed user or a (transitive) member of an approver group. */
+export async function isEligibleApprover(deps: Pick<Deps, 'directory'>, caller: Caller, request: AccessRequest): Promise<boolean> {
+  if (same(caller.id, request.requester.id) || same(caller.id, request.principalId)) return false;
+  if (request.approverUsers.some((u) => same(u, caller.id))) return true;
+  return deps.directory.isMemberOfAny(caller.id, request.approverGroups);
+}
+
+/** The request, if the caller may see it: requester, principal, eligible approver or admin. Others get 404, so ids do not leak. */
+export async function getRequest(deps: RequestDeps, caller: Caller, requestId: string): Promise<AccessRequest> {
+  const found = await requestsOf(deps).get(requestId);
+  const visible =
+    found !== undefined &&
+    (caller.isAdmin || same(caller.id, found.requester.id) || same(caller.id, found.principalId) || (await isEligibleApprover(deps, caller, found)));
+  if (!found || !visible) throw new NotFoundError(`Request ${requestId} does not exist, or you are not allowed to see it.`, 'RequestNotFound');
+  return timeoutIfExpired(found, deps.clock.now());
+}
+
+export interface ListRequestsInput {
+  status?: RequestStatus;
+  mine?: boolean;
+  approverMe?: boolean;
+  limit?: number;
+  continuationToken?: string;
+}
+
+/** Everyone sees their own and those they may approve; admins may list everything. */
+export async function listRequests(deps: RequestDeps, caller: Caller, input: ListRequestsInput): Promise<QueryPage<AccessRequest>> {
+  const filter: RequestFilter = { status: input.status, maxItemCount: input.limit, continuationToken: input.continuationToken };
+  if (input.approverMe) {
+    const candidateGroups = [...new Set(deps.policies.policies.flatMap((p) => [...p.roles.flatMap((r) => r.approvers.groups), ...(p.exception?.approvers.groups ?? [])]))];
+    filter.approver = { userId: caller.id, groupIds: await deps.directory.memberGroups(caller.id, candidateGroups) };
+  } else if (input.mine || !caller.isAdmin) {
+    filter.requesterId = caller.id;
+  }
+  const page = await requestsOf(deps).list(filter);
+  const now = deps.clock.now();
+  let items = page.items.map((r) => timeoutIfExpired(r, now));
+  if (input.approverMe) items = items.filter((r) => !same(r.requester.id, caller.id) && !same(r.principalId, caller.id));
+  return { items, continuationToken: page.continuationToken };
+}
+
+/** A renewal is a new request linked to the grant; on approval it extends that grant. */
+export async function renewGrant(deps: RequestDeps, caller: Caller, grantId: string, input: { duration: string; justification: string }): Promise<AccessRequest> {
+  const grant = await grantStoreOf(deps).get(grantId);
+  if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
+    throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
+  }
+  if (!same(grant.principalId, caller.id)) throw new ForbiddenError('Only the holder of a grant can renew it.', 'NotHolder');
+  return createRequest(deps, caller, { scope: grant.scope, role: grant.roleDefinitionId, duration: input.duration, justification: input.justification, principalId: grant.principalId }, grant);
+}
+
+/** Timer step: pending requests past their deadline become timedOut. */
+export async function timeOutOverdueRequests(deps: RequestDeps): Promise<number> {
+  const requests = requestsOf(deps);
+  let count = 0;
+  for (const overdue of await requests.overdue(deps.clock.now())) {
+    const { request, changed } = await requests.update(overdue.id, (r) => timeoutIfExpired(r, deps.clock.now()));
+    if (changed && request.status === 'timedOut') {
+      await recordTimeout(deps, request);
+      count++;
+    }
+  }
+  return count;
+}
+
+/** Timer step: approved requests whose grant is not recorded yet (crash, ARM outage) are finished. */
+export async function finishUnfulfilledRequests(deps: RequestDeps): Promise<{ finished: number; failed: number }> {
+  let finished = 0;
+  let failed = 0;
+  for (const request of await requestsOf(deps).unfulfilled()) {
+    try {
+      await fulfilRequest(deps, request);
+      finished++;
+    } catch (err) {
+      failed++;
+      console.warn(`Fulfilment of request ${request.id} failed again: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return { finished, failed };
+}
+
+export function assertDecisionBody(decision: 'approve' | 'deny', comment: string | undefined): void {
+  if (decision === 'deny' && !comment?.trim()) throw new ValidationError('A denial needs a reason: send {"reason": "..."}.', 'ReasonRequired');
+}
