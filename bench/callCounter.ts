@@ -1,4 +1,10 @@
-/** Counts calls to Azure per kind, for benchmarks and cost-per-event tests. Plain counters: cheap enough for the hot path. */
+/**
+ * Counts calls to Azure per kind (`roleAssignments.get`, `graph`, ...), for benchmarks and
+ * cost-per-event tests. `decorate` is handed to the composition root (`Instrumentation.decorate`)
+ * and wraps the ARM and Graph ports; production code never knows it is counted.
+ */
+import type { Deps } from '../shared/ports/deps';
+
 export class CallCounter {
   private counts = new Map<string, number>();
 
@@ -19,6 +25,38 @@ export class CallCounter {
   reset(): void {
     this.counts.clear();
   }
-}
 
-export const armCalls = new CallCounter();
+  /** The port with every method call counted as `<prefix>.<method>` (or `prefix` alone), list pages one by one. */
+  count<T extends object>(port: T, kindOf: (method: string) => string): T {
+    return new Proxy(port, {
+      get: (target, prop) => {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'function' || typeof prop !== 'string') return value;
+        const method = (value as (...a: unknown[]) => unknown).bind(target);
+        return (...args: unknown[]) => {
+          const result = method(...args);
+          if (result !== null && typeof result === 'object' && Symbol.asyncIterator in result) return this.countPages(result as AsyncIterable<unknown>, kindOf(prop));
+          this.add(kindOf(prop));
+          return result;
+        };
+      },
+    });
+  }
+
+  private async *countPages<P>(pages: AsyncIterable<P>, kind: string): AsyncIterable<P> {
+    const iterator = pages[Symbol.asyncIterator]();
+    while (true) {
+      this.add(kind);
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+
+  /** For `Instrumentation.decorate`: counts role assignment calls by method and directory calls as `graph`. */
+  readonly decorate = <K extends keyof Deps>(name: K, port: Deps[K]): Deps[K] => {
+    if (name === 'roleAssignments') return this.count(port as Deps['roleAssignments'], (m) => `roleAssignments.${m === 'listForScope' ? 'list' : m}`) as Deps[K];
+    if (name === 'directory') return this.count(port as Deps['directory'], () => 'graph') as Deps[K];
+    return port;
+  };
+}

@@ -23,7 +23,7 @@ import { Agent } from 'undici';
 import { z } from 'zod';
 import { startLocalStack, type LocalStack } from '../dev/localStack';
 import { RESOURCE_WRITE_SUCCESS, toArmEvent, type EventGridEvent } from '../dev/sim/events/armEvent';
-import { armCalls } from './callCounter';
+import { armCalls, instrumentation, storeOps } from './instrument';
 import { roleAssignmentId, scopeKey } from '../shared/domain/armIds';
 import { AuditLedger } from '../shared/adapters/ledger/ledger';
 import { handleArmEvent } from '../shared/usecases/enforcement';
@@ -31,9 +31,10 @@ import { ConfigError, ConflictError } from '../shared/domain/errors';
 import { receivedEventFrom } from '../shared/domain/events/envelope';
 import { coverageKey } from '../shared/domain/grants/grant';
 import { principalHeaders } from '../shared/domain/caller';
-import { RecordingNotifier, type Notifier } from '../shared/ports/notifier';
+import { RecordingNotifier } from '../shared/adapters/recordingNotifier';
+import type { Notifier } from '../shared/ports/notifier';
 import { createDoc, queryDocs, readDoc, replaceDoc } from '../shared/adapters/cosmos/document';
-import { diffStoreOps, storeOps, type StoreOpCounts } from './storeOps';
+import { diffStoreOps, type StoreOpCounts } from './storeOps';
 import { DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE, APP_ASSIGNMENT_NAME } from '../dev/tenant';
 
 export interface BenchEnforcementOptions {
@@ -462,7 +463,8 @@ interface Floor {
 }
 
 function floorFor(stack: LocalStack, kind: DecisionKind): Floor {
-  const { stores, roleAssignments } = stack.deps;
+  const { roleAssignments } = stack.deps;
+  const stores = stack.containers;
   const breakerId = `bench-floor-breaker-${kind}`;
   let breaker: { etag: string } | undefined;
   const markerId = (n: string) => `audit-key:bench-floor-${n}`;
@@ -541,7 +543,7 @@ async function benchCost(stack: LocalStack, sim: Sim, pool: PairPool, grantIds: 
     }
   };
 
-  const otherInstance = { ...stack.deps, audit: new AuditLedger({ audit: stack.deps.stores.audit, state: stack.deps.stores.state, instanceTag: 'bench-other' }) };
+  const otherInstance = { ...stack.deps, audit: new AuditLedger({ audit: stack.containers.audit, state: stack.containers.state, instanceTag: 'bench-other' }) };
   try {
     for (const kind of ['allowed', 'exempt', 'exemptRepeat', 'exemptRepeatOtherInstance', 'revoked', 'wouldRevoke'] as const) {
       const run: CostRun = { am: [], amWebhook: [], floor: [] };
@@ -654,7 +656,7 @@ async function benchNotification(stack: LocalStack, sim: Sim, notifier: Notifier
 export async function benchEnforcement(opts: BenchEnforcementOptions): Promise<Figures> {
   const log = opts.log;
   const policies = await benchPolicies();
-  const stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, policiesDir: policies.dir });
+  const stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, instrument: instrumentation, policiesDir: policies.dir });
   // The decisions' own cost is measured with the recording notifier; the stack's own (Teams) notifier gets a section of its own.
   const defaultNotifier = stack.deps.notifier;
   stack.deps.notifier = new RecordingNotifier();

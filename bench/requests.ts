@@ -11,21 +11,20 @@ import { envCount, addUsers, type BenchUser } from './common';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Container } from '@azure/cosmos';
 import type { RoleAssignments } from '../shared/ports/roleAssignments';
-import { armCalls } from './callCounter';
+import { armCalls, instrumentation, storeOps } from './instrument';
 import type { Deps } from '../shared/ports/deps';
 import { roleDefinitionId } from '../shared/domain/armIds';
 import { ManualClock } from '../shared/domain/clock';
 import { ConfigError } from '../shared/domain/errors';
-import { RecordingNotifier } from '../shared/ports/notifier';
+import { RecordingNotifier } from '../shared/adapters/recordingNotifier';
 import { coverageKey, grantIdFor, type Coverage, type Grant } from '../shared/domain/grants/grant';
-import { grantStoreOf } from '../shared/usecases/grants';
+import type { GrantRepository } from '../shared/ports/grants';
 import { runExpiry } from '../shared/usecases/expiry';
 import { principalHeaders } from '../shared/domain/caller';
 import { findBuiltInRole } from '../shared/domain/roles';
 import { createDoc } from '../shared/adapters/cosmos/document';
-import { diffStoreOps, storeOps, type StoreOpCounts, type StoreOpsSnapshot } from './storeOps';
+import { diffStoreOps, type StoreOpCounts, type StoreOpsSnapshot } from './storeOps';
 import { LOCAL_SUBSCRIPTION_ID, PEOPLE, RG } from '../dev/tenant';
 import { startLocalStack, type LocalStack } from '../dev/localStack';
 import { installationActivity, SIM_BOT_APP_ID } from '../dev/sim/teams/install';
@@ -289,40 +288,26 @@ function timedProxy<T extends object>(target: T, label: string, totals: Map<stri
   });
 }
 
-/** The container with the time of every query page fetched through it added to `totals[key]` (due queries run between batches, so their time is wall time). */
-function timedQueries(container: Container, key: string, totals: Map<string, { ms: number; calls: number }>): Container {
-  const bound = <O extends object>(obj: O, prop: string | symbol): unknown => {
-    const value = Reflect.get(obj, prop, obj) as unknown;
-    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
-  };
-  const timedIterator = <I extends object>(iterator: I): I =>
-    new Proxy(iterator, {
-      get(it, prop) {
-        const value = bound(it, prop);
-        if ((prop !== 'fetchNext' && prop !== 'fetchAll') || typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          const start = performance.now();
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>)(...args);
-          } finally {
-            const total = totals.get(key) ?? { ms: 0, calls: 0 };
-            total.ms += performance.now() - start;
-            total.calls += 1;
-            totals.set(key, total);
-          }
-        };
-      },
-    });
-  return new Proxy(container, {
+/** The grants repository with the time of its due-work queries (run between batches, so wall time) added to `totals[key]`. */
+function timedQueries(grants: GrantRepository, key: string, totals: Map<string, { ms: number; calls: number }>): GrantRepository {
+  const queries = new Set<string | symbol>(['due', 'pendingRemovals', 'expiringUnwarned']);
+  return new Proxy(grants, {
     get(target, prop) {
-      if (prop !== 'items') return bound(target, prop);
-      return new Proxy(target.items, {
-        get(items, p) {
-          const value = bound(items, p);
-          if (p !== 'query' || typeof value !== 'function') return value;
-          return (...args: unknown[]) => timedIterator((value as (...a: unknown[]) => object)(...args));
-        },
-      });
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = (value as (...a: unknown[]) => unknown).bind(target);
+      if (!queries.has(prop)) return method;
+      return async (...args: unknown[]) => {
+        const start = performance.now();
+        try {
+          return await method(...args);
+        } finally {
+          const total = totals.get(key) ?? { ms: 0, calls: 0 };
+          total.ms += performance.now() - start;
+          total.calls += 1;
+          totals.set(key, total);
+        }
+      };
     },
   });
 }
@@ -331,7 +316,7 @@ function timedQueries(container: Container, key: string, totals: Map<string, { m
 async function seedGrants(stack: LocalStack, holders: readonly BenchUser[], expiresAt: Date, startsAt: Date): Promise<Grant[]> {
   const role = findBuiltInRole(ROLE_NAME);
   if (!role) throw new Error(`unknown built-in role ${ROLE_NAME}`);
-  const grantStore = grantStoreOf(stack.deps);
+  const grantStore = stack.deps.grants;
   const definitionId = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, role.guid);
   const seeded: Grant[] = [];
   await mapLimited(
@@ -351,7 +336,7 @@ async function seedGrants(stack: LocalStack, holders: readonly BenchUser[], expi
         assignmentId: assignment.id,
         entries: [{ grantId, expiresAt: expiresAt.toISOString() }],
       };
-      await createDoc(stack.deps.stores.coverage, coverage);
+      await createDoc(stack.containers.coverage, coverage);
       const { grant } = await grantStore.createOrGet({
         id: grantId,
         type: 'grant',
@@ -380,7 +365,7 @@ async function seedGrants(stack: LocalStack, holders: readonly BenchUser[], expi
 }
 
 async function countGrants(stack: LocalStack, status: string): Promise<number> {
-  const { resources } = await stack.deps.stores.grants.items
+  const { resources } = await stack.containers.grants.items
     .query<number>({ query: 'SELECT VALUE COUNT(1) FROM c WHERE c.status = @status', parameters: [{ name: '@status', value: status }] })
     .fetchAll();
   return resources[0] ?? 0;
@@ -389,7 +374,7 @@ async function countGrants(stack: LocalStack, status: string): Promise<number> {
 /** (c) expireGrants for `count` grants expiring at once: wall time, cost per grant, where the time goes; then checks every grant ended and every assignment went. */
 async function benchExpiry(count: number, notifier: 'teams' | 'recording', log: (line: string) => void): Promise<Figures> {
   const clock = new ManualClock(new Date('2026-03-02T08:00:00.000Z'));
-  const stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, clock, ...notifierOption(notifier) });
+  const stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, instrument: instrumentation, clock, ...notifierOption(notifier) });
   try {
     const startsAt = clock.now();
     const expiresAt = new Date(startsAt.getTime() + 60 * 60_000);
@@ -404,7 +389,7 @@ async function benchExpiry(count: number, notifier: 'teams' | 'recording', log: 
     clock.set(new Date(expiresAt.getTime() + 60_000));
     // One due-query page alone, as each batch of the run issues it against the full container.
     const dueStart = performance.now();
-    const firstPage = await grantStoreOf(stack.deps).due(clock.now(), 200);
+    const firstPage = await stack.deps.grants.due(clock.now(), 200);
     const dueQueryMs = performance.now() - dueStart;
     if (firstPage.length !== Math.min(200, count)) throw new Error(`the due query found ${firstPage.length} grants, expected ${Math.min(200, count)}`);
 
@@ -414,7 +399,7 @@ async function benchExpiry(count: number, notifier: 'teams' | 'recording', log: 
       roleAssignments: timedProxy<RoleAssignments>(stack.deps.roleAssignments, 'arm', totals),
       audit: timedProxy(stack.deps.audit, 'audit', totals),
       notifier: timedProxy(stack.deps.notifier, 'notifier', totals),
-      stores: { ...stack.deps.stores, grants: timedQueries(stack.deps.stores.grants, 'grants.queries', totals) },
+      grants: timedQueries(stack.deps.grants, 'grants.queries', totals),
     };
     const before = costSnapshot();
     const runStart = performance.now();
@@ -481,7 +466,7 @@ export async function benchRequests(opts: BenchRequestsOptions = {}): Promise<Re
 
   // The machine may be shared: the load average says how far wall-time figures can be trusted.
   const loadAtStart = loadavg()[0]!;
-  const stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, ...notifierOption(notifier) });
+  const stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, instrument: instrumentation, ...notifierOption(notifier) });
   let figures: Figures;
   try {
     figures = { teamsNotifier: notifier === 'teams' ? 1 : 0, ...(await benchThroughput(stack, requests, concurrency, log)), ...(await benchApprovalCost(stack)) };

@@ -5,7 +5,7 @@
  * the service is not reachable, or it answered with an API error.
  */
 import { z } from 'zod';
-import type { AccessItem } from '../shared/usecases/accessView';
+import type { AccessItem } from '../shared/domain/access/accessView';
 import type { AuditRecord } from '../shared/domain/audit/record';
 import type { AccessRequest, RequestStatus } from '../shared/domain/requests/model';
 import { principalHeaders } from '../shared/domain/caller';

@@ -10,7 +10,6 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AccessManagerClient, ApiError, UnreachableError, type AuditFilter, type Page, type RequestListFilter } from './client';
-import { DEFAULT_LOCAL_USER, findLocalUser, LOCAL_USERS } from '../dev/localUsers';
 import { csvHeader, csvRows, OUTPUT_FORMATS, toCsv, toJson, toRecordLines, toTable, type Column, type OutputFormat } from './output';
 import {
   accessCsvColumns,
@@ -35,6 +34,20 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** Who `--as` may name against a local instance (the local tenant's people; `npm run cli` passes them). */
+  localUsers?: LocalUsers;
+}
+
+/** The users a local instance accepts through Easy Auth headers. */
+export interface LocalUsers {
+  users: ReadonlyArray<{ login: string; id: string; name: string; roles: string[] }>;
+  /** The login used when --as is not given. */
+  defaultLogin: string;
+}
+
+function findLocalUser(local: LocalUsers, nameOrId: string) {
+  const key = nameOrId.trim().toLowerCase();
+  return local.users.find((u) => u.login === key || u.name.toLowerCase() === key || u.id.toLowerCase() === key);
 }
 
 export const EXIT_OK = 0;
@@ -77,9 +90,11 @@ function contextOf(command: Command, io: CliIo): Context {
   if (opts.token && opts.as) throw new UsageError('Pass either --token (a deployed instance) or --as (a local instance), not both.');
   let user;
   if (!token) {
-    const wanted = opts.as ?? DEFAULT_LOCAL_USER;
-    user = findLocalUser(wanted);
-    if (!user) throw new UsageError(`--as ${JSON.stringify(wanted)} is not a local-tenant user; use one of ${LOCAL_USERS.map((u) => u.login).join(', ')} (or their object ids).`);
+    const local = io.localUsers;
+    if (!local) throw new UsageError('Pass --token <bearer token> (or set ACCESSMANAGER_TOKEN) for a deployed instance; against a local instance use npm run cli -- --as <user>.');
+    const wanted = opts.as ?? local.defaultLogin;
+    user = findLocalUser(local, wanted);
+    if (!user) throw new UsageError(`--as ${JSON.stringify(wanted)} is not a local-tenant user; use one of ${local.users.map((u) => u.login).join(', ')} (or their object ids).`);
   }
   let client: AccessManagerClient;
   try {
@@ -234,7 +249,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .description('Admin CLI of AccessManager: audit trail, live access view, request decisions.')
     .option('--url <url>', `AccessManager base URL (env ACCESSMANAGER_URL; default ${DEFAULT_URL})`)
     .option('--token <token>', 'bearer token for a deployed instance (env ACCESSMANAGER_TOKEN)')
-    .option('--as <user>', `local mode: act as a local-tenant user (${LOCAL_USERS.map((u) => u.login).join(', ')}, or an object id; default ${DEFAULT_LOCAL_USER}, the admin)`)
+    .option('--as <user>', io.localUsers ? `local mode: act as a local-tenant user (${io.localUsers.users.map((u) => u.login).join(', ')}, or an object id; default ${io.localUsers.defaultLogin})` : 'local mode: act as a local-tenant user (through npm run cli)')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(OUTPUT_FORMATS))
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -376,8 +391,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 }
 
 /** The process entry point: real streams and environment; sets the exit code and lets output drain. */
-export function runFromProcess(): void {
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+export function runFromProcess(localUsers?: LocalUsers): void {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, ...(localUsers ? { localUsers } : {}) }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -4,7 +4,9 @@
  * pointed at both. `npm start`, the demo, the end-to-end tests and the benchmarks use it.
  */
 import type { Deps } from '../shared/ports/deps';
-import { buildDeps } from '../shared/compositionRoot';
+import { buildApp, type App, type Instrumentation } from '../shared/compositionRoot';
+import { createCosmosClient } from '../shared/adapters/cosmos/client';
+import { ensureDatabase, type Stores } from '../shared/adapters/cosmos/containers';
 import type { Clock } from '../shared/domain/clock';
 import { loadConfig } from '../shared/config';
 import type { Notifier } from '../shared/ports/notifier';
@@ -34,6 +36,8 @@ export interface LocalStackOptions {
   settings?: Record<string, string>;
   /** Where the Teams bot fetches token signing keys (tests of JWT validation: a local key server). */
   botTokenAuthority?: string;
+  /** Counting hooks (benchmarks). */
+  instrument?: Instrumentation;
 }
 
 export interface LocalStack {
@@ -41,7 +45,11 @@ export interface LocalStack {
   host: LocalHost;
   sim: Simulator;
   cosmos?: EmbeddedCosmos;
+  app: App;
+  /** The app's ports (`app.deps`). */
   deps: Deps;
+  /** The database's containers through a client of their own: for tests and benchmarks to read (or tamper with) what the app stored. */
+  containers: Stores;
   /** PEM certificate of the local servers (trust it to talk to the simulator or store). */
   ca: string;
   stop(): Promise<void>;
@@ -61,15 +69,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     // The host comes up first so its real address (port 0 picks one) can go into PUBLIC_BASE_URL;
     // calls that arrive before the dependencies are built simply wait for them.
-    let provide!: (deps: Deps) => void;
+    let provide!: (app: App) => void;
     let refuse!: (err: unknown) => void;
-    const depsReady = new Promise<Deps>((resolve, reject) => {
+    const appReady = new Promise<App>((resolve, reject) => {
       provide = resolve;
       refuse = reject;
     });
-    depsReady.catch(() => undefined);
-    const host = await startHost({ port: opts.port ?? 7071, functions: functionTable(() => depsReady), runTimers: opts.runTimers ?? false, log: opts.log });
-    let deps: Deps;
+    appReady.catch(() => undefined);
+    const host = await startHost({ port: opts.port ?? 7071, functions: functionTable(() => appReady), runTimers: opts.runTimers ?? false, log: opts.log });
+    let app: App;
     let config: ReturnType<typeof loadConfig>;
     try {
       config = loadConfig({
@@ -88,27 +96,32 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         PUBLIC_BASE_URL: host.url,
         ...opts.settings,
       });
-      deps = await buildDeps(config, {
+      app = await buildApp(config, {
         credential: simCredential(PEOPLE.accessManager),
         ca: opts.cosmosEndpoint ? undefined : tls.cert,
         clock: opts.clock,
         notifier: opts.notifier,
         instanceTag: 'local',
         botTokenAuthority: opts.botTokenAuthority,
+        instrument: opts.instrument,
       });
     } catch (err) {
       refuse(err);
       await host.stop();
       throw err;
     }
-    provide(deps);
-    started.push(() => deps.close());
+    provide(app);
+    const containers = await ensureDatabase(
+      createCosmosClient({ endpoint: config.COSMOS_ENDPOINT, key: config.COSMOS_KEY, ca: opts.cosmosEndpoint ? undefined : tls.cert, httpClient: opts.instrument?.cosmosHttpClient }),
+      config.COSMOS_DATABASE,
+    );
+    started.push(() => app.close());
     started.push(() => host.stop());
     sim.events.setWebhook(`${host.url}/runtime/webhooks/eventgrid?functionName=armEvents`);
     // Teams installs the app for everyone, so each person has a 1:1 chat with the bot. The simulator
     // cannot sign Bot Framework tokens: with a BOT_APP_ID, tests install with signed activities themselves.
     if (!config.BOT_APP_ID) await sim.teams.installForAllUsers(`${host.url}/api/messages`);
-    return { url: host.url, host, sim, cosmos, deps, ca: tls.cert, stop: stopAll };
+    return { url: host.url, host, sim, cosmos, app, deps: app.deps, containers, ca: tls.cert, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -3,7 +3,8 @@
  * app would at start-up and prints one line per policy, or every problem and exit code 1.
  * `npm test` runs it, so a bad policy edit fails CI before it can reach an environment.
  */
-import { formatProblem, loadPolicies, PolicyLoadError, type Policy } from '../shared/domain/policy';
+import { formatProblem, PolicyLoadError, type Policy } from '../shared/domain/policy';
+import { loadPolicies } from '../shared/adapters/policyFiles';
 
 export function summarize(policy: Policy): string {
   const roles =

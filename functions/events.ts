@@ -6,16 +6,16 @@ import { reconcile, handleArmEvent } from '../shared/usecases/enforcement';
 import { receivedEventFrom } from '../shared/domain/events/envelope';
 import { decodeKeyVaultEvent } from '../shared/domain/events/keyVaultEvent';
 import { decodeStorageEvent } from '../shared/domain/events/storageEvent';
-import type { GetDeps } from './http/api';
+import type { GetApp } from './http/api';
 import type { EventGridFunction, TimerFunction } from './types';
 
-export function eventFunctions(getDeps: GetDeps): EventGridFunction[] {
+export function eventFunctions(getApp: GetApp): EventGridFunction[] {
   return [
     {
       kind: 'eventGrid',
       name: 'armEvents',
       handler: async (event, context) => {
-        const deps = await getDeps();
+        const { deps } = await getApp();
         await handleArmEvent(deps, receivedEventFrom(event), (line) => context.log(line));
       },
     },
@@ -38,13 +38,13 @@ export function eventFunctions(getDeps: GetDeps): EventGridFunction[] {
   ];
 }
 
-export function reconcileTimer(getDeps: GetDeps): TimerFunction {
+export function reconcileTimer(getApp: GetApp): TimerFunction {
   return {
     kind: 'timer',
     name: 'reconcile',
     schedule: '0 */15 * * * *',
     handler: async (_timer, context) => {
-      const report = await reconcile(await getDeps());
+      const report = await reconcile((await getApp()).deps);
       context.log(`reconcile: ${JSON.stringify(report)}`);
     },
   };

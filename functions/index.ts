@@ -4,13 +4,13 @@
  * from the app settings (a bad setting fails every invocation with a message naming it).
  */
 import { app } from '@azure/functions';
-import { lazyDeps } from '../shared/compositionRoot';
+import { lazyApp } from '../shared/compositionRoot';
 import { AppError } from '../shared/domain/errors';
 import { functionTable } from './table';
 
-const getDeps = lazyDeps(() => process.env);
+const getApp = lazyApp(() => process.env);
 
-for (const spec of functionTable(getDeps)) {
+for (const spec of functionTable(getApp)) {
   switch (spec.kind) {
     case 'http':
       app.http(spec.name, { route: spec.route, methods: spec.methods, authLevel: 'anonymous', handler: spec.handler });

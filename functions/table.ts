@@ -6,7 +6,7 @@ import { eventFunctions, reconcileTimer } from './events';
 import { accessFunctions } from './http/access';
 import { auditFunctions } from './http/audit';
 import { enforcementFunctions } from './http/enforcement';
-import type { GetDeps } from './http/api';
+import type { GetApp } from './http/api';
 import { grantFunctions } from './http/grants';
 import { healthFunction } from './http/health';
 import { messagesFunction } from './http/messages';
@@ -14,17 +14,17 @@ import { requestFunctions } from './http/requests';
 import { timerFunctions } from './timers';
 import type { FunctionSpec } from './types';
 
-export function functionTable(getDeps: GetDeps): FunctionSpec[] {
+export function functionTable(getApp: GetApp): FunctionSpec[] {
   return [
-    healthFunction(getDeps),
-    ...requestFunctions(getDeps),
-    ...grantFunctions(getDeps),
-    ...auditFunctions(getDeps),
-    messagesFunction(getDeps),
-    ...accessFunctions(getDeps),
-    ...enforcementFunctions(getDeps),
-    ...eventFunctions(getDeps),
-    ...timerFunctions(getDeps),
-    reconcileTimer(getDeps),
+    healthFunction(getApp),
+    ...requestFunctions(getApp),
+    ...grantFunctions(getApp),
+    ...auditFunctions(getApp),
+    messagesFunction(getApp),
+    ...accessFunctions(getApp),
+    ...enforcementFunctions(getApp),
+    ...eventFunctions(getApp),
+    ...timerFunctions(getApp),
+    reconcileTimer(getApp),
   ];
 }

@@ -1,16 +1,16 @@
 /** Timer functions: expireGrants (every minute). reconcile is registered with enforcement. */
 import { runExpiry } from '../shared/usecases/expiry';
 import type { TimerFunction } from './types';
-import type { GetDeps } from './http/api';
+import type { GetApp } from './http/api';
 
-export function timerFunctions(getDeps: GetDeps): TimerFunction[] {
+export function timerFunctions(getApp: GetApp): TimerFunction[] {
   return [
     {
       kind: 'timer',
       name: 'expireGrants',
       schedule: '0 * * * * *',
       handler: async (_timer, context) => {
-        const report = await runExpiry(await getDeps());
+        const report = await runExpiry((await getApp()).deps);
         context.log(`expireGrants: ${JSON.stringify(report)}`);
       },
     },

@@ -1,26 +1,55 @@
 /**
- * The composition root: builds every SDK client and adapter once and wires them into Deps.
- * Deployed, identities come from managed identity (DefaultAzureCredential) and endpoints from
- * configuration; the local host passes a credential and a CA for the simulator and embedded store.
+ * The composition root: builds every SDK client and adapter once and wires them into Deps (the
+ * ports the use cases see) and the App (Deps plus what only the shells need: the Teams bot's
+ * runtime). Deployed, identities come from managed identity (DefaultAzureCredential) and
+ * endpoints from configuration; the local host passes a credential and a CA for the simulator
+ * and embedded store.
  */
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import type { TokenCredential } from '@azure/core-auth';
+import type { HttpClient, PipelinePolicy } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { Agent as UndiciAgent } from 'undici';
 import { ArmRoleAssignments } from './adapters/arm/armRoleAssignments';
-import { GraphDirectory } from './adapters/graph/graphDirectory';
-import { AuditLedger } from './adapters/ledger';
-import { systemClock, type Clock } from './domain/clock';
-import { loadConfig, type Config } from './config';
-import { RecordingNotifier, type Notifier } from './ports/notifier';
-import { loadPolicies } from './domain/policy';
+import { BreakerStore } from './adapters/cosmos/breakerStore';
+import { CardStore } from './adapters/cosmos/cardStore';
 import { createCosmosClient } from './adapters/cosmos/client';
-import { TeamsNotifier } from './adapters/teams/teamsNotifier';
-import { attachTeamsRuntime, createTeamsRuntime, teamsConfigured } from './adapters/teams/runtime';
 import { CONTAINERS, ensureDatabase, type Stores } from './adapters/cosmos/containers';
+import { ConversationStore } from './adapters/cosmos/conversationStore';
 import { rememberPartitionKeyPath } from './adapters/cosmos/document';
+import { GrantStore } from './adapters/cosmos/grantStore';
+import { RequestStore } from './adapters/cosmos/requestStore';
+import { SentKeys } from './adapters/cosmos/sentKeys';
+import { toStoreError } from './adapters/cosmos/storeErrors';
+import { GraphDirectory } from './adapters/graph/graphDirectory';
+import { AuditLedger } from './adapters/ledger/ledger';
+import { loadPolicies } from './adapters/policyFiles';
+import { RecordingNotifier } from './adapters/recordingNotifier';
+import { createTeamsRuntime, teamsConfigured, type TeamsRuntime } from './adapters/teams/runtime';
+import { TeamsNotifier } from './adapters/teams/teamsNotifier';
+import { loadConfig, type Config } from './config';
+import { systemClock, type Clock } from './domain/clock';
 import type { Deps } from './ports/deps';
+import type { Notifier } from './ports/notifier';
+
+/** What the shells get: the ports, the bot's runtime (absent where the bot cannot run safely), and shutdown. */
+export interface App {
+  deps: Deps;
+  teams: TeamsRuntime | undefined;
+  /** Flushes and closes the audit chains. */
+  close(): Promise<void>;
+}
+
+/** Measuring hooks a benchmark or test composes in; production passes none. */
+export interface Instrumentation {
+  /** Sends every request of the Cosmos SDK (e.g. counting each round-trip to the store). */
+  cosmosHttpClient?: HttpClient;
+  /** Extra pipeline policies for the ARM client (e.g. counting calls). */
+  armPolicies?: PipelinePolicy[];
+  /** Wraps a port after it is built (e.g. counting calls to the directory). */
+  decorate?: <K extends keyof Deps>(name: K, port: Deps[K]) => Deps[K];
+}
 
 export interface RootOverrides {
   /** Identity for ARM, Graph and (without a key) Cosmos. Default: DefaultAzureCredential (managed identity). */
@@ -33,6 +62,7 @@ export interface RootOverrides {
   instanceTag?: string;
   /** Where the Teams bot fetches keys for tokens not signed by the Bot Framework (tests: a local key server). */
   botTokenAuthority?: string;
+  instrument?: Instrumentation;
 }
 
 function graphClient(config: Config, credential: TokenCredential, ca: string | undefined): GraphClient {
@@ -57,8 +87,8 @@ function graphClient(config: Config, credential: TokenCredential, ca: string | u
  * Stores: locally (or with an account key) the database and containers are created when missing;
  * with managed identity they must already exist (infra/ creates them; data-plane RBAC cannot).
  */
-async function openStores(config: Config, credential: TokenCredential, ca: string | undefined): Promise<Stores> {
-  const client = createCosmosClient({ endpoint: config.COSMOS_ENDPOINT, key: config.COSMOS_KEY, credential, ca });
+async function openStores(config: Config, credential: TokenCredential, ca: string | undefined, httpClient: HttpClient | undefined): Promise<Stores> {
+  const client = createCosmosClient({ endpoint: config.COSMOS_ENDPOINT, key: config.COSMOS_KEY, credential, ca, httpClient });
   if (config.COSMOS_KEY) return ensureDatabase(client, config.COSMOS_DATABASE);
   const database = client.database(config.COSMOS_DATABASE);
   const stores: Record<string, unknown> = { database };
@@ -70,51 +100,64 @@ async function openStores(config: Config, credential: TokenCredential, ca: strin
   return stores as Stores;
 }
 
-export async function buildDeps(config: Config, overrides: RootOverrides = {}): Promise<Deps> {
+export async function buildApp(config: Config, overrides: RootOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock;
+  const instrument = overrides.instrument ?? {};
+  const decorate = instrument.decorate ?? (<K extends keyof Deps>(_name: K, port: Deps[K]) => port);
   const credential = overrides.credential ?? new DefaultAzureCredential(config.AZURE_CLIENT_ID ? { managedIdentityClientId: config.AZURE_CLIENT_ID } : {});
   const policies = (await loadPolicies(config.POLICIES_DIR)).withStandingExemptions(
     config.BREAKGLASS_PRINCIPAL_IDS.map((id) => ({ id, reason: 'break-glass account (BREAKGLASS_PRINCIPAL_IDS): never revoked' })),
   );
-  const stores = await openStores(config, credential, overrides.ca);
+  const stores = await openStores(config, credential, overrides.ca, instrument.cosmosHttpClient);
   const arm = new AuthorizationManagementClient(credential, config.AZURE_SUBSCRIPTION_ID, {
     endpoint: config.ARM_ENDPOINT,
     // Fail fast and let Event Grid (or the timer) redeliver: the SDK's default back-off can outlast Event Grid's 30 s wait.
     retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
     ...(overrides.ca ? { tlsOptions: { ca: overrides.ca } } : {}),
+    ...(instrument.armPolicies?.length ? { additionalPolicies: instrument.armPolicies.map((policy) => ({ policy, position: 'perCall' as const })) } : {}),
   });
-  const audit = new AuditLedger({ audit: stores.audit, state: stores.state, now: () => clock.now(), instanceTag: overrides.instanceTag });
-  const directory = new GraphDirectory(graphClient(config, credential, overrides.ca));
+  const audit = decorate('audit', new AuditLedger({ audit: stores.audit, state: stores.state, now: () => clock.now(), instanceTag: overrides.instanceTag }));
+  const directory = decorate('directory', new GraphDirectory(graphClient(config, credential, overrides.ca)));
+  const requests = decorate('requests', new RequestStore(stores.requests));
+  const grants = decorate('grants', new GrantStore(stores.grants, stores.coverage));
+  const conversations = decorate('conversations', new ConversationStore(stores.state));
   const teams = createTeamsRuntime(config, { credential, ca: overrides.ca, tokenAuthority: overrides.botTokenAuthority });
+  const notifier =
+    overrides.notifier ??
+    (teams && teamsConfigured(config)
+      ? new TeamsNotifier({ requests, grants, conversations, cards: new CardStore(stores.state), sentKeys: new SentKeys(stores.state), policies, directory, clock, config }, teams.connector)
+      : new RecordingNotifier());
   const deps: Deps = {
     config,
     clock,
-    stores,
     policies,
-    roleAssignments: new ArmRoleAssignments(arm),
-    directory,
+    requests,
+    grants,
+    breakers: decorate('breakers', new BreakerStore(stores.state)),
     audit,
-    notifier:
-      overrides.notifier ??
-      (teams && teamsConfigured(config) ? new TeamsNotifier({ stores, policies, directory, clock, config }, teams.connector) : new RecordingNotifier()),
-    appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
-    close: async () => {
-      await audit.close();
+    conversations,
+    roleAssignments: decorate('roleAssignments', new ArmRoleAssignments(arm)),
+    directory,
+    notifier: decorate('notifier', notifier),
+    pingStore: async () => {
+      await stores.database.read().catch((err: unknown) => {
+        throw toStoreError(err, `database ${config.COSMOS_DATABASE}`);
+      });
     },
+    appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
   };
-  if (teams) attachTeamsRuntime(deps, teams);
-  return deps;
+  return { deps, teams, close: () => audit.close() };
 }
 
 /**
- * Builds Deps on first use and shares them. A failed build (store unreachable at cold start) is
+ * Builds the App on first use and shares it. A failed build (store unreachable at cold start) is
  * forgotten so the next invocation tries again; a configuration error fails every call with its message.
  */
-export function lazyDeps(env: () => Record<string, string | undefined>, overrides: RootOverrides = {}): () => Promise<Deps> {
-  let pending: Promise<Deps> | undefined;
+export function lazyApp(env: () => Record<string, string | undefined>, overrides: RootOverrides = {}): () => Promise<App> {
+  let pending: Promise<App> | undefined;
   return () => {
     pending ??= Promise.resolve()
-      .then(() => buildDeps(loadConfig(env()), overrides))
+      .then(() => buildApp(loadConfig(env()), overrides))
       .catch((err: unknown) => {
         pending = undefined;
         throw err;

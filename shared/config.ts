@@ -46,6 +46,11 @@ export const settingsSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:7071'),
   /** Log every decision at info level. */
   VERBOSE_LOGS: flag.default(false),
+  /**
+   * Set by App Service when its authentication (Easy Auth) is on. Deployed, the principal headers
+   * are trustworthy only then (it strips client-sent ones), so the API refuses calls without it.
+   */
+  WEBSITE_AUTH_ENABLED: z.string().transform((v) => v.toLowerCase() === 'true').default(false),
 });
 
 export type Config = z.infer<typeof settingsSchema>;

@@ -1,8 +1,8 @@
 /** The admin's live access view (API.md `listAccess`): who holds which role where right now, and what justifies it. */
 import { z } from 'zod';
-import { listAccess } from '../../shared/usecases/accessView';
+import { listAccess } from '../../shared/usecases/listAccess';
 import type { HttpFunction } from '../types';
-import { api, json, readQuery, type GetDeps } from './api';
+import { api, json, readQuery, type GetApp } from './api';
 
 const accessQuery = z.strictObject({
   scope: z
@@ -13,7 +13,7 @@ const accessQuery = z.strictObject({
     .optional(),
 });
 
-export function accessFunctions(getDeps: GetDeps): HttpFunction[] {
+export function accessFunctions(getApp: GetApp): HttpFunction[] {
   return [
     {
       kind: 'http',
@@ -21,7 +21,7 @@ export function accessFunctions(getDeps: GetDeps): HttpFunction[] {
       route: 'access',
       methods: ['GET'],
       handler: api(
-        getDeps,
+        getApp,
         async (req, deps) => {
           const { scope } = readQuery(req, accessQuery);
           return json(200, { items: await listAccess(deps, { scope }) });

@@ -5,13 +5,14 @@
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import type { App } from '../../shared/compositionRoot';
 import type { Deps } from '../../shared/ports/deps';
 import { ForbiddenError, InternalError, ValidationError } from '../../shared/domain/errors';
 import { requireCaller, type Caller } from '../../shared/domain/caller';
 import { errorResponse, json } from './respond';
 import type { HttpHandler } from '../types';
 
-export type GetDeps = () => Promise<Deps>;
+export type GetApp = () => Promise<App>;
 type ApiBody = (request: HttpRequest, deps: Deps, caller: Caller, context: InvocationContext) => Promise<HttpResponseInit>;
 
 /**
@@ -19,15 +20,15 @@ type ApiBody = (request: HttpRequest, deps: Deps, caller: Caller, context: Invoc
  * (it strips client-sent ones). Without it, refuse rather than trust a header anyone can send.
  */
 function assertAuthenticationLayer(deps: Deps): void {
-  if (deps.config.ACCESSMANAGER_ENV === 'azure' && process.env.WEBSITE_AUTH_ENABLED?.toLowerCase() !== 'true') {
+  if (deps.config.ACCESSMANAGER_ENV === 'azure' && !deps.config.WEBSITE_AUTH_ENABLED) {
     throw new InternalError('App Service authentication is off: AccessManager refuses API calls until it is turned on (see README, Running in Azure).', 'AuthenticationNotConfigured');
   }
 }
 
-export function api(getDeps: GetDeps, body: ApiBody, options: { adminOnly?: boolean } = {}): HttpHandler {
+export function api(getApp: GetApp, body: ApiBody, options: { adminOnly?: boolean } = {}): HttpHandler {
   return async (request, context) => {
     try {
-      const deps = await getDeps();
+      const { deps } = await getApp();
       assertAuthenticationLayer(deps);
       const caller = requireCaller(request);
       if (options.adminOnly && !caller.isAdmin) {

@@ -1,8 +1,8 @@
 /** Admin HTTP functions over the audit ledger: query with filters and continuation, and verify the chains. */
 import type { HttpFunction } from '../types';
-import { api, json, type GetDeps } from './api';
+import { api, json, type GetApp } from './api';
 
-export function auditFunctions(getDeps: GetDeps): HttpFunction[] {
+export function auditFunctions(getApp: GetApp): HttpFunction[] {
   return [
     {
       kind: 'http',
@@ -10,7 +10,7 @@ export function auditFunctions(getDeps: GetDeps): HttpFunction[] {
       route: 'audit',
       methods: ['GET'],
       handler: api(
-        getDeps,
+        getApp,
         async (req, deps) => {
           const raw: Record<string, string> = {};
           req.query.forEach((v, k) => {
@@ -28,7 +28,7 @@ export function auditFunctions(getDeps: GetDeps): HttpFunction[] {
       route: 'audit/verify',
       methods: ['GET'],
       handler: api(
-        getDeps,
+        getApp,
         async (_req, deps) => {
           const result = await deps.audit.verify();
           return json(200, { ok: result.ok, checked: result.checked, chains: result.chains, ...(result.firstBadId ? { firstBadId: result.firstBadId, problem: result.problem } : {}) });

@@ -4,7 +4,7 @@ import { listGrants, revokeGrant } from '../../shared/usecases/grantQueries';
 import { readJsonBody } from './respond';
 import { renewGrant } from '../../shared/usecases/requests';
 import type { HttpFunction } from '../types';
-import { api, idParam, json, readQuery, type GetDeps } from './api';
+import { api, idParam, json, readQuery, type GetApp } from './api';
 
 const listQuery = z.strictObject({
   principalId: z.string().uuid('principalId must be an object id (GUID)').optional(),
@@ -20,14 +20,14 @@ const renewBody = z.strictObject({
   justification: z.string().max(2000).default(''),
 });
 
-export function grantFunctions(getDeps: GetDeps): HttpFunction[] {
+export function grantFunctions(getApp: GetApp): HttpFunction[] {
   return [
     {
       kind: 'http',
       name: 'listGrants',
       route: 'grants',
       methods: ['GET'],
-      handler: api(getDeps, async (req, deps, caller) => {
+      handler: api(getApp, async (req, deps, caller) => {
         const q = readQuery(req, listQuery);
         const page = await listGrants(deps, caller, { principalId: q.principalId, scope: q.scope, status: q.status, limit: q.limit, continuationToken: q.continuationToken });
         return json(200, { items: page.items.map(publicGrant), continuationToken: page.continuationToken ?? null });
@@ -38,7 +38,7 @@ export function grantFunctions(getDeps: GetDeps): HttpFunction[] {
       name: 'revokeGrant',
       route: 'grants/{id}/revoke',
       methods: ['POST'],
-      handler: api(getDeps, async (req, deps, caller) => {
+      handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, revokeBody);
         return json(200, publicGrant(await revokeGrant(deps, caller, id, body.reason)));
@@ -49,7 +49,7 @@ export function grantFunctions(getDeps: GetDeps): HttpFunction[] {
       name: 'renewGrant',
       route: 'grants/{id}/renew',
       methods: ['POST'],
-      handler: api(getDeps, async (req, deps, caller) => {
+      handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, renewBody);
         return json(201, await renewGrant(deps, caller, id, body));

@@ -2,9 +2,9 @@
 import { checkHealth } from '../../shared/usecases/health';
 import { errorResponse, json } from './respond';
 import type { HttpFunction } from '../types';
-import type { GetDeps } from './api';
+import type { GetApp } from './api';
 
-export function healthFunction(getDeps: GetDeps): HttpFunction {
+export function healthFunction(getApp: GetApp): HttpFunction {
   return {
     kind: 'http',
     name: 'health',
@@ -12,7 +12,7 @@ export function healthFunction(getDeps: GetDeps): HttpFunction {
     methods: ['GET'],
     handler: async (_req, context) => {
       try {
-        const report = await checkHealth(await getDeps());
+        const report = await checkHealth((await getApp()).deps);
         return json(report.status === 'ok' ? 200 : 503, report);
       } catch (err) {
         return errorResponse(err, context);

@@ -2,9 +2,9 @@
 import { errorResponse } from './respond';
 import { answerBotActivity } from '../teams/botEndpoint';
 import type { HttpFunction } from '../types';
-import type { GetDeps } from './api';
+import type { GetApp } from './api';
 
-export function messagesFunction(getDeps: GetDeps): HttpFunction {
+export function messagesFunction(getApp: GetApp): HttpFunction {
   return {
     kind: 'http',
     name: 'messages',
@@ -13,7 +13,7 @@ export function messagesFunction(getDeps: GetDeps): HttpFunction {
     // Not behind `api()`: the Bot Framework authenticates with its own JWT, not App Service authentication.
     handler: async (request, context) => {
       try {
-        return await answerBotActivity(request, await getDeps());
+        return await answerBotActivity(request, await getApp());
       } catch (err) {
         return errorResponse(err, context);
       }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { readJsonBody } from './respond';
 import { cancelRequest, createRequest, decideRequest, getRequest, listRequests } from '../../shared/usecases/requests';
 import type { HttpFunction } from '../types';
-import { api, idParam, json, readQuery, type GetDeps } from './api';
+import { api, idParam, json, readQuery, type GetApp } from './api';
 
 const text = (field: string, max: number) => z.string({ error: `${field} must be a string` }).max(max, `${field} must be at most ${max} characters`);
 
@@ -27,21 +27,21 @@ const listQuery = z.strictObject({
   continuationToken: z.string().max(2000).optional(),
 });
 
-export function requestFunctions(getDeps: GetDeps): HttpFunction[] {
+export function requestFunctions(getApp: GetApp): HttpFunction[] {
   return [
     {
       kind: 'http',
       name: 'createRequest',
       route: 'requests',
       methods: ['POST'],
-      handler: api(getDeps, async (req, deps, caller) => json(201, await createRequest(deps, caller, await readJsonBody(req, newRequestBody)))),
+      handler: api(getApp, async (req, deps, caller) => json(201, await createRequest(deps, caller, await readJsonBody(req, newRequestBody)))),
     },
     {
       kind: 'http',
       name: 'listRequests',
       route: 'requests',
       methods: ['GET'],
-      handler: api(getDeps, async (req, deps, caller) => {
+      handler: api(getApp, async (req, deps, caller) => {
         const q = readQuery(req, listQuery);
         const page = await listRequests(deps, caller, { status: q.status, mine: q.mine === 'true', approverMe: q.approver === 'me', limit: q.limit, continuationToken: q.continuationToken });
         return json(200, { items: page.items, continuationToken: page.continuationToken ?? null });
@@ -52,14 +52,14 @@ export function requestFunctions(getDeps: GetDeps): HttpFunction[] {
       name: 'getRequest',
       route: 'requests/{id}',
       methods: ['GET'],
-      handler: api(getDeps, async (req, deps, caller) => json(200, await getRequest(deps, caller, idParam(req, 'id')))),
+      handler: api(getApp, async (req, deps, caller) => json(200, await getRequest(deps, caller, idParam(req, 'id')))),
     },
     {
       kind: 'http',
       name: 'approveRequest',
       route: 'requests/{id}/approve',
       methods: ['POST'],
-      handler: api(getDeps, async (req, deps, caller) => {
+      handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, approveBody, { allowEmpty: true });
         return json(200, await decideRequest(deps, caller, id, { decision: 'approve', comment: body?.comment }));
@@ -70,7 +70,7 @@ export function requestFunctions(getDeps: GetDeps): HttpFunction[] {
       name: 'denyRequest',
       route: 'requests/{id}/deny',
       methods: ['POST'],
-      handler: api(getDeps, async (req, deps, caller) => {
+      handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, denyBody);
         return json(200, await decideRequest(deps, caller, id, { decision: 'deny', comment: body.reason }));
@@ -81,7 +81,7 @@ export function requestFunctions(getDeps: GetDeps): HttpFunction[] {
       name: 'cancelRequest',
       route: 'requests/{id}/cancel',
       methods: ['POST'],
-      handler: api(getDeps, async (req, deps, caller) => {
+      handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         await readJsonBody(req, emptyBody, { allowEmpty: true });
         return json(200, await cancelRequest(deps, caller, id));

@@ -10,7 +10,7 @@ import { ValidationError } from '../../shared/domain/errors';
 import { ADAPTIVE_CARD_CONTENT_TYPE } from '../../shared/domain/cards/adaptiveCard';
 import { decodeCardAction } from '../../shared/domain/cards/cardAction';
 import { answerCardAction, type Clicker } from '../../shared/usecases/cardActions';
-import { ConversationStore, referenceFromActivity } from '../../shared/adapters/cosmos/conversationStore';
+import { referenceFromActivity } from './conversationReference';
 
 const HELP =
   'AccessManager sends you approval cards here when someone needs access you can approve, and tells you about your own requests and grants. Request access through the AccessManager API (POST /api/requests).';
@@ -27,21 +27,18 @@ function clickerOf(context: TurnContext): Clicker | undefined {
 }
 
 export class ApprovalBot extends ActivityHandler {
-  private readonly conversations: ConversationStore;
-
   constructor(private readonly deps: Deps) {
     super();
-    this.conversations = new ConversationStore(deps.stores.state);
     const remember = async (context: TurnContext, next: () => Promise<void>) => {
       const captured = referenceFromActivity(context.activity);
-      if (captured) await this.conversations.remember(captured, deps.clock.now());
+      if (captured) await deps.conversations.remember(captured, deps.clock.now());
       await next();
     };
     this.onInstallationUpdateAdd(remember);
     this.onConversationUpdate(remember);
     this.onInstallationUpdateRemove(async (context, next) => {
       const captured = referenceFromActivity(context.activity);
-      if (captured?.kind === 'person') await this.conversations.forget(captured.objectId);
+      if (captured?.kind === 'person') await deps.conversations.forget(captured.objectId);
       await next();
     });
     this.onMessage(async (context, next) => {

@@ -8,11 +8,10 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { Activity } from '@microsoft/agents-activity';
 import type { Request as BotRequest, WebResponse } from '@microsoft/agents-hosting';
 import { z } from 'zod';
-import type { Deps } from '../../shared/ports/deps';
+import type { App } from '../../shared/compositionRoot';
 import { UnauthenticatedError, ValidationError } from '../../shared/domain/errors';
 import { json, readJsonBody } from '../http/respond';
 import { ApprovalBot } from './approvalBot';
-import { teamsRuntimeOf } from '../../shared/adapters/teams/runtime';
 
 /** Activities carry cards and entities; 256 KiB is the Bot Framework's own message limit. */
 const MAX_ACTIVITY_BYTES = 256 * 1024;
@@ -75,8 +74,8 @@ function refusal(response: BufferedWebResponse): HttpResponseInit {
   return json(response.statusCode, { error: { code: 'Refused', message: why } });
 }
 
-export async function answerBotActivity(request: HttpRequest, deps: Deps): Promise<HttpResponseInit> {
-  const runtime = teamsRuntimeOf(deps);
+export async function answerBotActivity(request: HttpRequest, app: App): Promise<HttpResponseInit> {
+  const runtime = app.teams;
   if (!runtime) {
     throw new UnauthenticatedError('The Teams bot is not configured here: set BOT_APP_ID (the Azure Bot app id) so activities can be authenticated.', 'BotNotConfigured');
   }
@@ -99,7 +98,7 @@ export async function answerBotActivity(request: HttpRequest, deps: Deps): Promi
     throw new ValidationError(`The body is not a Bot Framework activity: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}.`, 'InvalidActivity');
   }
   botRequest.body = body;
-  const bot = new ApprovalBot(deps);
+  const bot = new ApprovalBot(app.deps);
   await runtime.adapter.process(botRequest, response, (context) => bot.run(context));
   return response.toHttpResponse();
 }

@@ -1,9 +1,14 @@
 /**
- * Ports of the audit ledger: what use cases depend on to record decisions (AuditSink), and where
- * chain heads are anchored so that cutting records off a chain's end is detected (AnchorSink).
+ * Ports of the audit ledger: what use cases depend on to record decisions (AuditSink), the whole
+ * trail with its admin queries (AuditTrail), and where chain heads are anchored so that cutting
+ * records off a chain's end is detected (AnchorSink).
  */
-import { z } from 'zod';
+import type { ChainAnchor } from '../domain/audit/anchor';
+import type { AuditQueryFilter } from '../domain/audit/queryPlan';
 import type { AuditEntry, AuditRecord } from '../domain/audit/record';
+import type { QueryPage } from './page';
+
+export type { ChainAnchor };
 
 export interface AppendOptions {
   /**
@@ -29,19 +34,6 @@ export function isDuplicateAppend(result: AuditRecord | DuplicateAppend): result
   return 'duplicate' in result && result.duplicate === true;
 }
 
-export const chainAnchorSchema = z.object({
-  chainId: z.string(),
-  /** seq of the chain's newest record when the anchor was taken. */
-  seq: z.number().int().nonnegative(),
-  /** hash of that record. */
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  at: z.string(),
-  /** Set by close(): the chain ends here, so any record after `seq` is forged. */
-  closed: z.boolean().optional(),
-});
-
-export type ChainAnchor = z.infer<typeof chainAnchorSchema>;
-
 /**
  * Somewhere chain heads are recorded. The Cosmos sink (state container) is the default; it
  * catches truncation by anyone who cannot also rewrite the anchor document. For an intruder with
@@ -61,4 +53,26 @@ export interface AnchorSink {
    * (instead of one `read` per chain) and reports an anchored chain missing from the registry.
    */
   readAll?(): Promise<ChainAnchor[]>;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  /** Records verified before the first problem (or in total). */
+  checked: number;
+  /** Chains seen. */
+  chains: number;
+  /** The first record where verification fails (in id order, i.e. chain by chain, in seq order); for a missing record, its id. */
+  firstBadId?: string;
+  problem?: string;
+}
+
+/** Admin queries: newest first, one page at a time. */
+export type AuditQueryPage = QueryPage<AuditRecord>;
+
+/** The ledger as the app uses it: append decisions, query and verify the trail, close chains on shutdown. */
+export interface AuditTrail extends AuditSink {
+  query(filter: AuditQueryFilter): Promise<AuditQueryPage>;
+  verify(opts?: { pageSize?: number }): Promise<AuditVerification>;
+  /** Anchors and closes this process's chains. */
+  close(): Promise<void>;
 }

@@ -1,27 +1,36 @@
 /**
- * Everything a use case may depend on, built once by the composition root
- * (shared/app/compositionRoot.ts). Use cases take the parts they need; tests pass fakes.
+ * Everything a use case may depend on: ports, built once by the composition root
+ * (shared/compositionRoot.ts). Use cases take the parts they need (`Pick<Deps, ...>`); unit
+ * tests pass small fakes typed by the port.
  */
-import type { RoleAssignments } from './roleAssignments';
-import type { AuditLedger } from '../adapters/ledger';
 import type { Clock } from '../domain/clock';
-import type { Config } from '../config';
-import type { Directory } from './directory';
-import type { Notifier } from './notifier';
 import type { PolicySet } from '../domain/policy';
-import type { Stores } from '../adapters/cosmos/containers';
+import type { Config } from '../config';
+import type { AuditTrail } from './audit';
+import type { BreakerRepository } from './breakers';
+import type { ConversationRepository } from './conversations';
+import type { Directory } from './directory';
+import type { GrantRepository } from './grants';
+import type { Notifier } from './notifier';
+import type { RequestRepository } from './requests';
+import type { RoleAssignments } from './roleAssignments';
 
 export interface Deps {
   config: Config;
   clock: Clock;
-  stores: Stores;
   policies: PolicySet;
+  requests: RequestRepository;
+  /** Grants and their coverage index. */
+  grants: GrantRepository;
+  breakers: BreakerRepository;
+  audit: AuditTrail;
+  /** Where the Teams bot can reach each person. */
+  conversations: ConversationRepository;
   roleAssignments: RoleAssignments;
   directory: Directory;
-  audit: AuditLedger;
   notifier: Notifier;
+  /** Resolves when the store answers (health). */
+  pingStore(): Promise<void>;
   /** Object id of AccessManager's own identity: exempt everywhere, its writes are ours. */
   appPrincipalId: string;
-  /** Releases clients, timers and flushes the audit anchors. */
-  close(): Promise<void>;
 }

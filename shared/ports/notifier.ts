@@ -38,15 +38,3 @@ export interface Notification {
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
 }
-
-/** Keeps every notification in memory, newest last. The local default, and what tests read. */
-export class RecordingNotifier implements Notifier {
-  readonly sent: Notification[] = [];
-  private readonly keys = new Set<string>();
-
-  async notify(notification: Notification): Promise<void> {
-    if (this.keys.has(notification.key)) return;
-    this.keys.add(notification.key);
-    this.sent.push(notification);
-  }
-}

@@ -2,30 +2,9 @@
  * The port through which the core reads and changes live Azure role assignments.
  * The ARM adapter implements it; unit tests use small fakes typed by it.
  */
+import type { LiveAssignment, NewAssignment } from '../domain/roleAssignment';
 
-export interface LiveAssignment {
-  /** Full id, `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`. */
-  id: string;
-  name: string;
-  scope: string;
-  principalId: string;
-  principalType?: string;
-  /** Full role definition id as ARM answers it. */
-  roleDefinitionId: string;
-  createdOn?: string;
-  createdBy?: string;
-  description?: string;
-}
-
-export interface NewAssignment {
-  scope: string;
-  /** Assignment name (a GUID). Deterministic for grants, so a retried create converges. */
-  name: string;
-  roleDefinitionId: string;
-  principalId: string;
-  principalType?: 'User' | 'Group' | 'ServicePrincipal';
-  description?: string;
-}
+export type { LiveAssignment, NewAssignment };
 
 export interface RoleAssignments {
   /** The assignment, or undefined when it does not exist (any more). */

@@ -6,17 +6,14 @@
  */
 import type { Deps } from '../ports/deps';
 import { AppError, ForbiddenError, ValidationError } from '../domain/errors';
-import { GrantStore } from '../adapters/cosmos/grantStore';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest } from '../domain/requests/model';
 import { decideRequest, isEligibleApprover, renewGrant } from './requests';
-import { RequestStore } from '../adapters/cosmos/requestStore';
 import { approvalsNeeded, timeoutIfExpired } from '../domain/requests/rules';
 import type { AdaptiveCardJson } from '../domain/cards/adaptiveCard';
-import { renderApprovalCard, type CardNotice } from '../domain/cards/approvalCard';
+import { principalNameOf, renderApprovalCard, type CardNotice } from '../domain/cards/approvalCard';
 import type { CardAction } from '../domain/cards/cardAction';
 import { refusalCard, renewalRequestedCard, renewCardForGrant } from '../domain/cards/notificationCards';
-import { principalNameOf } from '../adapters/teams/requestCards';
 
 /** Who clicked, as the (token-vouched) activity says: `from.aadObjectId`, `from.name`, `from.id`. */
 export interface Clicker {
@@ -85,7 +82,7 @@ function refusalReason(err: unknown): string | undefined {
 }
 
 async function decide(deps: Deps, clicker: Clicker, action: Extract<CardAction, { verb: 'approve' | 'deny' }>): Promise<AdaptiveCardJson> {
-  const requests = new RequestStore(deps.stores.requests);
+  const requests = deps.requests;
   const request = await requests.get(action.requestId);
   if (!request) return refusalCard(`Request ${action.requestId} does not exist.`);
   const caller = await callerOf(deps, clicker);
@@ -109,7 +106,7 @@ async function decide(deps: Deps, clicker: Clicker, action: Extract<CardAction, 
 }
 
 async function refresh(deps: Deps, clicker: Clicker, requestId: string): Promise<AdaptiveCardJson> {
-  const request = await new RequestStore(deps.stores.requests).get(requestId);
+  const request = await deps.requests.get(requestId);
   const caller: Caller = { id: clicker.objectId.toLowerCase(), name: clicker.name ?? clicker.objectId, roles: [], isAdmin: false };
   if (!request || !(await mayView(deps, caller, request))) return refusalCard(`Request ${requestId} does not exist, or you are not its requester or one of its approvers.`);
   return viewFor(deps, clicker, timeoutIfExpired(request, deps.clock.now()));
@@ -123,7 +120,7 @@ async function renew(deps: Deps, clicker: Clicker, action: Extract<CardAction, {
   } catch (err) {
     const reason = refusalReason(err);
     if (reason === undefined) throw err;
-    const grant = await new GrantStore(deps.stores.grants, deps.stores.coverage).get(action.grantId);
+    const grant = await deps.grants.get(action.grantId);
     if (!grant || !same(grant.principalId, caller.id)) return refusalCard(reason);
     return renewCardForGrant(deps.policies, grant, deps.clock.now(), { tone: 'attention', text: `Not renewed: ${reason}` });
   }

@@ -11,20 +11,18 @@
  */
 import type { LiveAssignment } from '../ports/roleAssignments';
 import type { Deps } from '../ports/deps';
-import type { AuditActor, AuditEntry } from '../adapters/ledger';
+import type { AuditActor, AuditEntry } from '../domain/audit/record';
 import { isWithinScope, scopeDepth, scopeKey } from '../domain/armIds';
-import { InternalError, ValidationError } from '../domain/errors';
-import { endGrant, grantStoreOf, notifySafely } from './grants';
+import type { Caller } from '../domain/caller';
+import { InternalError, NotFoundError, ValidationError } from '../domain/errors';
+import { endGrant, notifySafely } from './grants';
 import { liveEntries } from '../domain/grants/grant';
 import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../domain/events/armEvent';
 import type { ReceivedEvent } from '../domain/events/envelope';
-import { queryDocs } from '../adapters/cosmos/document';
-import { grantSchema } from '../domain/grants/grant';
 import { fitForLedger } from '../domain/audit/auditFit';
 import { applyBreakerOutcome, decideAssignment, decideDeletedAssignment, findExemption, roleLabel, type Decision } from '../domain/enforcement/decide';
-import { countRevocation } from '../adapters/cosmos/breakerStore';
 
-type EnforcerDeps = Pick<Deps, 'stores' | 'policies' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId' | 'config'>;
+type EnforcerDeps = Pick<Deps, 'requests' | 'grants' | 'breakers' | 'policies' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId' | 'config'>;
 
 export interface Trigger {
   via: 'event' | 'reconcile';
@@ -54,37 +52,9 @@ function decisionKey(action: string, a: LiveAssignment): string {
   return `${action}:${scopeKey(a.id)}:${a.createdOn ?? ''}`;
 }
 
-/**
- * Decision keys this process has seen the ledger record, oldest first, bounded. A repeat of one
- * (a duplicate delivery, another write event on an exempt assignment, every reconcile run) then
- * needs no audit call: the ledger's own duplicate path (a refused marker create, a marker read
- * and a cross-partition lookup of the record) is the dearest thing an event can cost. It only
- * skips appends the ledger has confirmed; another instance or a restart simply asks the ledger.
- */
-class RecordedDecisions {
-  private readonly keys = new Set<string>();
-  constructor(private readonly limit: number) {}
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-  add(key: string): void {
-    if (this.keys.size >= this.limit) this.keys.delete(this.keys.values().next().value as string);
-    this.keys.add(key);
-  }
-}
-
-const recordedByLedger = new WeakMap<object, RecordedDecisions>();
-
-/** Appends `entry` once per `key` (the ledger's appendOnce), skipping keys this process saw recorded. */
+/** Appends `entry` once per `key`, fitted to the ledger's field limits. */
 async function recordOnce(deps: Pick<EnforcerDeps, 'audit'>, entry: AuditEntry, key: string): Promise<void> {
-  let recorded = recordedByLedger.get(deps.audit);
-  if (!recorded) {
-    recorded = new RecordedDecisions(20_000);
-    recordedByLedger.set(deps.audit, recorded);
-  }
-  if (recorded.has(key)) return;
   await deps.audit.append(fitForLedger(entry), { idempotencyKey: key });
-  recorded.add(key);
 }
 
 /** Judges one live assignment and acts on the decision. Idempotent: a repeat records nothing new. */
@@ -96,7 +66,7 @@ export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment
   const exemption = findExemption(deps.policies, live);
   // Exemptions and ungoverned scopes need no store read at all.
   const needsCoverage = !exemption && policy !== undefined && live.principalId.toLowerCase() !== deps.appPrincipalId.toLowerCase();
-  const coverage = needsCoverage ? await grantStoreOf(deps).readCoverage(live.principalId, live.roleDefinitionId, live.scope) : undefined;
+  const coverage = needsCoverage ? await deps.grants.readCoverage(live.principalId, live.roleDefinitionId, live.scope) : undefined;
   let decision = decideAssignment({
     assignment: live,
     coverage: liveEntries(coverage, now),
@@ -111,7 +81,7 @@ export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment
   if (decision.action === 'revoke') {
     const governing = deps.policies.byId(decision.policyId);
     if (!governing) throw new InternalError(`Policy ${decision.policyId} decided but is not loaded.`, 'PolicyMissing');
-    const counted = await countRevocation(deps.stores.state, governing, decisionKey('revoke', live), now);
+    const counted = await deps.breakers.count(governing, decisionKey('revoke', live), now);
     if (counted.justTripped) await recordBreakerTrip(deps, governing.id, live, trigger);
     decision = applyBreakerOutcome(decision, counted);
   }
@@ -198,18 +168,8 @@ async function recordBreakerTrip(deps: EnforcerDeps, policyId: string, live: Liv
 async function handleDelete(deps: EnforcerDeps, event: RoleAssignmentEvent): Promise<void> {
   const deletedByApp = event.caller.objectId?.toLowerCase() === deps.appPrincipalId.toLowerCase();
   if (deletedByApp) return;
-  const backing = await queryDocs(
-    deps.stores.grants,
-    {
-      query: 'SELECT * FROM c WHERE c.status = "active" AND (c.id = @name OR LOWER(c.assignmentId) = @id)',
-      parameters: [
-        { name: '@name', value: event.assignmentName.toLowerCase() },
-        { name: '@id', value: scopeKey(event.assignmentId) },
-      ],
-    },
-    grantSchema,
-  );
-  const decision = decideDeletedAssignment({ assignmentId: event.assignmentId, grantsBackedByIt: backing.items, deletedByApp, now: deps.clock.now() });
+  const backing = await deps.grants.activeOnAssignment(event.assignmentId, event.assignmentName);
+  const decision = decideDeletedAssignment({ assignmentId: event.assignmentId, grantsBackedByIt: backing, deletedByApp, now: deps.clock.now() });
   if (decision.action !== 'endGrants') return;
   const actor = actorOf({ via: 'event', caller: event.caller });
   for (const grantId of decision.grantIds) await endGrant(deps, grantId, 'endedExternally', actor, decision.reason);
@@ -300,7 +260,7 @@ export async function reconcile(deps: EnforcerDeps): Promise<ReconcileReport> {
     }
   }
   const actor = { id: deps.appPrincipalId, name: 'AccessManager (reconcile)' };
-  for await (const page of grantStoreOf(deps).active()) {
+  for await (const page of deps.grants.active()) {
     for (const grant of page) {
       // A grant made after the listing began may be missing from it without having vanished.
       if (Date.parse(grant.startsAt) >= startedAt.getTime() || liveIds.has(scopeKey(grant.assignmentId))) continue;
@@ -319,3 +279,21 @@ export async function reconcile(deps: EnforcerDeps): Promise<ReconcileReport> {
   return report;
 }
 
+
+/** An admin closes a tripped breaker: enforcement of the policy resumes, and the reset is recorded. */
+export async function resetEnforcement(deps: Pick<Deps, 'policies' | 'breakers' | 'audit' | 'clock'>, caller: Caller, policyId: string): Promise<{ policyId: string; reset: boolean; mode: string }> {
+  const policy = deps.policies.byId(policyId);
+  if (!policy) throw new NotFoundError(`No policy ${policyId}; known policies: ${deps.policies.policies.map((p) => p.id).join(', ')}.`, 'PolicyNotFound');
+  const wasTripped = await deps.breakers.reset(policy.id, deps.clock.now(), caller.id);
+  if (wasTripped) {
+    await deps.audit.append({
+      action: 'breaker.reset',
+      actor: { id: caller.id, name: caller.name },
+      policyId: policy.id,
+      mode: policy.mode,
+      scope: policy.scope,
+      reason: `enforcement of ${policy.id} resumed by an admin`,
+    });
+  }
+  return { policyId: policy.id, reset: wasTripped, mode: policy.mode };
+}

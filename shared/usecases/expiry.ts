@@ -6,7 +6,7 @@
  */
 import type { Deps } from '../ports/deps';
 import { finishUnfulfilledRequests, timeOutOverdueRequests } from './requests';
-import { endGrant, grantStoreOf, notifySafely } from './grants';
+import { endGrant, notifySafely } from './grants';
 import type { Grant } from '../domain/grants/grant';
 import { settleLimited } from '../domain/concurrency';
 
@@ -40,7 +40,7 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 }
 
 export async function runExpiry(deps: Deps): Promise<ExpiryReport> {
-  const grants = grantStoreOf(deps);
+  const grants = deps.grants;
   const report: ExpiryReport = { expired: 0, removalsFinished: 0, warned: 0, timedOut: 0, fulfilled: 0, failures: 0 };
   const actor = { id: deps.appPrincipalId, name: 'AccessManager' };
 

@@ -2,9 +2,9 @@
 import type { Deps } from '../ports/deps';
 import { ForbiddenError, NotFoundError } from '../domain/errors';
 import type { Caller } from '../domain/caller';
-import type { QueryPage } from '../adapters/cosmos/document';
+import type { QueryPage } from '../ports/page';
 import type { Grant, GrantStatus } from '../domain/grants/grant';
-import { endGrant, grantStoreOf } from './grants';
+import { endGrant } from './grants';
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -16,16 +16,16 @@ export interface ListGrantsInput {
   continuationToken?: string;
 }
 
-export async function listGrants(deps: Pick<Deps, 'stores'>, caller: Caller, input: ListGrantsInput): Promise<QueryPage<Grant>> {
+export async function listGrants(deps: Pick<Deps, 'grants'>, caller: Caller, input: ListGrantsInput): Promise<QueryPage<Grant>> {
   if (input.principalId && !same(input.principalId, caller.id) && !caller.isAdmin) {
     throw new ForbiddenError("Only AccessManager admins can list other people's grants.", 'AdminOnly');
   }
   const principalId = caller.isAdmin ? input.principalId : caller.id;
-  return grantStoreOf(deps).list({ principalId, scope: input.scope, status: input.status, maxItemCount: input.limit, continuationToken: input.continuationToken });
+  return deps.grants.list({ principalId, scope: input.scope, status: input.status, maxItemCount: input.limit, continuationToken: input.continuationToken });
 }
 
 export async function revokeGrant(deps: Parameters<typeof endGrant>[0], caller: Caller, grantId: string, reason: string): Promise<Grant> {
-  const grant = await grantStoreOf(deps).get(grantId);
+  const grant = await deps.grants.get(grantId);
   if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
     throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
   }

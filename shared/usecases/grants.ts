@@ -8,21 +8,16 @@
  * The coverage entry comes first so the enforcer already knows the assignment is approved
  * when Azure's event about it arrives.
  */
-import type { AuditActor, AuditEntry } from '../adapters/ledger';
+import type { AuditActor, AuditEntry } from '../domain/audit/record';
 import { roleAssignmentId, roleDefinitionGuid, sameScope, scopeKey } from '../domain/armIds';
 import type { Deps } from '../ports/deps';
+import type { RequestRepository } from '../ports/requests';
 import { AppError, ConflictError, InternalError, TransientError } from '../domain/errors';
 import type { AccessRequest } from '../domain/requests/model';
-import { RequestStore } from '../adapters/cosmos/requestStore';
 import { grantWindow, renewalExtension, requestDurationMs } from '../domain/requests/rules';
 import { liveEntries, withEntry, withoutEntry, type Grant, type GrantEndReason } from '../domain/grants/grant';
-import { GrantStore } from '../adapters/cosmos/grantStore';
 
-type GrantDeps = Pick<Deps, 'stores' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId'>;
-
-export function grantStoreOf(deps: Pick<Deps, 'stores'>): GrantStore {
-  return new GrantStore(deps.stores.grants, deps.stores.coverage);
-}
+type GrantDeps = Pick<Deps, 'requests' | 'grants' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId'>;
 
 const APP_ACTOR = (deps: Pick<Deps, 'appPrincipalId'>): AuditActor => ({ id: deps.appPrincipalId, name: 'AccessManager' });
 
@@ -55,8 +50,8 @@ export async function fulfilRequest(deps: GrantDeps, request: AccessRequest): Pr
   if (request.status !== 'approved' || !request.grantId || !request.resolvedAt) return undefined;
   if (request.renewsGrantId) return extendGrant(deps, request);
 
-  const grants = grantStoreOf(deps);
-  const requests = new RequestStore(deps.stores.requests);
+  const grants = deps.grants;
+  const requests = deps.requests;
   const grantId = request.grantId;
   const roleGuid = roleGuidOf(request);
   const key = { principalId: request.principalId, roleDefinitionGuid: roleGuid, scope: request.scope };
@@ -152,12 +147,12 @@ async function findExistingAssignment(deps: GrantDeps, request: AccessRequest, r
   throw new TransientError(`Azure reports an existing ${request.roleName} assignment for ${request.principalId} at ${request.scope} but does not list it yet.`, 'AssignmentNotListed');
 }
 
-async function markFulfilled(requests: RequestStore, requestId: string): Promise<void> {
+async function markFulfilled(requests: RequestRepository, requestId: string): Promise<void> {
   await requests.update(requestId, (r) => (r.fulfilled ? r : { ...r, fulfilled: true }));
 }
 
 async function failRequest(deps: GrantDeps, request: AccessRequest, reason: string): Promise<void> {
-  const requests = new RequestStore(deps.stores.requests);
+  const requests = deps.requests;
   await requests.update(request.id, (r) => (r.status === 'approved' && !r.fulfilled ? { ...r, status: 'failed', failureReason: reason, fulfilled: true } : r));
   await auditOnce(deps, `request.failed:${request.id}`, {
     action: 'request.failed',
@@ -177,8 +172,8 @@ async function failRequest(deps: GrantDeps, request: AccessRequest, reason: stri
 
 /** A renewal extends the grant it names instead of stacking a second assignment. */
 async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Grant | undefined> {
-  const grants = grantStoreOf(deps);
-  const requests = new RequestStore(deps.stores.requests);
+  const grants = deps.grants;
+  const requests = deps.requests;
   const grantId = request.renewsGrantId!;
   const grant = await grants.mustGet(grantId);
   if (grant.requestIds.includes(request.id)) {
@@ -232,7 +227,7 @@ export async function endGrant(
   actor: AuditActor,
   reason: string,
 ): Promise<Grant> {
-  const grants = grantStoreOf(deps);
+  const grants = deps.grants;
   const now = deps.clock.now();
   const { grant, etag } = await grants.update(grantId, (g) =>
     g.status !== 'active'

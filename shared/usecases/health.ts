@@ -28,7 +28,7 @@ async function probe(check: () => Promise<unknown>): Promise<DependencyHealth> {
 
 export async function checkHealth(deps: Deps): Promise<HealthReport> {
   const [store, arm] = await Promise.all([
-    probe(() => deps.stores.database.read()),
+    probe(() => deps.pingStore()),
     // Our own standing assignment is the cheapest read that proves ARM answers and accepts our identity.
     probe(async () => {
       for await (const page of deps.roleAssignments.listForScope(`/subscriptions/${deps.config.AZURE_SUBSCRIPTION_ID}`, { principalId: deps.appPrincipalId, atScopeOnly: true })) {

@@ -5,17 +5,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../ports/deps';
-import type { AuditActor } from '../adapters/ledger';
+import type { AuditActor } from '../domain/audit/record';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
-import { auditOnce, fulfilRequest, grantStoreOf, notifySafely, requestTarget } from './grants';
+import { auditOnce, fulfilRequest, notifySafely, requestTarget } from './grants';
 import { grantIdFor, type Grant } from '../domain/grants/grant';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest, RequestStatus } from '../domain/requests/model';
-import { RequestStore, type RequestFilter } from '../adapters/cosmos/requestStore';
+import type { RequestFilter } from '../ports/requests';
 import { evaluateApproval, evaluateCancel, evaluateNewRequest, timeoutIfExpired, type ApprovalOutcome } from '../domain/requests/rules';
-import type { QueryPage } from '../adapters/cosmos/document';
+import type { QueryPage } from '../ports/page';
 
-type RequestDeps = Pick<Deps, 'stores' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId'>;
+type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId'>;
 
 export interface NewRequestInput {
   scope: string;
@@ -28,10 +28,6 @@ export interface NewRequestInput {
 
 const actorOf = (caller: Caller): AuditActor => ({ id: caller.id, name: caller.name });
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
-function requestsOf(deps: Pick<Deps, 'stores'>): RequestStore {
-  return new RequestStore(deps.stores.requests);
-}
 
 export async function createRequest(deps: RequestDeps, caller: Caller, input: NewRequestInput, renews?: Grant): Promise<AccessRequest> {
   const principalId = input.principalId ?? caller.id;
@@ -46,7 +42,7 @@ export async function createRequest(deps: RequestDeps, caller: Caller, input: Ne
   );
   if (!result.ok) throw result.error;
   const request: AccessRequest = { id: randomUUID(), ...result.draft };
-  await requestsOf(deps).create(request);
+  await deps.requests.create(request);
   await auditOnce(deps, `request.created:${request.id}`, {
     action: 'request.created',
     actor: actorOf(caller),
@@ -89,7 +85,7 @@ export interface DecisionInput {
  * and exactly one of them sees the threshold reached and triggers the grant.
  */
 export async function decideRequest(deps: RequestDeps, caller: Caller, requestId: string, input: DecisionInput): Promise<AccessRequest> {
-  const requests = requestsOf(deps);
+  const requests = deps.requests;
   let outcome: ApprovalOutcome | undefined;
   let refusal: Error | undefined;
   let membership: boolean | undefined;
@@ -187,7 +183,7 @@ async function recordTimeout(deps: Pick<Deps, 'audit' | 'notifier' | 'appPrincip
 
 export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId: string): Promise<AccessRequest> {
   let refusal: Error | undefined;
-  const { request, changed } = await requestsOf(deps).update(requestId, (current) => {
+  const { request, changed } = await deps.requests.update(requestId, (current) => {
     refusal = undefined;
     const result = evaluateCancel(current, caller.id, deps.clock.now());
     if (!result.ok) {
@@ -218,7 +214,7 @@ export async function isEligibleApprover(deps: Pick<Deps, 'directory'>, caller: 
 
 /** The request, if the caller may see it: requester, principal, eligible approver or admin. Others get 404, so ids do not leak. */
 export async function getRequest(deps: RequestDeps, caller: Caller, requestId: string): Promise<AccessRequest> {
-  const found = await requestsOf(deps).get(requestId);
+  const found = await deps.requests.get(requestId);
   const visible =
     found !== undefined &&
     (caller.isAdmin || same(caller.id, found.requester.id) || same(caller.id, found.principalId) || (await isEligibleApprover(deps, caller, found)));
@@ -243,7 +239,7 @@ export async function listRequests(deps: RequestDeps, caller: Caller, input: Lis
   } else if (input.mine || !caller.isAdmin) {
     filter.requesterId = caller.id;
   }
-  const page = await requestsOf(deps).list(filter);
+  const page = await deps.requests.list(filter);
   const now = deps.clock.now();
   let items = page.items.map((r) => timeoutIfExpired(r, now));
   if (input.approverMe) items = items.filter((r) => !same(r.requester.id, caller.id) && !same(r.principalId, caller.id));
@@ -252,7 +248,7 @@ export async function listRequests(deps: RequestDeps, caller: Caller, input: Lis
 
 /** A renewal is a new request linked to the grant; on approval it extends that grant. */
 export async function renewGrant(deps: RequestDeps, caller: Caller, grantId: string, input: { duration: string; justification: string }): Promise<AccessRequest> {
-  const grant = await grantStoreOf(deps).get(grantId);
+  const grant = await deps.grants.get(grantId);
   if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
     throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
   }
@@ -262,7 +258,7 @@ export async function renewGrant(deps: RequestDeps, caller: Caller, grantId: str
 
 /** Timer step: pending requests past their deadline become timedOut. */
 export async function timeOutOverdueRequests(deps: RequestDeps): Promise<number> {
-  const requests = requestsOf(deps);
+  const requests = deps.requests;
   let count = 0;
   for (const overdue of await requests.overdue(deps.clock.now())) {
     const { request, changed } = await requests.update(overdue.id, (r) => timeoutIfExpired(r, deps.clock.now()));
@@ -278,7 +274,7 @@ export async function timeOutOverdueRequests(deps: RequestDeps): Promise<number>
 export async function finishUnfulfilledRequests(deps: RequestDeps): Promise<{ finished: number; failed: number }> {
   let finished = 0;
   let failed = 0;
-  for (const request of await requestsOf(deps).unfulfilled()) {
+  for (const request of await deps.requests.unfulfilled()) {
     try {
       await fulfilRequest(deps, request);
       finished++;

@@ -1,11 +1,12 @@
 /** buildAccessView against the seed policies (a real PolicySet): one row per way an assignment can be justified, or not. */
 import { join } from 'node:path';
-import { assignmentKey, assignmentsWithin, buildAccessView, accessScope, type AccessItem, type AccessPolicies, type CoverageLookup } from '../../shared/usecases/accessView';
+import { assignmentKey, assignmentsWithin, buildAccessView, accessScope, type AccessItem, type AccessPolicies, type CoverageLookup } from '../../shared/domain/access/accessView';
 import type { LiveAssignment } from '../../shared/ports/roleAssignments';
 import { roleAssignmentId, scopeKey } from '../../shared/domain/armIds';
 import { ValidationError } from '../../shared/domain/errors';
 import type { Grant } from '../../shared/domain/grants/grant';
-import { loadPolicies, type PolicySet } from '../../shared/domain/policy';
+import { type PolicySet } from '../../shared/domain/policy';
+import { loadPolicies } from '../../shared/adapters/policyFiles';
 import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 const NOW = new Date('2026-11-20T12:00:00Z');

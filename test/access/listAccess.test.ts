@@ -1,6 +1,6 @@
 /** GET /api/access on a full local stack (embedded Cosmos, simulated ARM): the live view of the seed tenant after real approvals and an out-of-band write. */
 import { startLocalStack, type LocalStack } from '../../dev/localStack';
-import type { AccessItem } from '../../shared/usecases/accessView';
+import type { AccessItem } from '../../shared/domain/access/accessView';
 import { findBuiltInRole } from '../../shared/domain/roles';
 import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 import { apiAs, approvedRequest, outOfBandAssignment } from './localTenant';

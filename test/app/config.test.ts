@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lazyDeps } from '../../shared/compositionRoot';
+import { lazyApp } from '../../shared/compositionRoot';
 import { loadConfig } from '../../shared/config';
 import { ConfigError } from '../../shared/domain/errors';
 import { PolicyLoadError } from '../../shared/domain/policy';
@@ -57,9 +57,9 @@ describe('loadConfig', () => {
   });
 
   test('the composition root refuses to build on a bad configuration, every time it is asked', async () => {
-    const getDeps = lazyDeps(() => ({ ...valid, COSMOS_ENDPOINT: 'nope' }));
-    await expect(getDeps()).rejects.toThrow(/COSMOS_ENDPOINT must be a URL/);
-    await expect(getDeps()).rejects.toThrow(ConfigError);
+    const getApp = lazyApp(() => ({ ...valid, COSMOS_ENDPOINT: 'nope' }));
+    await expect(getApp()).rejects.toThrow(/COSMOS_ENDPOINT must be a URL/);
+    await expect(getApp()).rejects.toThrow(ConfigError);
   });
 });
 

@@ -5,9 +5,12 @@ import { startEmbeddedCosmos, type EmbeddedCosmos } from '../../dev/cosmos';
 import { generateLocalTls } from '../../dev/tls';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
 import { ensureDatabase, type Stores } from '../../shared/adapters/cosmos/containers';
+import { StoreOpCounter } from '../../bench/storeOps';
 
 export interface EmbeddedAuditStore {
   client: CosmosClient;
+  /** Every document operation the client made. */
+  ops: StoreOpCounter;
   /** A new, empty database with every AccessManager container. */
   freshStores(): Promise<Stores>;
   stop(): Promise<void>;
@@ -16,9 +19,11 @@ export interface EmbeddedAuditStore {
 export async function startEmbeddedAuditStore(): Promise<EmbeddedAuditStore> {
   const tls = await generateLocalTls();
   const server: EmbeddedCosmos = await startEmbeddedCosmos({ port: 0, tls });
-  const client = createCosmosClient({ endpoint: server.endpoint, key: server.key, ca: tls.cert });
+  const ops = new StoreOpCounter();
+  const client = createCosmosClient({ endpoint: server.endpoint, key: server.key, ca: tls.cert, httpClient: ops.httpClient() });
   return {
     client,
+    ops,
     freshStores: () => ensureDatabase(client, `audit-${randomBytes(4).toString('hex')}`),
     async stop() {
       client.dispose();

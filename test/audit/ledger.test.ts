@@ -8,7 +8,7 @@ import { CosmosAnchorSink, anchorDocId } from '../../shared/adapters/ledger/cosm
 import { hashOf, recordId, type AuditEntry, type AuditRecord } from '../../shared/domain/audit/record';
 import { isDuplicateAppend } from '../../shared/ports/audit';
 import { listRegisteredChains } from '../../shared/adapters/ledger/chainRegistry';
-import { diffStoreOps, storeOps } from '../../bench/storeOps';
+import { diffStoreOps } from '../../bench/storeOps';
 import type { Stores } from '../../shared/adapters/cosmos/containers';
 import { flakyCreates, startEmbeddedAuditStore, type EmbeddedAuditStore } from './embeddedLedger';
 
@@ -77,9 +77,9 @@ describe('appending', () => {
     const first = (await l.append(entry(0))) as AuditRecord;
     const sink = new CosmosAnchorSink(stores.state);
     await waitFor(async () => (await sink.read(first.chainId)) !== undefined); // the genesis anchor, written in the background
-    const before = storeOps.snapshot();
+    const before = store.ops.snapshot();
     for (let i = 1; i <= 5; i += 1) await l.append(entry(i));
-    const cost = diffStoreOps(before, storeOps.snapshot()).byContainer;
+    const cost = diffStoreOps(before, store.ops.snapshot()).byContainer;
     expect(cost['audit']).toMatchObject({ creates: 5, reads: 0, queries: 0, replaces: 0 });
     expect(cost['state']?.creates ?? 0).toBe(0);
     await l.close();

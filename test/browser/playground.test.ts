@@ -75,7 +75,7 @@ describeWithChromium('approving in the Agents Playground (headless Chromium)', (
       await page.goto(playground.url);
       const connector = `${playground.url}/_connector`;
       await waitFor(async () => {
-        const { resource } = await stack.deps.stores.state.item(`conv:${PEOPLE.bob}`, `conv:${PEOPLE.bob}`).read<{ serviceUrl?: string }>();
+        const { resource } = await stack.containers.state.item(`conv:${PEOPLE.bob}`, `conv:${PEOPLE.bob}`).read<{ serviceUrl?: string }>();
         return resource?.serviceUrl?.startsWith(connector);
       }, `bob's conversation reference to point at the Playground (${connector})`, 20_000);
 

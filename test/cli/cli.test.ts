@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../dev/localStack';
 import { main, type CliIo } from '../../cli/main';
+import { DEFAULT_LOCAL_USER, LOCAL_USERS } from '../../dev/localUsers';
 import { findBuiltInRole } from '../../shared/domain/roles';
 import { PEOPLE, RG } from '../../dev/tenant';
 import { apiAs, outOfBandAssignment } from '../access/localTenant';
@@ -31,6 +32,7 @@ async function cli(args: string[], options: { tty?: boolean; env?: Record<string
     stdout: { write: (s: string) => (stdout += s), isTTY: options.tty ?? false },
     stderr: { write: (s: string) => (stderr += s), isTTY: options.tty ?? false },
     env: { ACCESSMANAGER_URL: stack.url, ...options.env },
+    localUsers: { users: LOCAL_USERS, defaultLogin: DEFAULT_LOCAL_USER },
   };
   const code = await main(args, io);
   return { code, stdout, stderr };
@@ -296,7 +298,7 @@ describe('the built bin', () => {
 
 describe('tampering', () => {
   test('verify exits 2 and names the altered record', async () => {
-    const container = stack.deps.stores.audit;
+    const container = stack.containers.audit;
     const { resources } = await container.items.query<{ id: string; action: string; reason?: string }>({ query: 'SELECT * FROM c WHERE c.action = "request.denied"' }).fetchAll();
     const record = resources[0]!;
     await container.items.upsert({ ...record, reason: 'approved after all' });

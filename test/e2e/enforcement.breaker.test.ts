@@ -6,8 +6,9 @@
  */
 import type { LocalStack } from '../../dev/localStack';
 import { scopeKey } from '../../shared/domain/armIds';
-import { BreakerCounter, readBreaker, resetBreakerDoc, type CountOutcome } from '../../shared/adapters/cosmos/breakerStore';
-import { RecordingNotifier } from '../../shared/ports/notifier';
+import { BreakerStore } from '../../shared/adapters/cosmos/breakerStore';
+import type { CountOutcome } from '../../shared/ports/breakers';
+import { RecordingNotifier } from '../../shared/adapters/recordingNotifier';
 import { PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 import {
   asUser,
@@ -159,8 +160,8 @@ describe('the breaker shared by several instances (one counter per process, the 
   const policy = { id: 'two-instances', breaker: { maxRevocations: 5, windowMs: 600_000 } };
 
   it('admits exactly the threshold across instances, trips once, and a reset made elsewhere is seen', async () => {
-    const state = stack.deps.stores.state;
-    const [a, b] = [new BreakerCounter(state), new BreakerCounter(state)];
+    const state = stack.containers.state;
+    const [a, b] = [new BreakerStore(state), new BreakerStore(state)];
     const now = new Date();
     const keys = Array.from({ length: 12 }, (_, i) => `revoke:bench-${i}`);
     // Interleaved and concurrent, each key delivered to both instances (a duplicate delivery).
@@ -174,10 +175,10 @@ describe('the breaker shared by several instances (one counter per process, the 
     // The tripping key may be reported by both of its deliveries (its trip record is idempotent), never by another key.
     expect(new Set(perKey.flatMap(([x, y], i) => (x.justTripped || y.justTripped ? [i] : []))).size).toBe(1);
     expect(trips.length).toBeLessThanOrEqual(2);
-    expect((await readBreaker(state, policy.id))?.tripped).toBe(true);
+    expect((await a.read(policy.id))?.tripped).toBe(true);
 
     // Instance a remembers "tripped"; the reset happens through the other one's store path.
-    expect(await resetBreakerDoc(state, policy.id, new Date(), PEOPLE.erin)).toBe(true);
+    expect(await new BreakerStore(state).reset(policy.id, new Date(), PEOPLE.erin)).toBe(true);
     expect(await a.count(policy, 'revoke:after-reset', new Date())).toEqual({ allowed: true, justTripped: false });
     // An admitted key stays admitted after the reset cleared the window.
     expect(await b.count(policy, 'revoke:after-reset', new Date())).toEqual({ allowed: true, justTripped: false });

@@ -9,7 +9,7 @@
  */
 import type { LocalStack } from '../../dev/localStack';
 import { scopeKey } from '../../shared/domain/armIds';
-import type { AuditRecord } from '../../shared/adapters/ledger';
+import type { AuditRecord } from '../../shared/domain/audit/record';
 import { PEOPLE, RG } from '../../dev/tenant';
 import {
   approvedGrant,

@@ -65,7 +65,7 @@ afterAll(async () => {
 async function footprint(): Promise<Record<string, unknown>> {
   const counts: Record<string, unknown> = {};
   for (const name of ['requests', 'grants', 'coverage', 'audit', 'state'] as const) {
-    const { resources } = await stack.deps.stores[name].items.query<string>('SELECT VALUE c.id FROM c').fetchAll();
+    const { resources } = await stack.containers[name].items.query<string>('SELECT VALUE c.id FROM c').fetchAll();
     counts[name] = resources.sort();
   }
   counts.assignments = [...stack.sim.state.assignments.keys()].sort();

@@ -11,10 +11,10 @@ import { Agent } from 'undici';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../dev/localStack';
 import type { EventGridEvent } from '../../dev/sim';
 import { roleAssignmentId, scopeKey } from '../../shared/domain/armIds';
-import type { AuditRecord } from '../../shared/adapters/ledger';
+import type { AuditRecord } from '../../shared/domain/audit/record';
 import type { AuditQueryFilter } from '../../shared/domain/audit/queryPlan';
 import { ADMIN_ROLE, principalHeaders } from '../../shared/domain/caller';
-import { RecordingNotifier } from '../../shared/ports/notifier';
+import { RecordingNotifier } from '../../shared/adapters/recordingNotifier';
 import { LOCAL_SUBSCRIPTION_ID, PEOPLE } from '../../dev/tenant';
 
 export const ROLE = {

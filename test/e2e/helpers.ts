@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../dev/localStack';
 import type { Directory, DirectoryUser } from '../../dev/sim/directory';
 import { roleDefinitionGuid, scopeKey } from '../../shared/domain/armIds';
-import type { AuditRecord } from '../../shared/adapters/ledger';
+import type { AuditRecord } from '../../shared/domain/audit/record';
 import type { Grant } from '../../shared/domain/grants/grant';
 import { principalHeaders } from '../../shared/domain/caller';
 import type { AccessRequest } from '../../shared/domain/requests/model';
@@ -122,7 +122,7 @@ export function assignmentsFor(stack: LocalStack, principalId: string, roleGuid:
 
 /** Number of documents in a container of the store. */
 export async function countDocuments(stack: LocalStack, container: 'requests' | 'grants' | 'coverage' | 'audit'): Promise<number> {
-  const { resources } = await stack.deps.stores[container].items.query<number>('SELECT VALUE COUNT(1) FROM c').fetchAll();
+  const { resources } = await stack.containers[container].items.query<number>('SELECT VALUE COUNT(1) FROM c').fetchAll();
   return resources[0] ?? 0;
 }
 

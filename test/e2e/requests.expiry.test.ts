@@ -6,7 +6,7 @@
  */
 import type { LocalStack } from '../../dev/localStack';
 import { ManualClock } from '../../shared/domain/clock';
-import { RecordingNotifier } from '../../shared/ports/notifier';
+import { RecordingNotifier } from '../../shared/adapters/recordingNotifier';
 import { RG } from '../../dev/tenant';
 import { as, assignmentsFor, auditOf, startTestStack, USERS, waitFor, type ApiClient, type ApiResponse, type GrantDto, type Page, type RequestDto } from './helpers';
 
@@ -278,7 +278,7 @@ it('a pending request times out after the policy TTL: decisions get 409 RequestT
   await stack.host.runTimer('expireGrants');
   const actions = (await auditOf(stack, id)).map((r) => r.action);
   expect(actions.filter((a) => a === 'request.timedOut')).toHaveLength(1);
-  const stored = (await stack.deps.stores.requests.item(id, id).read()).resource;
+  const stored = (await stack.containers.requests.item(id, id).read()).resource;
   expect(stored.status).toBe('timedOut');
   expect(assignmentsFor(stack, USERS.alice.id, ROLE.blobReader, RG.weights)).toHaveLength(0);
 });

@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** Everything a refused call must leave as it was. */
 async function footprint(): Promise<unknown> {
-  const etag = async (container: 'requests' | 'grants', id: string) => (await stack.deps.stores[container].item(id, id).read()).resource?._etag;
+  const etag = async (container: 'requests' | 'grants', id: string) => (await stack.containers[container].item(id, id).read()).resource?._etag;
   return {
     requests: await countDocuments(stack, 'requests'),
     grants: await countDocuments(stack, 'grants'),

@@ -11,7 +11,7 @@ import {
   type BreakerPolicyView,
   type BreakerState,
 } from '../../shared/domain/enforcement/breaker';
-import { loadPolicies } from '../../shared/domain/policy';
+import { loadPolicies } from '../../shared/adapters/policyFiles';
 
 const T0 = new Date('2026-11-20T12:00:00Z');
 const after = (ms: number): Date => new Date(T0.getTime() + ms);

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { roleAssignmentId } from '../../shared/domain/armIds';
 import { decideReconcile, findExemption, type AssignmentView, type ReconcileGrantView, type ReconcileResult } from '../../shared/domain/enforcement/decide';
-import { loadPolicies, type PolicySet } from '../../shared/domain/policy';
+import { type PolicySet } from '../../shared/domain/policy';
+import { loadPolicies } from '../../shared/adapters/policyFiles';
 import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 const NOW = new Date('2026-11-20T12:00:00Z');

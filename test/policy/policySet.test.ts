@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { GROUPS, PEOPLE, RG, SUBSCRIPTION_SCOPE, DAVE_BASELINE_ASSIGNMENT_NAME, APP_ASSIGNMENT_NAME } from '../../dev/tenant';
-import { exceptionTerms, findPolicyRole, loadPolicies, PolicySet, type PolicySet as PolicySetType } from '../../shared/domain/policy';
+import { exceptionTerms, findPolicyRole, PolicySet, type PolicySet as PolicySetType } from '../../shared/domain/policy';
+import { loadPolicies } from '../../shared/adapters/policyFiles';
 import { roleAssignmentId } from '../../shared/domain/armIds';
 
 const SEED_DIR = join(__dirname, '../../policies');

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../shared/domain/errors';
-import { loadPolicies, PolicyLoadError, PolicySet, type PolicyProblem, type PolicySource } from '../../shared/domain/policy';
+import { PolicyLoadError, PolicySet, type PolicyProblem, type PolicySource } from '../../shared/domain/policy';
+import { loadPolicies } from '../../shared/adapters/policyFiles';
 
 const SUB = '/subscriptions/00000000-0000-0000-0000-000000000001';
 const GROUP = '00000000-0000-4000-8000-000000000021';

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { AppError } from '../../shared/domain/errors';
-import { loadPolicies, PolicySet } from '../../shared/domain/policy';
+import { PolicySet } from '../../shared/domain/policy';
+import { loadPolicies } from '../../shared/adapters/policyFiles';
 import { GROUPS, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 import {
   approvalsNeeded,

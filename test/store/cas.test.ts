@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, TransientError } from '../../shared/domai
 import { ABORT, backoffMs, compareAndSwap, type Mutate } from '../../shared/adapters/cosmos/cas';
 import { ensureDatabase, type Stores } from '../../shared/adapters/cosmos/containers';
 import { createDoc, readDoc, upsertDoc } from '../../shared/adapters/cosmos/document';
-import { diffStoreOps, storeOps } from '../../bench/storeOps';
+import { diffStoreOps } from '../../bench/storeOps';
 import { startEmbeddedStore, type EmbeddedStore } from './embeddedStore';
 
 const counterSchema = z.object({ id: z.string(), value: z.number().int(), writers: z.array(z.string()) });
@@ -57,13 +57,13 @@ describe('compareAndSwap', () => {
 
   test('a mutation that aborts, returns undefined or returns the same object writes nothing', async () => {
     const created = await createDoc(stores.state, { id: 'counter-3', value: 7, writers: [] });
-    const before = storeOps.snapshot();
+    const before = store.ops.snapshot();
     const noChange: Array<Mutate<Counter>> = [() => ABORT, () => undefined, (current) => current];
     for (const mutate of noChange) {
       const result = await compareAndSwap(stores.state, 'counter-3', 'counter-3', counterSchema, mutate);
       expect(result).toEqual({ doc: { id: 'counter-3', value: 7, writers: [] }, etag: created.etag, attempts: 1, changed: false });
     }
-    const used = diffStoreOps(before, storeOps.snapshot()).total;
+    const used = diffStoreOps(before, store.ops.snapshot()).total;
     expect(used).toMatchObject({ reads: 3, replaces: 0, creates: 0, upserts: 0 });
     expect((await readDoc(stores.state, 'counter-3', 'counter-3', counterSchema))?.etag).toBe(created.etag);
   });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConflictError, InternalError, NotFoundError, PreconditionFailedError } from '../../shared/domain/errors';
 import { ensureDatabase, type Stores } from '../../shared/adapters/cosmos/containers';
 import { createDoc, deleteDoc, queryDocs, readDoc, replaceDoc, upsertDoc } from '../../shared/adapters/cosmos/document';
-import { diffStoreOps, storeOps } from '../../bench/storeOps';
+import { diffStoreOps } from '../../bench/storeOps';
 import { startEmbeddedStore, type EmbeddedStore } from './embeddedStore';
 
 const noteSchema = z.strictObject({ id: z.string(), title: z.string(), count: z.number().int() });
@@ -133,7 +133,7 @@ describe('queryDocs', () => {
 
 describe('storeOps', () => {
   test('counts each round-trip once per container, conflicts included', async () => {
-    const before = storeOps.snapshot();
+    const before = store.ops.snapshot();
     const v1 = await createDoc(stores.coverage, { id: 'c-1', title: 't', count: 0 });
     await readDoc(stores.coverage, 'c-1', 'c-1', noteSchema);
     await readDoc(stores.coverage, 'missing', 'missing', noteSchema);
@@ -142,15 +142,15 @@ describe('storeOps', () => {
     await upsertDoc(stores.coverage, { id: 'c-2', title: 't', count: 0 });
     await deleteDoc(stores.coverage, 'c-2', 'c-2');
     await queryDocs(stores.coverage, 'SELECT * FROM c', noteSchema, { maxItemCount: 100 });
-    const used = diffStoreOps(before, storeOps.snapshot());
+    const used = diffStoreOps(before, store.ops.snapshot());
     expect(used.byContainer.coverage).toEqual({ reads: 2, creates: 1, replaces: 2, upserts: 1, deletes: 1, queries: 1, conflicts: 1, requestUnits: 8 });
     expect(used.total.reads).toBe(2);
   });
 
   test('reset clears every counter', async () => {
     await readDoc(stores.state, 'x', 'x', noteSchema);
-    storeOps.reset();
-    expect(storeOps.snapshot()).toEqual({ total: { reads: 0, creates: 0, replaces: 0, upserts: 0, deletes: 0, queries: 0, conflicts: 0, requestUnits: 0 }, byContainer: {} });
+    store.ops.reset();
+    expect(store.ops.snapshot()).toEqual({ total: { reads: 0, creates: 0, replaces: 0, upserts: 0, deletes: 0, queries: 0, conflicts: 0, requestUnits: 0 }, byContainer: {} });
   });
 });
 

@@ -63,7 +63,7 @@ const textOf = (value: unknown) => JSON.stringify(value);
 describe('approving from cards', () => {
   it('installation left a conversation reference (without an activity id) for every person', async () => {
     for (const id of [PEOPLE.alice, PEOPLE.bob, PEOPLE.carol, PEOPLE.erin, PEOPLE.mallory]) {
-      const { resource } = await stack.deps.stores.state.item(`conv:${id}`, `conv:${id}`).read();
+      const { resource } = await stack.containers.state.item(`conv:${id}`, `conv:${id}`).read();
       expect(resource).toMatchObject({ conversationId: stack.sim.teams.conversationIdFor(id), serviceUrl: stack.sim.teams.serviceUrl, userObjectId: id });
       expect(JSON.stringify(resource)).not.toContain('activityId');
     }
@@ -77,7 +77,7 @@ describe('approving from cards', () => {
       expect(record.replyToId).toBeUndefined();
       expect(cardOf(record)?.actions?.map((a) => a.verb)).toEqual(['approve', 'deny']);
     }
-    const { resource: stored } = await stack.deps.stores.state.item(`cards:${id}`, `cards:${id}`).read();
+    const { resource: stored } = await stack.containers.state.item(`cards:${id}`, `cards:${id}`).read();
     expect((stored as { cards: Array<{ activityId: string }> }).cards.map((c) => c.activityId).sort()).toEqual([...cards.values()].map((r) => r.activityId).sort());
 
     const bob = await click(stack, USERS.bob, 'approve', { requestId: id, comment: 'ok for the eval' });
@@ -250,7 +250,7 @@ describe('the endpoint', () => {
     expect(replies[replies.length - 1]?.activity?.text).toContain('AccessManager sends you approval cards');
 
     expect((await postToBot(stack, { ...personalActivity(stack, USERS.mallory), type: 'installationUpdate', action: 'remove' })).status).toBe(200);
-    const item = stack.deps.stores.state.item(`conv:${PEOPLE.mallory}`, `conv:${PEOPLE.mallory}`);
+    const item = stack.containers.state.item(`conv:${PEOPLE.mallory}`, `conv:${PEOPLE.mallory}`);
     expect((await item.read()).resource).toBeUndefined();
     expect((await postToBot(stack, { ...personalActivity(stack, USERS.mallory), type: 'installationUpdate', action: 'add' })).status).toBe(200);
     expect((await item.read()).resource).toBeDefined();

@@ -87,7 +87,7 @@ function installation(who: Person): Record<string, unknown> {
 }
 
 async function conversationOf(objectId: string): Promise<unknown> {
-  return (await stack.deps.stores.state.item(`conv:${objectId}`, `conv:${objectId}`).read()).resource;
+  return (await stack.containers.state.item(`conv:${objectId}`, `conv:${objectId}`).read()).resource;
 }
 
 beforeAll(async () => {
@@ -173,8 +173,8 @@ describe('deployed without a bot app id', () => {
   it('has no bot at all, so nothing anonymous can get in', async () => {
     expect(createTeamsRuntime(azure(), { credential: simCredential(PEOPLE.accessManager) })).toBeUndefined();
     expect(createTeamsRuntime(azure({ BOT_APP_ID }), { credential: simCredential(PEOPLE.accessManager) })?.allowsAnonymous).toBe(false);
-    // Deps without a Teams runtime attached, as the composition root leaves them in that case.
-    const handler = messagesFunction(async () => ({}) as Deps).handler;
+    // An app without a Teams runtime, as the composition root leaves it in that case.
+    const handler = messagesFunction(async () => ({ deps: {} as Deps, teams: undefined, close: async () => undefined })).handler;
     const res = await handler(new HttpRequest({ method: 'POST', url: 'https://am.example/api/messages', body: { string: JSON.stringify({ type: 'message', conversation: { id: 'a:1' } }) } }), new InvocationContext());
     expect(res.status).toBe(401);
     expect((res.jsonBody as { error: { code: string } }).error.code).toBe('BotNotConfigured');

@@ -14,7 +14,7 @@ import { renderApprovalCard, requestUrl, type ApprovalCardView, type CardNotice 
 import { decodeCardAction } from '../../shared/domain/cards/cardAction';
 import { cardDecisionRefusal, decisionNotice } from '../../shared/usecases/cardActions';
 import { formatInstant, humanDuration, timeLeft } from '../../shared/domain/cards/cardFormat';
-import { referenceFromActivity } from '../../shared/adapters/cosmos/conversationStore';
+import { referenceFromActivity } from '../../functions/teams/conversationReference';
 import { noticeCard, refusalCard, renewalRequestedCard, renewCard, renewCardForGrant, renewChoices } from '../../shared/domain/cards/notificationCards';
 import { ValidationError } from '../../shared/domain/errors';
 

@@ -4,7 +4,6 @@ import type { LiveAssignment, NewAssignment, RoleAssignments } from '../../ports
 import { normalizeScope, parseRoleAssignmentId } from '../../domain/armIds';
 import { InternalError, NotFoundError } from '../../domain/errors';
 import { toAzureError } from './armErrors';
-import { armCalls } from '../../../bench/callCounter';
 
 function toLive(ra: RoleAssignment): LiveAssignment {
   if (!ra.id || !ra.name || !ra.principalId || !ra.roleDefinitionId) {
@@ -28,7 +27,6 @@ export class ArmRoleAssignments implements RoleAssignments {
   constructor(private readonly client: AuthorizationManagementClient) {}
 
   async get(id: string): Promise<LiveAssignment | undefined> {
-    armCalls.add('roleAssignments.get');
     try {
       return toLive(await this.client.roleAssignments.getById(normalizeScope(id)));
     } catch (err) {
@@ -39,7 +37,6 @@ export class ArmRoleAssignments implements RoleAssignments {
   }
 
   async create(a: NewAssignment): Promise<LiveAssignment> {
-    armCalls.add('roleAssignments.create');
     try {
       const created = await this.client.roleAssignments.create(normalizeScope(a.scope), a.name, {
         roleDefinitionId: a.roleDefinitionId,
@@ -54,7 +51,6 @@ export class ArmRoleAssignments implements RoleAssignments {
   }
 
   async delete(id: string): Promise<'deleted' | 'gone'> {
-    armCalls.add('roleAssignments.delete');
     try {
       const res = await this.client.roleAssignments.deleteById(normalizeScope(id));
       // ARM answers 200 with the assignment when it deleted it, 204 (no body) when there was nothing.
@@ -72,7 +68,6 @@ export class ArmRoleAssignments implements RoleAssignments {
     if (options.principalId) filters.push(`principalId eq '${options.principalId.replace(/'/g, '')}'`);
     const pages = this.client.roleAssignments.listForScope(normalizeScope(scope), filters.length ? { filter: filters.join(' and ') } : {}).byPage();
     while (true) {
-      armCalls.add('roleAssignments.list');
       let next: IteratorResult<RoleAssignment[]>;
       try {
         next = await pages.next();

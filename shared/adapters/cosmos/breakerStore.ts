@@ -12,6 +12,7 @@ import { ABORT, compareAndSwap, type Mutation } from './cas';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../domain/errors';
 import { createDoc, readDoc, replaceDoc } from './document';
 import { breakerSettings, recordRevocation, resetBreaker, type BreakerPolicyView, type BreakerState } from '../../domain/enforcement/breaker';
+import type { BreakerRepository, CountOutcome } from '../../ports/breakers';
 
 const breakerDocSchema = z.object({
   id: z.string(),
@@ -41,23 +42,6 @@ const COUNTED_LIMIT = 256;
 
 /** 96 bits of sha256: short enough to keep hundreds in one document, far from any collision. */
 const keyHash = (key: string): string => createHash('sha256').update(key).digest('hex').slice(0, 24);
-
-export interface CountOutcome {
-  /** False: the breaker is open; record "would revoke" instead of revoking. */
-  allowed: boolean;
-  /** True on exactly one call: the revocation that tripped it. */
-  justTripped: boolean;
-}
-
-/**
- * Counts one revocation about to happen (`key` names the decision, the same on every
- * redelivery). A key already counted stays allowed even if the breaker has tripped since: the
- * revocation was admitted within the budget and may already be recorded as revoked, so
- * refusing it now would leave an "assignment.revoked" record for an assignment left in place.
- */
-export function countRevocation(state: Container, policy: BreakerPolicyView, key: string, now: Date): Promise<CountOutcome> {
-  return breakerCounterFor(state).count(policy, key, now);
-}
 
 interface PendingCount {
   hash: string;
@@ -107,7 +91,7 @@ function applyCounts(current: BreakerDoc | undefined, policy: BreakerPolicyView,
  * on a remembered version: it is confirmed on a fresh read (an admin may have reset the breaker
  * from another instance).
  */
-export class BreakerCounter {
+class BreakerCounter {
   private readonly lanes = new Map<string, Lane>();
 
   constructor(private readonly state: Container) {}
@@ -185,32 +169,36 @@ export class BreakerCounter {
   }
 }
 
-const counters = new WeakMap<Container, BreakerCounter>();
+/**
+ * The breakers of every policy in the `state` container. A counted key stays allowed even if the
+ * breaker has tripped since: the revocation was admitted within the budget and may already be
+ * under way, so refusing it on a redelivery would leave it half done.
+ */
+export class BreakerStore implements BreakerRepository {
+  private readonly counter: BreakerCounter;
 
-/** One counter per `state` container (that is, per Deps) in this process. */
-export function breakerCounterFor(state: Container): BreakerCounter {
-  let counter = counters.get(state);
-  if (!counter) {
-    counter = new BreakerCounter(state);
-    counters.set(state, counter);
+  constructor(private readonly state: Container) {
+    this.counter = new BreakerCounter(state);
   }
-  return counter;
-}
 
-export async function readBreaker(state: Container, policyId: string): Promise<BreakerState | undefined> {
-  return (await readDoc(state, docId(policyId), docId(policyId), breakerDocSchema))?.doc;
-}
+  count(policy: BreakerPolicyView, key: string, now: Date): Promise<CountOutcome> {
+    return this.counter.count(policy, key, now);
+  }
 
-/** Closes a tripped breaker (admin action). Returns false when it was not tripped. */
-export async function resetBreakerDoc(state: Container, policyId: string, now: Date, by: string): Promise<boolean> {
-  const id = docId(policyId);
-  let wasTripped = false;
-  await compareAndSwap(state, id, id, breakerDocSchema, (current): Mutation<BreakerDoc> => {
-    wasTripped = current?.tripped === true;
-    if (!current || !current.tripped) return ABORT;
-    const { trippedBy: _trippedBy, trippedAt: _trippedAt, ...rest } = current;
-    return { ...rest, ...resetBreaker(current, now), counted: [], resetBy: by };
-  });
-  breakerCounterFor(state).forget(policyId);
-  return wasTripped;
+  async read(policyId: string): Promise<BreakerState | undefined> {
+    return (await readDoc(this.state, docId(policyId), docId(policyId), breakerDocSchema))?.doc;
+  }
+
+  async reset(policyId: string, now: Date, by: string): Promise<boolean> {
+    const id = docId(policyId);
+    let wasTripped = false;
+    await compareAndSwap(this.state, id, id, breakerDocSchema, (current): Mutation<BreakerDoc> => {
+      wasTripped = current?.tripped === true;
+      if (!current || !current.tripped) return ABORT;
+      const { trippedBy: _trippedBy, trippedAt: _trippedAt, ...rest } = current;
+      return { ...rest, ...resetBreaker(current, now), counted: [], resetBy: by };
+    });
+    this.counter.forget(policyId);
+    return wasTripped;
+  }
 }

@@ -5,9 +5,9 @@
  */
 import type { Container, ItemDefinition, PrimitivePartitionKeyValue, SqlQuerySpec } from '@azure/cosmos';
 import type { ZodType } from 'zod';
+import type { QueryPage } from '../../ports/page';
 import { InternalError, NotFoundError } from '../../domain/errors';
-import { cosmosStatus, toStoreError } from './storeErrors';
-import { storeOps, type StoreOp } from '../../../bench/storeOps';
+import { toStoreError } from './storeErrors';
 
 export type PartitionKeyValue = PrimitivePartitionKeyValue;
 
@@ -22,11 +22,7 @@ export interface VersionedDoc<T> {
   etag: string;
 }
 
-export interface QueryPage<T> {
-  items: T[];
-  /** Present when more results exist; hand it back unchanged to get the next page. */
-  continuationToken?: string;
-}
+export type { QueryPage };
 
 export interface QueryOptions {
   /**
@@ -81,25 +77,11 @@ export function assertStorableId(containerName: string, id: string): void {
   }
 }
 
-/** Responses expose `requestCharge`; errors often carry it only in their headers. */
-function requestChargeOf(source: unknown): number | undefined {
-  if (typeof source !== 'object' || source === null) return undefined;
-  const { requestCharge, headers } = source as { requestCharge?: unknown; headers?: Record<string, unknown> };
-  if (typeof requestCharge === 'number') return requestCharge;
-  const header = headers?.['x-ms-request-charge'];
-  const parsed = typeof header === 'string' || typeof header === 'number' ? Number(header) : Number.NaN;
-  return Number.isFinite(parsed) ? parsed : undefined;
-}
-
-/** Runs one round-trip, counts it once (success or failure) and maps its failure. */
-async function counted<R>(container: Container, op: StoreOp, what: string, run: () => Promise<R>): Promise<R> {
+/** Runs one round-trip and maps its failure. */
+async function roundTrip<R>(what: string, run: () => Promise<R>): Promise<R> {
   try {
-    const result = await run();
-    storeOps.record(container.id, op, requestChargeOf(result));
-    return result;
+    return await run();
   } catch (err) {
-    const status = cosmosStatus(err);
-    storeOps.record(container.id, op, requestChargeOf(err), status === 412 || (status === 409 && op === 'create'));
     throw toStoreError(err, what);
   }
 }
@@ -116,7 +98,7 @@ export async function readDoc<T>(container: Container, id: string, pk: Partition
   const what = `${container.id}/${id}`;
   let response;
   try {
-    response = await counted(container, 'read', what, () => container.item(id, pk).read<ItemDefinition>());
+    response = await roundTrip(what, () => container.item(id, pk).read<ItemDefinition>());
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
     throw err;
@@ -130,7 +112,7 @@ export async function readDoc<T>(container: Container, id: string, pk: Partition
 export async function createDoc<T extends StoredDoc>(container: Container, doc: T): Promise<VersionedDoc<T>> {
   assertStorableId(container.id, doc.id);
   const what = `${container.id}/${doc.id}`;
-  const response = await counted(container, 'create', what, () => container.items.create<T>(doc));
+  const response = await roundTrip(what, () => container.items.create<T>(doc));
   return { doc, etag: etagOf(response, what) };
 }
 
@@ -143,7 +125,7 @@ export async function replaceDoc<T extends StoredDoc>(container: Container, doc:
   assertStorableId(container.id, doc.id);
   const what = `${container.id}/${doc.id}`;
   const partitionKey = pk ?? (await partitionKeyOf(container, doc));
-  const response = await counted(container, 'replace', what, () =>
+  const response = await roundTrip(what, () =>
     container.item(doc.id, partitionKey).replace<T>(doc, { accessCondition: { type: 'IfMatch', condition: etag } }),
   );
   return { doc, etag: etagOf(response, what) };
@@ -153,7 +135,7 @@ export async function replaceDoc<T extends StoredDoc>(container: Container, doc:
 export async function upsertDoc<T extends StoredDoc>(container: Container, doc: T): Promise<VersionedDoc<T>> {
   assertStorableId(container.id, doc.id);
   const what = `${container.id}/${doc.id}`;
-  const response = await counted(container, 'upsert', what, () => container.items.upsert<T>(doc));
+  const response = await roundTrip(what, () => container.items.upsert<T>(doc));
   return { doc, etag: etagOf(response, what) };
 }
 
@@ -161,7 +143,7 @@ export async function upsertDoc<T extends StoredDoc>(container: Container, doc: 
 export async function deleteDoc(container: Container, id: string, pk: PartitionKeyValue): Promise<boolean> {
   assertStorableId(container.id, id);
   try {
-    await counted(container, 'delete', `${container.id}/${id}`, () => container.item(id, pk).delete());
+    await roundTrip(`${container.id}/${id}`, () => container.item(id, pk).delete());
     return true;
   } catch (err) {
     if (err instanceof NotFoundError) return false;
@@ -188,12 +170,12 @@ export async function queryDocs<T>(container: Container, querySpec: SqlQuerySpec
     });
   };
   if (options.maxItemCount !== undefined) {
-    const page = await counted(container, 'query', what, () => iterator.fetchNext());
+    const page = await roundTrip(what, () => iterator.fetchNext());
     decodeInto(page.resources);
     return page.continuationToken ? { items, continuationToken: page.continuationToken } : { items };
   }
   while (iterator.hasMoreResults()) {
-    const page = await counted(container, 'query', what, () => iterator.fetchNext());
+    const page = await roundTrip(what, () => iterator.fetchNext());
     decodeInto(page.resources);
   }
   return { items };

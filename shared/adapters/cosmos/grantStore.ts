@@ -3,23 +3,15 @@
  * pk `/id`). The enforcer's hot path is one point read of a coverage document.
  */
 import type { Container, SqlParameter } from '@azure/cosmos';
+import type { CoverageKey, GrantFilter, GrantRepository } from '../../ports/grants';
 import { scopeKey } from '../../domain/armIds';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../domain/errors';
 import { ABORT, compareAndSwap, type Mutation } from './cas';
 import { createDoc, queryDocs, readDoc, replaceDoc, type QueryPage } from './document';
 import { withCallerToken } from './requestStore';
-import { coverageKey, coverageSchema, grantSchema, type Coverage, type Grant, type GrantStatus } from '../../domain/grants/grant';
+import { coverageKey, coverageSchema, grantSchema, type Coverage, type Grant } from '../../domain/grants/grant';
 
-export interface GrantFilter {
-  principalId?: string;
-  /** The scope and everything under it. */
-  scope?: string;
-  status?: GrantStatus;
-  maxItemCount?: number;
-  continuationToken?: string;
-}
-
-export class GrantStore {
+export class GrantStore implements GrantRepository {
   constructor(
     private readonly grants: Container,
     private readonly coverage: Container,
@@ -144,6 +136,21 @@ export class GrantStore {
     } while (continuationToken);
   }
 
+  async activeOnAssignment(assignmentId: string, assignmentName: string): Promise<Grant[]> {
+    const page = await queryDocs(
+      this.grants,
+      {
+        query: 'SELECT * FROM c WHERE c.status = "active" AND (c.id = @name OR LOWER(c.assignmentId) = @id)',
+        parameters: [
+          { name: '@name', value: assignmentName.toLowerCase() },
+          { name: '@id', value: scopeKey(assignmentId) },
+        ],
+      },
+      grantSchema,
+    );
+    return page.items;
+  }
+
   async readCoverage(principalId: string, roleDefinitionId: string, scope: string): Promise<Coverage | undefined> {
     const id = coverageKey(principalId, roleDefinitionId, scope);
     return (await readDoc(this.coverage, id, id, coverageSchema))?.doc;
@@ -151,7 +158,7 @@ export class GrantStore {
 
   /** CAS on the coverage document of a triple; `mutate` gets a fresh empty document when none exists. */
   async updateCoverage(
-    key: { principalId: string; roleDefinitionGuid: string; scope: string },
+    key: CoverageKey,
     mutate: (current: Coverage) => Coverage,
   ): Promise<Coverage> {
     const id = coverageKey(key.principalId, key.roleDefinitionGuid, key.scope);

@@ -4,18 +4,9 @@ import { AppError, NotFoundError, ValidationError } from '../../domain/errors';
 import { ABORT, compareAndSwap, type Mutation } from './cas';
 import { createDoc, queryDocs, readDoc, type QueryPage } from './document';
 import { accessRequestSchema, type AccessRequest } from '../../domain/requests/model';
+import type { RequestFilter, RequestRepository } from '../../ports/requests';
 
-export interface RequestFilter {
-  status?: AccessRequest['status'];
-  requesterId?: string;
-  /** Requests this user may approve: listed as an approver user, or one of these groups is an approver group. */
-  approver?: { userId: string; groupIds: string[] };
-  renewsGrantId?: string;
-  maxItemCount?: number;
-  continuationToken?: string;
-}
-
-export class RequestStore {
+export class RequestStore implements RequestRepository {
   constructor(private readonly container: Container) {}
 
   async get(id: string): Promise<AccessRequest | undefined> {

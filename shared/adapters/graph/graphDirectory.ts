@@ -7,7 +7,6 @@ import { isGuid } from '../../domain/armIds';
 import type { Directory, DirectoryUser } from '../../ports/directory';
 import { NotFoundError } from '../../domain/errors';
 import { toAzureError } from '../arm/armErrors';
-import { armCalls } from '../../../bench/callCounter';
 
 interface GraphPage<T> {
   value?: T[];
@@ -28,7 +27,6 @@ export class GraphDirectory implements Directory {
   constructor(private readonly client: Client) {}
 
   private async call<T>(what: string, path: string): Promise<T> {
-    armCalls.add('graph');
     try {
       return (await this.client.api(path).get()) as T;
     } catch (err) {

@@ -6,7 +6,8 @@ import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { compareAndSwap } from '../cosmos/cas';
 import { queryDocs, readDoc } from '../cosmos/document';
-import { chainAnchorSchema, type AnchorSink, type ChainAnchor } from '../../ports/audit';
+import { chainAnchorSchema, type ChainAnchor } from '../../domain/audit/anchor';
+import type { AnchorSink } from '../../ports/audit';
 
 export const ANCHOR_ID_PREFIX = 'audit-anchor:';
 

@@ -17,7 +17,8 @@ import { sha256Hex } from '../../domain/audit/canonicalJson';
 import { registerChain } from './chainRegistry';
 import { CosmosAnchorSink } from './cosmosAnchorSink';
 import { fetchUpTo } from './fetchUpTo';
-import type { AnchorSink, AppendOptions, AuditSink, ChainAnchor, DuplicateAppend } from '../../ports/audit';
+import type { ChainAnchor } from '../../domain/audit/anchor';
+import type { AnchorSink, AppendOptions, AuditTrail, DuplicateAppend } from '../../ports/audit';
 import { queryAuditRecords, type AuditQueryPage } from './queryAudit';
 import type { AuditQueryFilter } from '../../domain/audit/queryPlan';
 import {
@@ -54,13 +55,15 @@ export interface AuditLedgerOptions {
   leaseMs?: number;
   /** `ttl` of idempotency markers (honoured by real Cosmos on the `state` container). Default 7 days, beyond Event Grid's 24 h of retries. */
   markerTtlSeconds?: number;
+  /** Idempotency keys whose record this process has confirmed, kept to answer repeats without a store call. Default 20,000. */
+  recordedKeysKept?: number;
   /** Actor of the chain.opened records. Default `{ name: 'AccessManager' }`. */
   systemActor?: AuditActor;
   /** Failures of background anchor writes (the next anchor retries). Default: console.error. */
   onBackgroundError?: (err: unknown) => void;
 }
 
-const DEFAULTS = { shards: 4, anchorEvery: 100, anchorIntervalMs: 5000, leaseMs: 10_000, markerTtlSeconds: 7 * 24 * 3600 };
+const DEFAULTS = { shards: 4, anchorEvery: 100, anchorIntervalMs: 5000, leaseMs: 10_000, markerTtlSeconds: 7 * 24 * 3600, recordedKeysKept: 20_000 };
 
 /** Attempts to place one record before giving up: each lost chain id costs one. */
 const MAX_CHAIN_ATTEMPTS = 5;
@@ -111,7 +114,7 @@ interface Shard {
   chain?: Chain;
 }
 
-export class AuditLedger implements AuditSink {
+export class AuditLedger implements AuditTrail {
   private readonly audit: Container;
   private readonly state: Container;
   private readonly now: () => Date;
@@ -126,6 +129,15 @@ export class AuditLedger implements AuditSink {
   private readonly onBackgroundError: (err: unknown) => void;
   private roundRobin = 0;
   private closing: Promise<void> | undefined;
+  /**
+   * Key hashes this process has seen the ledger record (appended, or found already recorded),
+   * oldest first, bounded. A repeat (a duplicate delivery, every reconcile run over an exempt
+   * assignment) then costs nothing: the duplicate path (a refused marker create, a marker read
+   * and a lookup of the record) is the dearest thing an event can cost. Another instance or a
+   * restart simply asks the store.
+   */
+  private readonly recorded = new Set<string>();
+  private readonly recordedLimit: number;
 
   constructor(opts: AuditLedgerOptions) {
     this.audit = opts.audit;
@@ -150,6 +162,7 @@ export class AuditLedger implements AuditSink {
     this.leaseMs = opts.leaseMs ?? DEFAULTS.leaseMs;
     this.markerTtlSeconds = opts.markerTtlSeconds ?? DEFAULTS.markerTtlSeconds;
     this.systemActor = opts.systemActor ?? { name: 'AccessManager' };
+    this.recordedLimit = opts.recordedKeysKept ?? DEFAULTS.recordedKeysKept;
     this.onBackgroundError = opts.onBackgroundError ?? ((err) => console.error('audit ledger: anchoring a chain head failed; the next anchor retries.', err));
   }
 
@@ -189,17 +202,27 @@ export class AuditLedger implements AuditSink {
     const normalized = parseAuditEntry(entry);
     const pending = { ...normalized, at: normalized.at ?? this.nowIso() };
     const keyHash = sha256Hex(key);
+    if (this.recorded.has(keyHash)) return { duplicate: true };
     const id = `${MARKER_ID_PREFIX}${keyHash}`;
     const marker: Marker = { id, keyHash, createdAt: this.nowIso(), pending, ttl: this.markerTtlSeconds };
     try {
       await createDoc(this.state, marker);
     } catch (err) {
-      if (err instanceof ConflictError) return this.resumeMarker(id, keyHash, opts.shardKey);
-      throw err;
+      if (!(err instanceof ConflictError)) throw err;
+      const resumed = await this.resumeMarker(id, keyHash, opts.shardKey);
+      if (resumed.settled) this.remember(keyHash);
+      return resumed.result;
     }
     // Crash window: from here until the record's create returns, a marker exists without its
     // record. resumeMarker closes it on the first retry after the lease.
-    return this.place(pending, keyHash, opts.shardKey);
+    const record = await this.place(pending, keyHash, opts.shardKey);
+    this.remember(keyHash);
+    return record;
+  }
+
+  private remember(keyHash: string): void {
+    if (this.recorded.size >= this.recordedLimit) this.recorded.delete(this.recorded.values().next().value as string);
+    this.recorded.add(keyHash);
   }
 
   /** Newest first; see queryAuditRecords. */
@@ -375,17 +398,21 @@ export class AuditLedger implements AuditSink {
     }
   }
 
-  private async resumeMarker(id: string, keyHash: string, shardKey: string | undefined): Promise<AuditRecord | DuplicateAppend> {
+  /**
+   * A second attempt of a key whose marker exists. `settled`: the marker is completed (or gone),
+   * so no later attempt has anything left to finish and this process may answer repeats itself.
+   */
+  private async resumeMarker(id: string, keyHash: string, shardKey: string | undefined): Promise<{ result: AuditRecord | DuplicateAppend; settled: boolean }> {
     const found = await readDoc(this.state, id, id, markerSchema);
     // Gone again: its ttl expired long after Event Grid stopped retrying, so this is a stale redelivery.
-    if (!found) return { duplicate: true };
+    if (!found) return { result: { duplicate: true }, settled: true };
     const marker = found.doc;
-    if (marker.recordId !== undefined) return { duplicate: true };
+    if (marker.recordId !== undefined) return { result: { duplicate: true }, settled: true };
     const since = Date.parse(marker.claimedAt ?? marker.createdAt);
     const age = this.now().getTime() - since;
     if (age < this.leaseMs) {
       // Usually the first attempt finished a moment ago (it stores no completion): look before asking for a retry.
-      if (await this.findRecordByKeyHash(keyHash)) return { duplicate: true };
+      if (await this.findRecordByKeyHash(keyHash)) return { result: { duplicate: true }, settled: false };
       throw new TransientError(`Another attempt is recording this audit entry (idempotency marker ${id}); retry in ${Math.ceil((this.leaseMs - age) / 1000)} s.`, 'AuditAppendInProgress', this.leaseMs - age);
     }
     try {
@@ -402,7 +429,7 @@ export class AuditLedger implements AuditSink {
     await compareAndSwap(this.state, id, id, markerSchema, (current) =>
       current && current.recordId === undefined ? { ...current, recordId: record.id, completedAt: this.nowIso() } : current,
     );
-    return existing ? { duplicate: true } : record;
+    return { result: existing ? { duplicate: true } : record, settled: true };
   }
 
   /** The record an appendOnce key produced, if it is in the ledger (a cross-partition query: recovery path only). */

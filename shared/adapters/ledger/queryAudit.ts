@@ -5,13 +5,10 @@
 import type { Container } from '@azure/cosmos';
 import { fetchUpTo } from './fetchUpTo';
 import { buildAuditQuery, decodeContinuationToken, encodeContinuationToken, parseAuditQueryFilter, type AuditQueryFilter } from '../../domain/audit/queryPlan';
-import { auditRecordSchema, type AuditRecord } from '../../domain/audit/record';
+import { auditRecordSchema } from '../../domain/audit/record';
+import type { AuditQueryPage } from '../../ports/audit';
 
-export interface AuditQueryPage {
-  items: AuditRecord[];
-  /** Present when older records match: pass it back with the same filter for the next page. */
-  continuationToken?: string;
-}
+export type { AuditQueryPage };
 
 /**
  * ValidationError for a bad filter or a token we did not issue. Cross-partition (records of one

@@ -11,19 +11,10 @@ import { fetchUpTo } from './fetchUpTo';
 import { ChainWalker, type ChainProblem, type SourcedAnchor } from '../../domain/audit/chainVerifier';
 import { listRegisteredChains } from './chainRegistry';
 import { CosmosAnchorSink } from './cosmosAnchorSink';
-import type { AnchorSink } from '../../ports/audit';
-import { recordId } from '../../domain/audit/record';
+import type { AnchorSink, AuditVerification } from '../../ports/audit';
 
-export interface AuditVerification {
-  ok: boolean;
-  /** Records verified before the first problem (or in total). */
-  checked: number;
-  /** Chains seen. */
-  chains: number;
-  /** The first record where verification fails (in id order, i.e. chain by chain, in seq order); for a missing record, its id. */
-  firstBadId?: string;
-  problem?: string;
-}
+export type { AuditVerification };
+import { recordId } from '../../domain/audit/record';
 
 export interface VerifyLedgerOptions {
   audit: Container;

@@ -7,7 +7,7 @@ import { CardFactory, MessageFactory, type CloudAdapter, type TurnContext } from
 import type { ConversationReference } from '@microsoft/agents-activity';
 import { InternalError, TransientError } from '../../domain/errors';
 import type { TeamsConnector, OutgoingCard } from './connector';
-import type { ConversationTarget } from '../cosmos/conversationStore';
+import type { ConversationTarget } from '../../ports/conversations';
 
 function referenceOf(target: ConversationTarget): ConversationReference {
   return {

@@ -3,7 +3,7 @@
  * place. The Agents SDK implements it (./agentsConnector.ts); the notifier only knows this.
  */
 import type { AdaptiveCardJson } from '../../domain/cards/adaptiveCard';
-import type { ConversationTarget } from '../cosmos/conversationStore';
+import type { ConversationTarget } from '../../ports/conversations';
 
 export interface OutgoingCard {
   card: AdaptiveCardJson;

@@ -6,7 +6,7 @@
 import type { Clock } from '../../domain/clock';
 import type { TeamsChannel } from '../../domain/policy/types';
 import type { OutgoingCard, TeamsConnector } from './connector';
-import type { ConversationStore, ConversationTarget } from '../cosmos/conversationStore';
+import type { ConversationRepository, ConversationTarget } from '../../ports/conversations';
 import type { SentKeys } from '../cosmos/sentKeys';
 
 /** Teams' global connector endpoint, for channels the bot has not heard from yet. */
@@ -24,7 +24,7 @@ export type SendOutcome = { outcome: 'sent'; activityId: string } | { outcome: '
 export class CardDelivery {
   constructor(
     readonly connector: TeamsConnector,
-    readonly conversations: ConversationStore,
+    readonly conversations: ConversationRepository,
     private readonly sentKeys: SentKeys,
     private readonly settings: DeliverySettings,
     private readonly clock: Clock,

@@ -4,15 +4,15 @@
  * whenever the request changes. Cards are rendered per recipient, so each approver sees their
  * own decision and only undecided approvers get buttons.
  */
-import type { Deps } from '../../ports/deps';
+import type { Directory } from '../../ports/directory';
+import type { RequestRepository } from '../../ports/requests';
 import type { Clock } from '../../domain/clock';
 import type { PolicySet } from '../../domain/policy';
 import type { AccessRequest } from '../../domain/requests/model';
-import { RequestStore } from '../cosmos/requestStore';
-import { renderApprovalCard, statusLine, type CardViewer } from '../../domain/cards/approvalCard';
+import { principalNameOf, renderApprovalCard, statusLine, type CardViewer } from '../../domain/cards/approvalCard';
 import type { CardStore, SentCard } from '../cosmos/cardStore';
 import type { OutgoingCard } from './connector';
-import type { ConversationTarget } from '../cosmos/conversationStore';
+import type { ConversationTarget } from '../../ports/conversations';
 import { type CardDelivery } from './delivery';
 import { settleLimited } from '../../domain/concurrency';
 
@@ -21,11 +21,11 @@ const PARALLEL_SENDS = 8;
 const MAX_SYNC_ROUNDS = 3;
 
 export interface RequestCardsDeps {
-  requests: RequestStore;
+  requests: RequestRepository;
   cards: CardStore;
   delivery: CardDelivery;
   policies: PolicySet;
-  directory: Deps['directory'];
+  directory: Directory;
   clock: Clock;
   publicBaseUrl: string;
 }
@@ -60,12 +60,6 @@ function describe(error: unknown): string {
 }
 
 /** The name of the principal when someone asked on their behalf (shown on the card); undefined otherwise or when unknown. */
-export async function principalNameOf(directory: Deps['directory'], request: AccessRequest): Promise<string | undefined> {
-  if (request.principalId.toLowerCase() === request.requester.id.toLowerCase()) return undefined;
-  const user = await directory.getUser(request.principalId).catch(() => undefined);
-  return user?.userPrincipalName ?? user?.displayName;
-}
-
 export class RequestCards {
   constructor(private readonly d: RequestCardsDeps) {}
 

@@ -1,12 +1,11 @@
 /**
  * The Teams bot's runtime: the Agents SDK adapter (inbound JWT validation, outbound connector)
- * and the card connector built on it. The composition root builds it once per Deps and
- * attaches it here, so the `messages` function and the notifier share one adapter.
+ * and the card connector built on it. The composition root builds it once, so the `messages`
+ * function and the notifier share one adapter.
  */
 import type { TokenCredential } from '@azure/core-auth';
 import { ClientAssertionCredential } from '@azure/identity';
 import type { CloudAdapter } from '@microsoft/agents-hosting';
-import type { Deps } from '../../ports/deps';
 import type { Config } from '../../config';
 import { ConfigError, TransientError } from '../../domain/errors';
 import { AgentsTeamsConnector } from './agentsConnector';
@@ -72,14 +71,4 @@ export function createTeamsRuntime(config: Config, options: TeamsRuntimeOptions)
     connector: new AgentsTeamsConnector(adapter, config.BOT_APP_ID ?? LOCAL_BOT_ID),
     allowsAnonymous: config.ACCESSMANAGER_ENV === 'local' && !config.BOT_APP_ID,
   };
-}
-
-const runtimes = new WeakMap<Deps, TeamsRuntime>();
-
-export function attachTeamsRuntime(deps: Deps, runtime: TeamsRuntime): void {
-  runtimes.set(deps, runtime);
-}
-
-export function teamsRuntimeOf(deps: Deps): TeamsRuntime | undefined {
-  return runtimes.get(deps);
 }

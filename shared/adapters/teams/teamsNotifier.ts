@@ -5,23 +5,38 @@
  * Renew action before a grant expires); the security channel hears auto-revocations and
  * breaker trips. Each recipient is sent a notification's key at most once.
  */
-import type { Deps } from '../../ports/deps';
+import type { Clock } from '../../domain/clock';
+import type { PolicySet } from '../../domain/policy';
 import { TransientError } from '../../domain/errors';
-import { GrantStore } from '../cosmos/grantStore';
+import type { Config } from '../../config';
+import type { ConversationRepository } from '../../ports/conversations';
+import type { Directory } from '../../ports/directory';
+import type { GrantRepository } from '../../ports/grants';
+import type { RequestRepository } from '../../ports/requests';
 import type { Notification, NotificationKind, Notifier } from '../../ports/notifier';
 import type { TeamsChannel } from '../../domain/policy/types';
-import { RequestStore } from '../cosmos/requestStore';
 import { requestUrl, type CardNotice } from '../../domain/cards/approvalCard';
-import { CardStore } from '../cosmos/cardStore';
+import type { CardStore } from '../cosmos/cardStore';
 import type { OutgoingCard, TeamsConnector } from './connector';
-import { ConversationStore } from '../cosmos/conversationStore';
 import { CardDelivery } from './delivery';
 import { noticeCard, renewCardForGrant } from '../../domain/cards/notificationCards';
 import { RequestCards, type CardReport } from './requestCards';
-import { SentKeys } from '../cosmos/sentKeys';
+import type { SentKeys } from '../cosmos/sentKeys';
 import { settleLimited } from '../../domain/concurrency';
 
-export type TeamsNotifierDeps = Pick<Deps, 'stores' | 'policies' | 'directory' | 'clock' | 'config'>;
+export interface TeamsNotifierDeps {
+  requests: RequestRepository;
+  grants: GrantRepository;
+  conversations: ConversationRepository;
+  /** The approval cards sent for each request, so every one can be updated in place. */
+  cards: CardStore;
+  /** Notification keys already delivered to each recipient. */
+  sentKeys: SentKeys;
+  policies: PolicySet;
+  directory: Directory;
+  clock: Clock;
+  config: Pick<Config, 'AZURE_TENANT_ID' | 'BOT_APP_ID' | 'TEAMS_CONNECTOR_ENDPOINT' | 'PUBLIC_BASE_URL'>;
+}
 
 const PARALLEL_SENDS = 8;
 
@@ -52,7 +67,7 @@ export interface TeamsNotifierOptions {
 export class TeamsNotifier implements Notifier {
   private readonly delivery: CardDelivery;
   private readonly requestCards: RequestCards;
-  private readonly grants: GrantStore;
+  private readonly grants: GrantRepository;
   private readonly log: (line: string) => void;
 
   constructor(
@@ -60,24 +75,23 @@ export class TeamsNotifier implements Notifier {
     connector: TeamsConnector,
     options: TeamsNotifierOptions = {},
   ) {
-    const state = deps.stores.state;
     this.delivery = new CardDelivery(
       connector,
-      new ConversationStore(state),
-      new SentKeys(state),
+      deps.conversations,
+      deps.sentKeys,
       { tenantId: deps.config.AZURE_TENANT_ID, botAppId: deps.config.BOT_APP_ID, connectorEndpoint: deps.config.TEAMS_CONNECTOR_ENDPOINT },
       deps.clock,
     );
     this.requestCards = new RequestCards({
-      requests: new RequestStore(deps.stores.requests),
-      cards: new CardStore(state),
+      requests: deps.requests,
+      cards: deps.cards,
       delivery: this.delivery,
       policies: deps.policies,
       directory: deps.directory,
       clock: deps.clock,
       publicBaseUrl: deps.config.PUBLIC_BASE_URL,
     });
-    this.grants = new GrantStore(deps.stores.grants, deps.stores.coverage);
+    this.grants = deps.grants;
     this.log = options.log ?? ((line) => console.warn(line));
   }
 

@@ -5,7 +5,7 @@
  * before it is made, so an entry that did not fit would stop the revocation itself, every time.
  * Long values are cut and end with "…"; the full assignment and event ids move to `details`.
  */
-import type { AuditEntry } from '../../adapters/ledger';
+import type { AuditEntry } from './record';
 
 /** The ledger's limits (shared/audit/record.ts), in UTF-16 code units as zod counts them. */
 const LIMITS = { id: 2048, eventId: 256, reason: 2000, actorName: 300, actorId: 200, shortId: 200 } as const;

@@ -4,7 +4,7 @@
  * wrote, and why.
  */
 import { GENESIS_PREV_HASH, hashOf, recordId, seqOfRecordId } from './record';
-import type { ChainAnchor } from '../../ports/audit';
+import type { ChainAnchor } from './anchor';
 
 export interface ChainProblem {
   /** The first record (in chain order) at which verification fails; for a missing record, its id. */

@@ -136,3 +136,16 @@ export function renderApprovalCard(view: ApprovalCardView): AdaptiveCardJson {
   const userIds = [...new Set(view.refreshUserIds)].slice(0, MAX_REFRESH_USERS);
   return card(body, mine.actions, { action: execute(CARD_VERBS.refresh, 'Refresh', { requestId: request.id }), userIds });
 }
+
+/**
+ * The name to show for the person who would get the role, when someone else asked for it;
+ * undefined when they asked for themselves or the directory does not answer (a card never waits on it).
+ */
+export async function principalNameOf(
+  directory: { getUser(id: string): Promise<{ userPrincipalName?: string; displayName?: string } | undefined> },
+  request: Pick<AccessRequest, 'principalId' | 'requester'>,
+): Promise<string | undefined> {
+  if (request.principalId.toLowerCase() === request.requester.id.toLowerCase()) return undefined;
+  const user = await directory.getUser(request.principalId).catch(() => undefined);
+  return user?.userPrincipalName ?? user?.displayName;
+}

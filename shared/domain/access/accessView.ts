@@ -2,17 +2,14 @@
  * The live access view: every role assignment Azure holds at and under a scope, each joined
  * with what justifies it (an approved grant, an exemption) or marked unapproved. The join is a
  * pure function that asks the enforcer's own rule (`decideAssignment`), so the view can never
- * disagree with what enforcement does; `listAccess` only gathers its inputs.
+ * disagree with what enforcement does; the listAccess use case only gathers its inputs.
  */
-import type { Deps } from '../ports/deps';
-import { armScopeProblem, isWithinScope, normalizeScope, roleDefinitionGuid, sameScope, scopeDepth, scopeKey } from '../domain/armIds';
-import { decideAssignment, roleLabel, type CoverageView, type ExemptionKind, type PolicyView } from '../domain/enforcement/decide';
-import { ValidationError } from '../domain/errors';
-import type { CoverageEntry, Grant } from '../domain/grants/grant';
-import { GrantStore } from '../adapters/cosmos/grantStore';
-import { findBuiltInRole } from '../domain/roles';
-import type { LiveAssignment } from '../ports/roleAssignments';
-import { mapLimited } from '../domain/concurrency';
+import { armScopeProblem, isWithinScope, normalizeScope, sameScope, scopeDepth, scopeKey } from '../armIds';
+import { decideAssignment, roleLabel, type CoverageView, type ExemptionKind, type PolicyView } from '../enforcement/decide';
+import { ValidationError } from '../errors';
+import type { CoverageEntry, Grant } from '../grants/grant';
+import { findBuiltInRole } from '../roles';
+import type { LiveAssignment } from '../roleAssignment';
 
 export type AccessStatus = 'granted' | 'exempt' | 'unapproved' | 'ungoverned';
 
@@ -212,16 +209,6 @@ function grantInfo(grantId: string, expiresAt: string, grant: Grant | undefined)
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// The use case.
-
-/** Store reads in flight at once while joining: enough to hide latency, few enough not to be throttled. */
-const STORE_CONCURRENCY = 8;
-/** Directory reads in flight at once for display names. */
-const DIRECTORY_CONCURRENCY = 4;
-
-type AccessDeps = Pick<Deps, 'config' | 'clock' | 'stores' | 'policies' | 'roleAssignments' | 'directory' | 'appPrincipalId'>;
-
 /** The scope the view covers: the one asked for, or the governed subscription. */
 export function accessScope(requested: string | undefined, subscriptionId: string): string {
   if (requested === undefined || requested.trim() === '') return `/subscriptions/${subscriptionId}`;
@@ -233,47 +220,3 @@ export function accessScope(requested: string | undefined, subscriptionId: strin
   }
   return scope;
 }
-
-/** Lists the live assignments at and under `scope` from ARM and joins each with its grant, exemption or policy verdict. */
-export async function listAccess(deps: AccessDeps, input: { scope?: string }): Promise<AccessItem[]> {
-  const scope = accessScope(input.scope, deps.config.AZURE_SUBSCRIPTION_ID);
-  const listed: LiveAssignment[] = [];
-  for await (const page of deps.roleAssignments.listForScope(scope)) listed.push(...page);
-  const assignments = assignmentsWithin(listed, scope);
-
-  const store = new GrantStore(deps.stores.grants, deps.stores.coverage);
-  const lookups = await mapLimited(assignments, STORE_CONCURRENCY, async (assignment) => [assignmentKey(assignment.id), await coverageLookup(store, assignment)] as const);
-  const coverage = new Map(lookups.filter((entry): entry is readonly [string, CoverageLookup] => entry[1] !== undefined));
-  const names = await principalNames(deps, assignments);
-  return buildAccessView(assignments, coverage, deps.policies, deps.appPrincipalId, deps.clock.now(), names);
-}
-
-async function coverageLookup(store: GrantStore, assignment: LiveAssignment): Promise<CoverageLookup | undefined> {
-  const role = roleDefinitionGuid(assignment.roleDefinitionId) ?? assignment.roleDefinitionId;
-  const doc = await store.readCoverage(assignment.principalId, role, assignment.scope);
-  if (!doc || doc.entries.length === 0) return undefined;
-  const grants = await Promise.all(doc.entries.map((entry) => store.get(entry.grantId)));
-  return { entries: doc.entries, grants: grants.filter((g): g is Grant => g !== undefined) };
-}
-
-/** Display names are a convenience: a directory outage leaves them out rather than failing the view. */
-async function principalNames(deps: AccessDeps, assignments: readonly LiveAssignment[]): Promise<Map<string, string>> {
-  // AccessManager's own identity is named by the join itself.
-  const ids = [...new Set(assignments.map((a) => a.principalId.toLowerCase()))].filter((id) => id !== deps.appPrincipalId.toLowerCase());
-  const names = new Map<string, string>();
-  await mapLimited(
-    ids,
-    DIRECTORY_CONCURRENCY,
-    async (id) => {
-      try {
-        const user = await deps.directory.getUser(id);
-        const name = user?.userPrincipalName ?? user?.displayName;
-        if (name) names.set(id, name);
-      } catch (err) {
-        console.warn(`Access view: no display name for ${id} (${err instanceof Error ? err.message : String(err)}).`);
-      }
-    },
-  );
-  return names;
-}
-

@@ -1,0 +1,30 @@
+/** The port to stored access requests: point reads by id, compare-and-swap for every change. */
+import type { AccessRequest, RequestStatus } from '../domain/requests/model';
+import type { QueryPage } from './page';
+
+export interface RequestFilter {
+  status?: RequestStatus;
+  requesterId?: string;
+  /** Requests this user may approve: listed as an approver user, or one of these groups is an approver group. */
+  approver?: { userId: string; groupIds: string[] };
+  renewsGrantId?: string;
+  maxItemCount?: number;
+  continuationToken?: string;
+}
+
+export interface RequestRepository {
+  get(id: string): Promise<AccessRequest | undefined>;
+  /** NotFoundError (404 RequestNotFound) when it does not exist. */
+  mustGet(id: string): Promise<AccessRequest>;
+  create(request: AccessRequest): Promise<AccessRequest>;
+  /**
+   * Read-modify-write with ETags, retried on conflict. `mutate` returns the new request, the same
+   * object (nothing is written), or throws a domain error to stop.
+   */
+  update(id: string, mutate: (current: AccessRequest) => AccessRequest | Promise<AccessRequest>): Promise<{ request: AccessRequest; changed: boolean }>;
+  list(filter: RequestFilter): Promise<QueryPage<AccessRequest>>;
+  /** Approved requests whose grant is not recorded yet: the fulfilment backlog. */
+  unfulfilled(limit?: number): Promise<AccessRequest[]>;
+  /** Pending requests past their deadline. */
+  overdue(now: Date, limit?: number): Promise<AccessRequest[]>;
+}
