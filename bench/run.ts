@@ -8,13 +8,14 @@
  * for the audit ledger (./audit.ts; its own default of 100,000 records takes minutes).
  * BENCH_REQUESTS (default 200) and BENCH_GRANTS (default 2,000 here; 10,000 takes about two
  * minutes) for requests, approvals and expiry (./requests.ts).
- * BENCH_ONLY=enforcement|requests|audit runs one of them.
+ * BENCH_ONLY=store|enforcement|requests|audit runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
+import { benchStore } from './store';
 import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
@@ -60,9 +61,16 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  if (only !== undefined && only !== '' && !['enforcement', 'requests', 'audit'].includes(only)) throw new ConfigError(`BENCH_ONLY must be enforcement, requests or audit (got ${JSON.stringify(only)}).`);
+  if (only !== undefined && only !== '' && !['store', 'enforcement', 'requests', 'audit'].includes(only)) throw new ConfigError(`BENCH_ONLY must be store, enforcement, requests or audit (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
+
+  if (!only || only === 'store') {
+    say('== embedded store (point reads and compare-and-swap updates through the SDK) ==');
+    const store = await benchStore();
+    say(`store: ${JSON.stringify(store)}`);
+    summary['store'] = store;
+  }
 
   if (!only || only === 'enforcement') {
     say('== enforcement (local stack: embedded Cosmos, simulated ARM and Event Grid, local host) ==');

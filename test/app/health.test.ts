@@ -1,31 +1,26 @@
 /** GET /api/health: anonymous, reports mode and reachability of the store and ARM, and nothing an attacker could use. */
-import { startLocalStack, type LocalStack } from '../../dev/localStack';
+import { startWorld, type World } from '../fakes/world';
 
-let stack: LocalStack;
+let world: World;
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0 });
-});
-afterAll(async () => {
-  await stack?.stop();
+  world = await startWorld();
 });
 
 test('ok with both dependencies reachable, without identity', async () => {
-  const res = await fetch(`${stack.url}/api/health`);
+  const res = await world.call<Record<string, unknown>>('GET', '/api/health');
   expect(res.status).toBe(200);
-  const body = (await res.json()) as Record<string, unknown>;
-  expect(body).toMatchObject({ status: 'ok', mode: 'local', store: { ok: true }, arm: { ok: true }, policies: 4 });
+  expect(res.body).toMatchObject({ status: 'ok', mode: 'local', store: { ok: true }, arm: { ok: true }, policies: 4 });
   // Which scopes are only audited is for admins, not for anyone who can reach the endpoint.
-  expect(JSON.stringify(body)).not.toMatch(/sandbox|audit/);
+  expect(JSON.stringify(res.body)).not.toMatch(/sandbox|audit/);
 });
 
 test('degraded (503) and says which dependency when ARM fails', async () => {
-  stack.sim.knobs.armFailureRate = 1;
-  stack.sim.knobs.armFailureStatus = 500;
+  world.arm.failing.add('listForScope');
   try {
-    const res = await fetch(`${stack.url}/api/health`);
+    const res = await world.call('GET', '/api/health');
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ status: 'degraded', store: { ok: true }, arm: { ok: false } });
+    expect(res.body).toMatchObject({ status: 'degraded', store: { ok: true }, arm: { ok: false } });
   } finally {
-    stack.sim.knobs.armFailureRate = 0;
+    world.arm.failing.clear();
   }
 });

@@ -5,6 +5,7 @@
  */
 import { app, InvocationContext, type EventGridEvent, type HttpFunctionOptions, type EventGridFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
 import { functionTable } from '../../functions/table';
+import { InternalError } from '../../shared/domain/errors';
 
 const http = new Map<string, HttpFunctionOptions>();
 const eventGrid = new Map<string, EventGridFunctionOptions>();
@@ -75,7 +76,6 @@ describe('the Event Grid wrapper', () => {
 test('our own permanent failures are not swallowed: they go to retry and dead-letter', async () => {
   const handler = eventGrid.get('storageEvents')!.handler as (e: EventGridEvent, c: InvocationContext) => Promise<void>;
   // A valid blob event whose handling fails on our side (logging stands in for any dependency of the handler).
-  const { InternalError } = await import('../../shared/domain/errors');
   const spy = jest.spyOn(InvocationContext.prototype, 'log').mockImplementation(() => {
     throw new InternalError('AccessManager lacks a permission', 'AzurePermissionDenied');
   });
