@@ -14,6 +14,7 @@ import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE } from './tenant';
 import { functionTable } from '../functions/table';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from './cosmos';
 import { startHost, type LocalHost } from './host';
+import { appRoutePrefix } from './host/hostJson';
 import { simCredential, startSimulator, type SimKnobs, type Simulator } from './sim';
 import { generateLocalTls } from './tls';
 
@@ -76,7 +77,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       refuse = reject;
     });
     appReady.catch(() => undefined);
-    const host = await startHost({ port: opts.port ?? 7071, functions: functionTable(() => appReady), runTimers: opts.runTimers ?? false, log: opts.log });
+    const host = await startHost({
+      port: opts.port ?? 7071,
+      functions: functionTable(() => appReady),
+      routePrefix: appRoutePrefix(),
+      runTimers: opts.runTimers ?? false,
+      log: opts.log,
+    });
     let app: App;
     let config: ReturnType<typeof loadConfig>;
     try {

@@ -1,6 +1,9 @@
 /**
  * The registration table: every function of AccessManager, listed once. The Azure Functions
  * host registers it through ./index.ts; the local host (dev/host) mounts the same entries.
+ *
+ * host.json sets the route prefix to "" (so the portal can be served at `/`): every API route
+ * therefore carries `api/` itself, added here once (`underApi`), so `/api/...` stays exactly where it was.
  */
 import { eventFunctions, reconcileTimer } from './events';
 import { accessFunctions } from './http/access';
@@ -14,8 +17,16 @@ import { requestFunctions } from './http/requests';
 import { timerFunctions } from './timers';
 import type { FunctionSpec } from './types';
 
+/** The path segment every API route starts with. */
+export const API_ROUTE_PREFIX = 'api';
+
+/** An HTTP function of the API, moved under `api/`; other kinds are left as they are. */
+export function underApi(spec: FunctionSpec): FunctionSpec {
+  return spec.kind === 'http' ? { ...spec, route: `${API_ROUTE_PREFIX}/${spec.route.replace(/^\/+/, '')}` } : spec;
+}
+
 export function functionTable(getApp: GetApp): FunctionSpec[] {
-  return [
+  const functions: FunctionSpec[] = [
     healthFunction(getApp),
     ...requestFunctions(getApp),
     ...grantFunctions(getApp),
@@ -27,4 +38,5 @@ export function functionTable(getApp: GetApp): FunctionSpec[] {
     ...timerFunctions(getApp),
     reconcileTimer(getApp),
   ];
+  return functions.map(underApi);
 }
