@@ -16,6 +16,7 @@ import type { EventGridFunction, FunctionSpec, HttpFunction, TimerFunction } fro
 import { ConfigError, ValidationError } from '../../shared/domain/errors';
 import type { RawEvent } from '../../shared/domain/events/envelope';
 import { GENERIC_INTERNAL_MESSAGE, errorResponse, json } from '../../functions/http/respond';
+import type { AuthEmulation } from './authEmulation';
 import { answerEventGridRequest } from './eventGridWebhook';
 import { methodNotAllowed, notFound, payloadTooLarge, stopping } from './hostResponses';
 import { DEFAULT_MAX_REQUEST_BYTES, readRequestBody, toHttpRequest, writeHttpResponse } from './httpBridge';
@@ -37,6 +38,8 @@ export interface StartHostOptions {
   maxRequestBytes?: number;
   /** host.json `extensions.http.routePrefix`: the path every function route sits under. Default `api`, as the Functions host's. */
   routePrefix?: string;
+  /** Local mode only: App Service authentication's `/.auth` endpoints and session cookie, emulated. */
+  auth?: AuthEmulation;
 }
 
 export interface LocalHost {
@@ -101,6 +104,15 @@ export async function startHost(options: StartHostOptions): Promise<LocalHost> {
     if (!target) return void done(`${method} ${req.url}`, await send(errorResponse(new ValidationError('The request path is not a valid URL path.', 'InvalidPath'))));
     const { url, segments } = target;
     const first = segments[0]?.toLowerCase();
+
+    // App Service authentication answers /.auth itself and turns its session cookie into the principal headers.
+    if (first === '.auth') {
+      const answer = options.auth
+        ? options.auth.answer(method, segments.slice(1).join('/'), url, req)
+        : notFound('App Service authentication is emulated only by a local-mode host (npm start); deployed, App Service answers /.auth.');
+      return void done(`auth ${method} ${url.pathname}`, await send(answer));
+    }
+    options.auth?.applySession(req);
 
     if (segments.length === 3 && first === 'runtime' && segments[1]!.toLowerCase() === 'webhooks' && segments[2]!.toLowerCase() === 'eventgrid') {
       const name = url.searchParams.get('functionName') ?? '';

@@ -129,7 +129,7 @@ describe('what each viewer sees', () => {
 
   it('a step-up role has no Approve button, only a link to the request in the browser', () => {
     const c = view(request({ approvalChannel: 'web' }));
-    expect(actionsOf(c)).toEqual([{ type: 'Action.OpenUrl', title: 'Approve in the browser', url: `${BASE}/api/requests/${request().id}` }]);
+    expect(actionsOf(c)).toEqual([{ type: 'Action.OpenUrl', title: 'Approve in the browser', url: `${BASE}/approvals/${request().id}` }]);
     expect(c.body.some((e) => e.type === 'Input.Text')).toBe(false);
     expect(allText(c)).toContain('step-up');
   });
