@@ -10,7 +10,7 @@ import { card, container, execute, facts, MAX_REFRESH_USERS, openUrl, text, text
 import { formatInstant, humanDuration, timeLeft } from './cardFormat';
 
 /** Verbs of the approval card's Action.Execute buttons and of its automatic refresh. */
-export const CARD_VERBS = { approve: 'approve', deny: 'deny', refresh: 'refreshCard', renew: 'renew' } as const;
+export const CARD_VERBS = { approve: 'approve', deny: 'deny', refresh: 'refreshCard', renew: 'renew', createRequest: 'createRequest' } as const;
 /** Id of the comment input; Teams merges input values into the action's data under this name. */
 export const COMMENT_INPUT_ID = 'comment';
 
