@@ -22,7 +22,7 @@ import type { LocalStack } from '../../dev/localStack';
 import { PEOPLE, RG } from '../../dev/tenant';
 import { as, auditOf, copyPolicies, startTestStack, USERS, waitFor, writeFootprint, type GrantDto, type Page as ApiPage, type RequestDto } from '../e2e/helpers';
 import { cardOf, closeTeamsClient, recordsAbout, teamsActivities } from '../teams/teamsHelpers';
-import { chromiumInstalled, CHROMIUM, launchOffline, type OfflineBrowser } from './chromium';
+import { chromiumInstalled, CHROMIUM, launchOffline, type OfflineBrowser } from '../../dev/chromium';
 
 const SHOTS = join(__dirname, '..', '..', '.local', 'portal-screenshots');
 const DOCS_SHOT = join(__dirname, '..', '..', 'docs', 'portal.png');

@@ -1,5 +1,5 @@
 /**
- * Debian's Chromium for browser tests, as DESIGN.md "Browser tests" says: headless, no sandbox
+ * Debian's Chromium for browser tests and the portal benchmark, as DESIGN.md "Browser tests" says: headless, no sandbox
  * or GPU, nothing that phones home, a profile of its own, and every request off this machine
  * aborted. `chromiumInstalled` lets a test skip (never fail) where Chromium is missing.
  */
