@@ -6,6 +6,7 @@
  *   shared/adapters   ports implemented with Cosmos, ARM, Graph, Teams, files
  *   shared/compositionRoot.ts   builds the adapters once
  *   shells: functions/ (Azure Functions), cli/, dev/ (local host, simulator), bench/, test/
+ *   web/   the portal, bundled for the browser: domain types and pure helpers only
  * An import may only point down or sideways within its layer, and never in a circle.
  */
 const SDKS = '^node_modules/(@azure/(?!functions/)|@microsoft/|undici/|@vercel/)';
@@ -53,6 +54,20 @@ module.exports = {
       comment: 'The CLI talks to the API over HTTP: it may share domain types, nothing that runs the app, and no local fixtures.',
       from: { path: '^cli/' },
       to: { path: ['^shared/(ports|usecases|adapters)/', '^shared/compositionRoot', '^(functions|dev|bench|test)/'] },
+    },
+    {
+      name: 'web-is-a-browser-client',
+      severity: 'error',
+      comment: 'The portal runs in the browser and talks to the API over HTTP: domain types and pure helpers (and the CLI\'s CSV columns), nothing that runs the app.',
+      from: { path: '^web/' },
+      to: { path: ['^shared/(ports|usecases|adapters)/', '^shared/(compositionRoot|config)', '^(functions|dev|bench|test)/', '^cli/(main|client|signIn)'], pathNot: '\\.d\\.ts$' },
+    },
+    {
+      name: 'nothing-imports-the-portal',
+      severity: 'error',
+      comment: 'web/ is built into its own bundle; server code never loads it.',
+      from: { pathNot: '^web/' },
+      to: { path: '^web/' },
     },
     {
       name: 'functions-ship-alone',

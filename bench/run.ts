@@ -8,13 +8,15 @@
  * for the audit ledger (./audit.ts; its own default of 100,000 records takes minutes).
  * BENCH_REQUESTS (default 200) and BENCH_GRANTS (default 2,000 here; 10,000 takes about two
  * minutes) for requests, approvals and expiry (./requests.ts).
- * BENCH_ONLY=store|enforcement|requests|audit runs one of them.
+ * BENCH_PORTAL_RUNS (default 5) navigations per page for the portal's first render (./portal.ts).
+ * BENCH_ONLY=store|enforcement|requests|audit|portal runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
+import { benchPortal } from './portal';
 import { benchStore } from './store';
 import { ConfigError } from '../shared/domain/errors';
 
@@ -61,7 +63,8 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  if (only !== undefined && only !== '' && !['store', 'enforcement', 'requests', 'audit'].includes(only)) throw new ConfigError(`BENCH_ONLY must be store, enforcement, requests or audit (got ${JSON.stringify(only)}).`);
+  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal'];
+  if (only !== undefined && only !== '' && !sections.includes(only)) throw new ConfigError(`BENCH_ONLY must be one of ${sections.join(', ')} (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
 
@@ -98,6 +101,14 @@ async function main(): Promise<void> {
     const audit = await benchAudit({ records, appends });
     say(`audit: ${JSON.stringify(audit)}`);
     summary['audit'] = { ...audit, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'portal') {
+    say('== portal (headless Chromium against the local stack) ==');
+    const t = performance.now();
+    const portal = await benchPortal({ runs: envCount('BENCH_PORTAL_RUNS', 5), log: say });
+    say(`portal: ${JSON.stringify(portal)}`);
+    summary['portal'] = { ...portal, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   summary['totalSeconds'] = Math.round((performance.now() - started) / 1000);

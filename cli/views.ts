@@ -2,7 +2,7 @@
  * The columns the CLI shows for each kind of record: a short set for tables on a terminal,
  * every field for CSV (so an export can be re-checked and loaded elsewhere).
  */
-import type { AccessItem, AccessRequest, AuditRecord, AuditVerifyResult } from './client';
+import type { AccessItem, AccessRequest, AuditRecord, AuditVerifyResult, GrantView } from './client';
 import type { Column } from './output';
 
 function actorLabel(record: AuditRecord): string | undefined {
@@ -135,7 +135,48 @@ export function requestLines(r: AccessRequest): [string, string | number | undef
     ['Scope', r.scope],
     ['Duration', r.duration],
     ['Approvals', `${approvalsOf(r)}/${r.requiredApprovals}${r.approvals.length ? ` (${r.approvals.map((a) => `${a.approverName}: ${a.decision}`).join(', ')})` : ''}`],
+    ['Justification', r.justification],
+    ['Policy', r.policyId],
+    ['Created', r.createdAt],
     ['Grant', r.grantId],
+  ];
+}
+
+export const grantTableColumns: Column<GrantView>[] = [
+  { header: 'ID', value: (g) => g.id },
+  { header: 'STATUS', value: (g) => g.status },
+  { header: 'ROLE', value: (g) => g.roleName, maxWidth: 32 },
+  { header: 'SCOPE', value: (g) => g.scope, maxWidth: 90 },
+  { header: 'EXPIRES', value: (g) => g.expiresAt },
+  { header: 'ENDED', value: (g) => (g.endedAt ? `${g.endedAt}${g.endReason ? ` (${g.endReason})` : ''}` : '') },
+];
+
+export const grantCsvColumns: Column<GrantView>[] = [
+  { header: 'id', value: (g) => g.id },
+  { header: 'status', value: (g) => g.status },
+  { header: 'principalId', value: (g) => g.principalId },
+  { header: 'roleName', value: (g) => g.roleName },
+  { header: 'roleDefinitionId', value: (g) => g.roleDefinitionId },
+  { header: 'scope', value: (g) => g.scope },
+  { header: 'policyId', value: (g) => g.policyId },
+  { header: 'requestId', value: (g) => g.requestId },
+  { header: 'assignmentId', value: (g) => g.assignmentId },
+  { header: 'startsAt', value: (g) => g.startsAt },
+  { header: 'expiresAt', value: (g) => g.expiresAt },
+  { header: 'endedAt', value: (g) => g.endedAt },
+  { header: 'endReason', value: (g) => g.endReason },
+  { header: 'approvers', value: (g) => g.approvers.map((a) => `${a.name} ${a.at}`).join('; ') },
+];
+
+/** One grant, field by field, for a table-format answer to revoke. */
+export function grantLines(g: GrantView): [string, string | number | undefined][] {
+  return [
+    ['Grant', g.id],
+    ['Status', g.status],
+    ['Role', g.roleName],
+    ['Scope', g.scope],
+    ['Expires', g.expiresAt],
+    ['Ended', g.endedAt ? `${g.endedAt}${g.endReason ? ` (${g.endReason})` : ''}` : undefined],
   ];
 }
 

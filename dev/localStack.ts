@@ -14,6 +14,9 @@ import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE } from './tenant';
 import { functionTable } from '../functions/table';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from './cosmos';
 import { startHost, type LocalHost } from './host';
+import { appRoutePrefix } from './host/hostJson';
+import { AuthEmulation } from './host/authEmulation';
+import { LOCAL_USERS } from './localUsers';
 import { simCredential, startSimulator, type SimKnobs, type Simulator } from './sim';
 import { generateLocalTls } from './tls';
 
@@ -55,6 +58,16 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Who is who, on the local sign-in page. */
+const LOCAL_USER_NOTES: Record<string, string> = {
+  alice: 'researcher',
+  bob: 'weights approver',
+  carol: 'weights approver',
+  erin: 'security team, AccessManager admin',
+  dave: 'subscription owner',
+  mallory: 'nobody approved anything for her',
+};
+
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const tls = await generateLocalTls();
   const started: Array<() => Promise<void>> = [];
@@ -76,7 +89,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       refuse = reject;
     });
     appReady.catch(() => undefined);
-    const host = await startHost({ port: opts.port ?? 7071, functions: functionTable(() => appReady), runTimers: opts.runTimers ?? false, log: opts.log });
+    const host = await startHost({
+      port: opts.port ?? 7071,
+      functions: functionTable(() => appReady),
+      routePrefix: appRoutePrefix(),
+      // Browsers sign in as App Service authentication would let them; never in azure mode.
+      ...((opts.settings?.ACCESSMANAGER_ENV ?? 'local') === 'local' ? { auth: new AuthEmulation({ users: LOCAL_USERS.map((u) => ({ ...u, note: LOCAL_USER_NOTES[u.login] })) }) } : {}),
+      runTimers: opts.runTimers ?? false,
+      log: opts.log,
+    });
     let app: App;
     let config: ReturnType<typeof loadConfig>;
     try {

@@ -140,19 +140,24 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
     COSMOS_DATABASE: 'accessmanager'
     BOT_APP_ID: botAppId
     PUBLIC_BASE_URL: 'https://${app.properties.defaultHostName}'
+    // The portal is served at /: the host's own home page must not answer there.
+    AzureWebJobsDisableHomepage: 'true'
   }
 }
 
-// App Service authentication: every API call arrives with a verified Entra identity.
+// App Service authentication: every call that carries a session or a token arrives with a verified
+// Entra identity (client-sent principal headers are stripped). Its unauthenticated action is global,
+// so it lets anonymous requests through: the API answers 401 without an identity, and the portal's
+// pages send the browser to /.auth/login/aad themselves (they hold no data before sign-in).
 resource auth 'Microsoft.Web/sites/config@2023-12-01' = {
   parent: app
   name: 'authsettingsV2'
   properties: {
     globalValidation: {
-      requireAuthentication: true
-      unauthenticatedClientAction: 'Return401'
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
       // Event Grid and the Bot Framework authenticate differently (webhook key, Bot Framework JWT).
-      excludedPaths: [ '/runtime/webhooks/eventgrid', '/api/messages', '/api/health' ]
+      excludedPaths: [ '/runtime/webhooks/eventgrid', '/runtime/webhooks/EventGrid', '/api/messages', '/api/health' ]
     }
     identityProviders: {
       azureActiveDirectory: {
@@ -161,9 +166,12 @@ resource auth 'Microsoft.Web/sites/config@2023-12-01' = {
           clientId: authClientId
           openIdIssuer: 'https://sts.windows.net/${tenantId}/v2.0'
         }
-        validation: { allowedAudiences: [ 'api://${authClientId}' ] }
+        // v1 tokens name the app by its application id URI, v2 tokens by its client id (the CLI may get either).
+        validation: { allowedAudiences: [ 'api://${authClientId}', authClientId ] }
       }
     }
+    // /.auth/me (the portal's "who am I") needs the token store.
+    login: { tokenStore: { enabled: true } }
     platform: { enabled: true }
   }
 }

@@ -1,6 +1,6 @@
-/** `POST /api/enforcement/reset {policyId}` (admin): closes a tripped blast-radius breaker. */
+/** Enforcement for admins: `GET /api/enforcement` (every policy's mode and breaker) and `POST /api/enforcement/reset {policyId}` (closes a tripped breaker). */
 import { z } from 'zod';
-import { resetEnforcement } from '../../shared/usecases/enforcement';
+import { enforcementStatus, resetEnforcement } from '../../shared/usecases/enforcement';
 import { readJsonBody } from './respond';
 import type { HttpFunction } from '../types';
 import { api, json, type GetApp } from './api';
@@ -9,6 +9,13 @@ const resetBody = z.strictObject({ policyId: z.string().trim().min(1, 'policyId 
 
 export function enforcementFunctions(getApp: GetApp): HttpFunction[] {
   return [
+    {
+      kind: 'http',
+      name: 'enforcementStatus',
+      route: 'enforcement',
+      methods: ['GET'],
+      handler: api(getApp, async (_req, deps) => json(200, { items: await enforcementStatus(deps) }), { adminOnly: true }),
+    },
     {
       kind: 'http',
       name: 'resetEnforcement',

@@ -69,15 +69,19 @@ export function callerFromHeaders(headers: Pick<Headers, 'get'>): Caller | undef
   return { id: id.toLowerCase(), name, roles, isAdmin: roles.includes(ADMIN_ROLE) };
 }
 
-/** Builds the headers Easy Auth would send for a user; used by local tools, the simulator and tests. */
-export function principalHeaders(user: { id: string; name: string; roles?: string[] }): Record<string, string> {
-  const claims = [
+/** The claims Easy Auth knows a user by (object id, names, app roles), as in `x-ms-client-principal` and `/.auth/me`. */
+export function principalClaims(user: { id: string; name: string; roles?: string[] }): { typ: string; val: string }[] {
+  return [
     { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: user.id },
     { typ: 'name', val: user.name },
     { typ: 'preferred_username', val: user.name },
     ...(user.roles ?? []).map((role) => ({ typ: 'roles', val: role })),
   ];
-  const principal = { auth_typ: 'aad', claims, name_typ: 'name', role_typ: 'roles' };
+}
+
+/** Builds the headers Easy Auth would send for a user; used by local tools, the simulator and tests. */
+export function principalHeaders(user: { id: string; name: string; roles?: string[] }): Record<string, string> {
+  const principal = { auth_typ: 'aad', claims: principalClaims(user), name_typ: 'name', role_typ: 'roles' };
   return {
     [PRINCIPAL_HEADERS.id]: user.id,
     [PRINCIPAL_HEADERS.name]: user.name,

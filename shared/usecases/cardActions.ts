@@ -1,6 +1,7 @@
 /**
  * What a click on a card does, through the same use cases as the HTTP API: approve and deny
- * go to decideRequest (same rules, same ETag compare-and-swap), Renew to renewGrant. The
+ * go to decideRequest (same rules, same ETag compare-and-swap), Renew to renewGrant, the
+ * request form's submit to createRequest. The
  * answer is always a card for the clicker: the request as it now stands with what their click
  * did, or why it was refused. Someone who may not see the request learns only the reason.
  */
@@ -8,7 +9,9 @@ import type { Deps } from '../ports/deps';
 import { AppError, ForbiddenError, ValidationError } from '../domain/errors';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest } from '../domain/requests/model';
-import { decideRequest, isEligibleApprover, renewGrant } from './requests';
+import { createRequest, decideRequest, isEligibleApprover, renewGrant } from './requests';
+import { requestableCatalog } from '../domain/policy/catalog';
+import { renderRequestFormCard } from '../domain/cards/requestFormCard';
 import { approvalsNeeded, timeoutIfExpired } from '../domain/requests/rules';
 import type { AdaptiveCardJson } from '../domain/cards/adaptiveCard';
 import { principalNameOf, renderApprovalCard, type CardNotice } from '../domain/cards/approvalCard';
@@ -126,6 +129,26 @@ async function renew(deps: Deps, clicker: Clicker, action: Extract<CardAction, {
   }
 }
 
+/** The request form, for a "request" message or after a refusal (with what was typed and why). */
+export function requestFormCard(deps: Pick<Deps, 'policies'>, values?: Parameters<typeof renderRequestFormCard>[0]['values'], notice?: CardNotice): AdaptiveCardJson {
+  return renderRequestFormCard({ catalog: requestableCatalog(deps.policies.policies), ...(values ? { values } : {}), ...(notice ? { notice } : {}) });
+}
+
+/** The form's submit: the same createRequest as the API; the answer is the request's card, or the form again with the reason. */
+async function create(deps: Deps, clicker: Clicker, action: Extract<CardAction, { verb: 'createRequest' }>): Promise<AdaptiveCardJson> {
+  const caller = await callerOf(deps, clicker);
+  try {
+    const request = await createRequest(deps, caller, { scope: action.resource ?? action.scope, role: action.role, duration: action.duration, justification: action.justification });
+    const needed = request.requiredApprovals;
+    return viewFor(deps, clicker, request, { tone: 'good', text: `Your request was sent: ${needed} approval${needed === 1 ? ' is' : 's are'} needed, and the approvers have been asked.` });
+  } catch (err) {
+    const reason = refusalReason(err);
+    if (reason === undefined) throw err;
+    const { verb: _verb, ...values } = action;
+    return requestFormCard(deps, values, { tone: 'attention', text: `Not sent: ${reason}` });
+  }
+}
+
 export async function answerCardAction(deps: Deps, clicker: Clicker, action: CardAction): Promise<AdaptiveCardJson> {
   switch (action.verb) {
     case 'approve':
@@ -135,5 +158,7 @@ export async function answerCardAction(deps: Deps, clicker: Clicker, action: Car
       return refresh(deps, clicker, action.requestId);
     case 'renew':
       return renew(deps, clicker, action);
+    case 'createRequest':
+      return create(deps, clicker, action);
   }
 }

@@ -17,6 +17,7 @@ import type { Caller } from '../domain/caller';
 import { InternalError, NotFoundError, ValidationError } from '../domain/errors';
 import { endGrant, notifySafely } from './grants';
 import { liveEntries } from '../domain/grants/grant';
+import type { PolicyEnforcement } from '../domain/enforcement/status';
 import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../domain/events/armEvent';
 import type { ReceivedEvent } from '../domain/events/envelope';
 import { fitForLedger } from '../domain/audit/auditFit';
@@ -278,6 +279,31 @@ export async function reconcile(deps: EnforcerDeps): Promise<ReconcileReport> {
 }
 
 /** An admin closes a tripped breaker: enforcement of the policy resumes, and the reset is recorded. */
+/** Every policy's mode and breaker, as stored now (one point read per policy). */
+export async function enforcementStatus(deps: Pick<Deps, 'policies' | 'breakers'>): Promise<PolicyEnforcement[]> {
+  return Promise.all(
+    deps.policies.policies.map(async (policy): Promise<PolicyEnforcement> => {
+      const state = await deps.breakers.read(policy.id);
+      const tripped = state?.tripped === true;
+      return {
+        policyId: policy.id,
+        scope: policy.scope,
+        mode: policy.mode,
+        effectiveMode: tripped ? 'audit' : policy.mode,
+        breaker: {
+          maxRevocations: policy.breaker.maxRevocations,
+          window: policy.breaker.window,
+          tripped,
+          count: state?.count ?? 0,
+          ...(state?.trippedAt ? { trippedAt: state.trippedAt } : {}),
+          ...(state?.windowStart ? { windowStart: state.windowStart } : {}),
+          ...(state?.resetAt ? { resetAt: state.resetAt } : {}),
+        },
+      };
+    }),
+  );
+}
+
 export async function resetEnforcement(deps: Pick<Deps, 'policies' | 'breakers' | 'audit' | 'clock'>, caller: Caller, policyId: string): Promise<{ policyId: string; reset: boolean; mode: string }> {
   const policy = deps.policies.byId(policyId);
   if (!policy) throw new NotFoundError(`No policy ${policyId}; known policies: ${deps.policies.policies.map((p) => p.id).join(', ')}.`, 'PolicyNotFound');

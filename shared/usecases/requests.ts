@@ -230,19 +230,27 @@ export interface ListRequestsInput {
   continuationToken?: string;
 }
 
-/** Everyone sees their own and those they may approve; admins may list everything. */
+/**
+ * `mine` alone: what I asked for. `approverMe` alone: what I may approve (never my own).
+ * Both, or neither for anyone but an admin: mine and those I may approve, in one query.
+ * An admin with neither lists everything.
+ */
 export async function listRequests(deps: RequestDeps, caller: Caller, input: ListRequestsInput): Promise<QueryPage<AccessRequest>> {
   const filter: RequestFilter = { status: input.status, maxItemCount: input.limit, continuationToken: input.continuationToken };
-  if (input.approverMe) {
+  const approverOnly = input.approverMe === true && input.mine !== true;
+  const involving = (input.approverMe === true && input.mine === true) || (!input.approverMe && !input.mine && !caller.isAdmin);
+  if (approverOnly || involving) {
     const candidateGroups = [...new Set(deps.policies.policies.flatMap((p) => [...p.roles.flatMap((r) => r.approvers.groups), ...(p.exception?.approvers.groups ?? [])]))];
-    filter.approver = { userId: caller.id, groupIds: await deps.directory.memberGroups(caller.id, candidateGroups) };
-  } else if (input.mine || !caller.isAdmin) {
+    const who = { userId: caller.id, groupIds: await deps.directory.memberGroups(caller.id, candidateGroups) };
+    if (approverOnly) filter.approver = who;
+    else filter.involving = who;
+  } else if (input.mine) {
     filter.requesterId = caller.id;
   }
   const page = await deps.requests.list(filter);
   const now = deps.clock.now();
   let items = page.items.map((r) => timeoutIfExpired(r, now));
-  if (input.approverMe) items = items.filter((r) => !same(r.requester.id, caller.id) && !same(r.principalId, caller.id));
+  if (approverOnly) items = items.filter((r) => !same(r.requester.id, caller.id) && !same(r.principalId, caller.id));
   return { items, continuationToken: page.continuationToken };
 }
 

@@ -74,6 +74,16 @@ export class InMemoryRequests implements RequestRepository {
           r.approverUsers.some((u) => same(u, filter.approver!.userId)) ||
           r.approverGroups.some((g) => filter.approver!.groupIds.some((id) => same(id, g))),
       )
+      .filter((r) => {
+        const who = filter.involving;
+        if (who === undefined) return true;
+        return (
+          same(r.requester.id, who.userId) ||
+          same(r.principalId, who.userId) ||
+          r.approverUsers.some((u) => same(u, who.userId)) ||
+          r.approverGroups.some((g) => who.groupIds.some((id) => same(id, g)))
+        );
+      })
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     return page(items.map(copy), filter.maxItemCount ?? 50, filter.continuationToken);
   }

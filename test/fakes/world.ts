@@ -112,8 +112,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const call = async <T>(method: HttpMethod, path: string, init: CallInit = {}): Promise<CallAnswer<T>> => {
     const url = new URL(path, 'http://localhost:7071');
     const segments = url.pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
-    if (segments[0] !== 'api') throw new Error(`in-process calls go to /api/...: ${path}`);
-    const resolved = resolveRoute(routes, method, segments.slice(1));
+    // host.json's route prefix is "": the table's routes carry api/ themselves, as the Functions host sees them.
+    const resolved = resolveRoute(routes, method, segments);
     if (resolved.kind !== 'match') return { status: resolved.kind === 'notFound' ? 404 : 405, body: {} as CallAnswer<T>['body'], headers: new Headers() };
     const headers: Record<string, string> = { ...(init.as ? principalHeaders(init.as) : {}), ...init.headers };
     let body: { string: string } | undefined;

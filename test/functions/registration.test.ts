@@ -22,24 +22,24 @@ beforeAll(() => {
 afterAll(() => jest.restoreAllMocks());
 
 const API = [
-  ['createRequest', 'requests', ['POST']],
-  ['listRequests', 'requests', ['GET']],
-  ['getRequest', 'requests/{id}', ['GET']],
-  ['approveRequest', 'requests/{id}/approve', ['POST']],
-  ['denyRequest', 'requests/{id}/deny', ['POST']],
-  ['cancelRequest', 'requests/{id}/cancel', ['POST']],
-  ['listGrants', 'grants', ['GET']],
-  ['revokeGrant', 'grants/{id}/revoke', ['POST']],
-  ['renewGrant', 'grants/{id}/renew', ['POST']],
-  ['queryAudit', 'audit', ['GET']],
-  ['verifyAudit', 'audit/verify', ['GET']],
-  ['health', 'health', ['GET']],
-  ['listAccess', 'access', ['GET']],
-  ['resetEnforcement', 'enforcement/reset', ['POST']],
-  ['messages', 'messages', ['POST']],
+  ['createRequest', 'api/requests', ['POST']],
+  ['listRequests', 'api/requests', ['GET']],
+  ['getRequest', 'api/requests/{id}', ['GET']],
+  ['approveRequest', 'api/requests/{id}/approve', ['POST']],
+  ['denyRequest', 'api/requests/{id}/deny', ['POST']],
+  ['cancelRequest', 'api/requests/{id}/cancel', ['POST']],
+  ['listGrants', 'api/grants', ['GET']],
+  ['revokeGrant', 'api/grants/{id}/revoke', ['POST']],
+  ['renewGrant', 'api/grants/{id}/renew', ['POST']],
+  ['queryAudit', 'api/audit', ['GET']],
+  ['verifyAudit', 'api/audit/verify', ['GET']],
+  ['health', 'api/health', ['GET']],
+  ['listAccess', 'api/access', ['GET']],
+  ['resetEnforcement', 'api/enforcement/reset', ['POST']],
+  ['messages', 'api/messages', ['POST']],
 ] as const;
 
-test.each(API)('%s is registered at /api/%s', (name, route, methods) => {
+test.each(API)('%s is registered at /%s', (name, route, methods) => {
   expect(http.get(name)).toMatchObject({ route, methods, authLevel: 'anonymous' });
 });
 

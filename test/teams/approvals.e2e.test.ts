@@ -175,7 +175,7 @@ describe('approving from cards', () => {
     const cards = await sentCards(id);
     expect([...cards.keys()].sort()).toEqual(APPROVERS);
     for (const record of cards.values()) {
-      expect(cardOf(record)?.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Approve in the browser', url: `${stack.deps.config.PUBLIC_BASE_URL}/api/requests/${id}` }]);
+      expect(cardOf(record)?.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Approve in the browser', url: `${stack.deps.config.PUBLIC_BASE_URL}/approvals/${id}` }]);
     }
     const forged = await click(stack, USERS.bob, 'approve', { requestId: id });
     expect(textOf(forged.body.value)).toContain('needs step-up approval');

@@ -10,7 +10,7 @@ import { card, container, execute, facts, MAX_REFRESH_USERS, openUrl, text, text
 import { formatInstant, humanDuration, timeLeft } from './cardFormat';
 
 /** Verbs of the approval card's Action.Execute buttons and of its automatic refresh. */
-export const CARD_VERBS = { approve: 'approve', deny: 'deny', refresh: 'refreshCard', renew: 'renew' } as const;
+export const CARD_VERBS = { approve: 'approve', deny: 'deny', refresh: 'refreshCard', renew: 'renew', createRequest: 'createRequest' } as const;
 /** Id of the comment input; Teams merges input values into the action's data under this name. */
 export const COMMENT_INPUT_ID = 'comment';
 
@@ -38,9 +38,14 @@ export interface ApprovalCardView {
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-/** The API address of a request: where a step-up approval happens, with the tenant's sign-in policies. */
+/** The portal's page of a request (its requester, approvers and admins all see it there). */
 export function requestUrl(publicBaseUrl: string, requestId: string): string {
-  return `${publicBaseUrl.replace(/\/+$/, '')}/api/requests/${encodeURIComponent(requestId)}`;
+  return `${publicBaseUrl.replace(/\/+$/, '')}/requests/${encodeURIComponent(requestId)}`;
+}
+
+/** The portal's approval page of a request: where a step-up approval happens, with the tenant's sign-in policies. */
+export function approvalUrl(publicBaseUrl: string, requestId: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/approvals/${encodeURIComponent(requestId)}`;
 }
 
 /** One line saying where the request stands, and the colour to show it in. */
@@ -110,7 +115,7 @@ function viewerPart(request: AccessRequest, view: ApprovalCardView): { body: Car
   if (request.approvalChannel === 'web') {
     return {
       body: [text('This role needs step-up approval: approve in the browser, where sign-in policies such as MFA apply. It cannot be approved from Teams.', { color: 'warning' })],
-      actions: [openUrl('Approve in the browser', requestUrl(view.publicBaseUrl, request.id))],
+      actions: [openUrl('Approve in the browser', approvalUrl(view.publicBaseUrl, request.id))],
     };
   }
   const data = { requestId: request.id };
