@@ -45,9 +45,6 @@ export interface LocalHost {
   stop(): Promise<void>;
 }
 
-export { nextOccurrence, parseNcrontab } from './ncrontab';
-export type { NcrontabSchedule } from './ncrontab';
-
 const DEFAULT_PORT = 7071;
 /** How long stop() lets HTTP requests in progress finish before cutting their connections. */
 const HTTP_DRAIN_MS = 5000;
