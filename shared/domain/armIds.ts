@@ -13,6 +13,11 @@ export function isGuid(value: string): boolean {
   return GUID.test(value);
 }
 
+/** Object ids (GUIDs) compare case-insensitively: Entra, ARM and people write them in either case. */
+export function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
 /** Canonical spelling of a scope for display: one leading slash, no trailing or doubled slashes. */
 export function normalizeScope(scope: string): string {
   const parts = scope.split('/').filter((p) => p.length > 0);
