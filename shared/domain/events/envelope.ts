@@ -30,7 +30,7 @@ const objectData = z
   .optional()
   .transform((v) => (v === null ? undefined : v));
 
-export const eventGridEventSchema = z.looseObject({
+const eventGridEventSchema = z.looseObject({
   id: eventId,
   topic: armText,
   subject: armText,
@@ -41,7 +41,7 @@ export const eventGridEventSchema = z.looseObject({
   data: objectData,
 });
 
-export const cloudEventSchema = z
+const cloudEventSchema = z
   .looseObject({
     specversion: z.literal('1.0', { error: 'must be "1.0"' }),
     id: eventId,
@@ -63,8 +63,8 @@ export const cloudEventSchema = z
     path: ['data_base64'],
   });
 
-export type EventGridSchemaEvent = z.output<typeof eventGridEventSchema>;
-export type CloudEvent = z.output<typeof cloudEventSchema>;
+type EventGridSchemaEvent = z.output<typeof eventGridEventSchema>;
+type CloudEvent = z.output<typeof cloudEventSchema>;
 /** One event as delivered (after validation), in either schema. */
 export type RawEvent = EventGridSchemaEvent | CloudEvent;
 
@@ -89,7 +89,7 @@ export interface IgnoredEvent {
   reason: string;
 }
 
-export function isCloudEvent(event: RawEvent): event is CloudEvent {
+function isCloudEvent(event: RawEvent): event is CloudEvent {
   return 'specversion' in event;
 }
 
