@@ -4,9 +4,10 @@
  * setting stops start-up with a message naming it.
  */
 import { z } from 'zod';
+import { isGuid } from './domain/armIds';
 import { ConfigError } from './domain/errors';
 
-const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a GUID');
+const guid = z.string().refine(isGuid, 'must be a GUID');
 const httpsUrl = z.string().url('must be a URL').refine((u) => u.startsWith('https://'), 'must be an https:// URL');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 

@@ -52,9 +52,6 @@ export interface LocalHost {
   stop(): Promise<void>;
 }
 
-export { nextOccurrence, parseNcrontab } from './ncrontab';
-export type { NcrontabSchedule } from './ncrontab';
-
 const DEFAULT_PORT = 7071;
 /** The Functions host's route prefix when host.json sets none. */
 export const DEFAULT_ROUTE_PREFIX = 'api';

@@ -16,7 +16,8 @@ export const newRequestBody = z.strictObject({
 });
 
 const approveBody = z.strictObject({ comment: text('comment', 2000).optional() });
-const denyBody = z.strictObject({ reason: text('reason', 2000).trim().min(1, 'reason is required: say why you deny') });
+// Whether a denial needs a reason is the rules' call (decisionProblem); here only its shape.
+const denyBody = z.strictObject({ reason: text('reason', 2000).trim() });
 const emptyBody = z.strictObject({});
 
 const listQuery = z.strictObject({

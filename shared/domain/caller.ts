@@ -8,6 +8,7 @@
  * refuses to serve the API deployed without it. The local host passes them through from the
  * client on purpose (that is how local users sign in).
  */
+import { isGuid } from './armIds';
 import { UnauthenticatedError } from './errors';
 
 export interface Caller {
@@ -30,7 +31,6 @@ export const PRINCIPAL_HEADERS = {
   principal: 'x-ms-client-principal',
 } as const;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const ROLE_CLAIM_TYPES = ['roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'];
 const OBJECT_ID_CLAIM_TYPES = ['http://schemas.microsoft.com/identity/claims/objectidentifier', 'oid'];
@@ -54,7 +54,7 @@ export function callerFromHeaders(headers: Pick<Headers, 'get'>): Caller | undef
   const id = headers.get(PRINCIPAL_HEADERS.id)?.trim();
   const name = headers.get(PRINCIPAL_HEADERS.name)?.trim();
   const encoded = headers.get(PRINCIPAL_HEADERS.principal)?.trim();
-  if (!id || !GUID.test(id) || !name || !encoded) return undefined;
+  if (!id || !isGuid(id) || !name || !encoded) return undefined;
   const principal = decodePrincipal(encoded);
   if (!principal) return undefined;
 

@@ -6,7 +6,8 @@
  * did, or why it was refused. Someone who may not see the request learns only the reason.
  */
 import type { Deps } from '../ports/deps';
-import { AppError, ForbiddenError, ValidationError } from '../domain/errors';
+import { AppError, ForbiddenError } from '../domain/errors';
+import { sameId } from '../domain/armIds';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest } from '../domain/requests/model';
 import { createRequest, decideRequest, isEligibleApprover, renewGrant } from './requests';
@@ -25,8 +26,6 @@ export interface Clicker {
   /** Teams user id (`29:...`), so the answered card keeps refreshing for them. */
   userId?: string;
 }
-
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /**
  * Why a card may not decide this request, before any rule runs: roles with step-up approval
@@ -60,7 +59,7 @@ async function callerOf(deps: Pick<Deps, 'directory'>, clicker: Clicker): Promis
 }
 
 async function mayView(deps: Pick<Deps, 'directory'>, caller: Caller, request: AccessRequest): Promise<boolean> {
-  return same(caller.id, request.requester.id) || same(caller.id, request.principalId) || (await isEligibleApprover(deps, caller, request).catch(() => false));
+  return sameId(caller.id, request.requester.id) || sameId(caller.id, request.principalId) || (await isEligibleApprover(deps, caller, request).catch(() => false));
 }
 
 async function viewFor(deps: Deps, clicker: Clicker, request: AccessRequest, notice?: CardNotice): Promise<AdaptiveCardJson> {
@@ -97,8 +96,6 @@ async function decide(deps: Deps, clicker: Clicker, action: Extract<CardAction, 
   try {
     const stepUp = cardDecisionRefusal(request);
     if (stepUp) throw stepUp;
-    // The API's rule (a denial needs a reason), worded for the card.
-    if (action.verb === 'deny' && !action.comment) throw new ValidationError('a denial needs a reason: write it in the comment box, then Deny.', 'ReasonRequired');
     const decided = await decideRequest(deps, caller, action.requestId, { decision: action.verb, ...(action.comment ? { comment: action.comment } : {}) });
     return viewFor(deps, clicker, decided, decisionNotice(decided, action.verb));
   } catch (err) {
@@ -124,7 +121,7 @@ async function renew(deps: Deps, clicker: Clicker, action: Extract<CardAction, {
     const reason = refusalReason(err);
     if (reason === undefined) throw err;
     const grant = await deps.grants.get(action.grantId);
-    if (!grant || !same(grant.principalId, caller.id)) return refusalCard(reason);
+    if (!grant || !sameId(grant.principalId, caller.id)) return refusalCard(reason);
     return renewCardForGrant(deps.policies, grant, deps.clock.now(), { tone: 'attention', text: `Not renewed: ${reason}` });
   }
 }

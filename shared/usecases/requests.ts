@@ -6,13 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../ports/deps';
 import type { AuditActor } from '../domain/audit/record';
-import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import { ForbiddenError, NotFoundError } from '../domain/errors';
 import { auditOnce, fulfilRequest, notifySafely, requestTarget } from './grants';
 import { grantIdFor, type Grant } from '../domain/grants/grant';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest, RequestStatus } from '../domain/requests/model';
 import type { RequestFilter } from '../ports/requests';
-import { evaluateApproval, evaluateCancel, evaluateNewRequest, timeoutIfExpired, type ApprovalOutcome } from '../domain/requests/rules';
+import { decisionProblem, evaluateApproval, evaluateCancel, evaluateNewRequest, timeoutIfExpired, type ApprovalOutcome } from '../domain/requests/rules';
+import { sameId } from '../domain/armIds';
 import type { QueryPage } from '../ports/page';
 
 type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId'>;
@@ -27,11 +28,10 @@ export interface NewRequestInput {
 }
 
 const actorOf = (caller: Caller): AuditActor => ({ id: caller.id, name: caller.name });
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export async function createRequest(deps: RequestDeps, caller: Caller, input: NewRequestInput, renews?: Grant): Promise<AccessRequest> {
   const principalId = input.principalId ?? caller.id;
-  if (!same(principalId, caller.id) && !caller.isAdmin) {
+  if (!sameId(principalId, caller.id) && !caller.isAdmin) {
     throw new ForbiddenError('You can only request access for yourself; an AccessManager admin can request on behalf of another principal.', 'NotForOthers');
   }
   const now = deps.clock.now();
@@ -85,6 +85,9 @@ export interface DecisionInput {
  * and exactly one of them sees the threshold reached and triggers the grant.
  */
 export async function decideRequest(deps: RequestDeps, caller: Caller, requestId: string, input: DecisionInput): Promise<AccessRequest> {
+  // Refused before any read, as a bad body would be: evaluateApproval checks it again.
+  const problem = decisionProblem(input.decision, input.comment);
+  if (problem) throw problem;
   const requests = deps.requests;
   let outcome: ApprovalOutcome | undefined;
   let refusal: Error | undefined;
@@ -92,7 +95,7 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
   const { request, changed } = await requests.update(requestId, async (current) => {
     outcome = undefined;
     refusal = undefined;
-    const listed = current.approverUsers.some((u) => same(u, caller.id));
+    const listed = current.approverUsers.some((u) => sameId(u, caller.id));
     // Asked once per call, fresh from the directory: a removed approver must not keep approving.
     membership ??= listed ? false : await deps.directory.isMemberOfAny(caller.id, current.approverGroups);
     const now = deps.clock.now();
@@ -152,7 +155,7 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
 
 /** The audit record of one approver's decision, keyed so a retry (or a 409 re-click) completes a missing one without doubling it. */
 async function recordApprovalAudit(deps: RequestDeps, caller: Caller, request: AccessRequest): Promise<void> {
-  const approval = request.approvals.find((a) => same(a.approverId, caller.id));
+  const approval = request.approvals.find((a) => sameId(a.approverId, caller.id));
   if (!approval) return;
   await auditOnce(deps, `approval.recorded:${request.id}:${approval.approverId.toLowerCase()}`, {
     action: 'approval.recorded',
@@ -207,8 +210,8 @@ export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId
 
 /** Whether the caller may approve this request: a listed user or a (transitive) member of an approver group. */
 export async function isEligibleApprover(deps: Pick<Deps, 'directory'>, caller: Caller, request: AccessRequest): Promise<boolean> {
-  if (same(caller.id, request.requester.id) || same(caller.id, request.principalId)) return false;
-  if (request.approverUsers.some((u) => same(u, caller.id))) return true;
+  if (sameId(caller.id, request.requester.id) || sameId(caller.id, request.principalId)) return false;
+  if (request.approverUsers.some((u) => sameId(u, caller.id))) return true;
   return deps.directory.isMemberOfAny(caller.id, request.approverGroups);
 }
 
@@ -217,7 +220,7 @@ export async function getRequest(deps: RequestDeps, caller: Caller, requestId: s
   const found = await deps.requests.get(requestId);
   const visible =
     found !== undefined &&
-    (caller.isAdmin || same(caller.id, found.requester.id) || same(caller.id, found.principalId) || (await isEligibleApprover(deps, caller, found)));
+    (caller.isAdmin || sameId(caller.id, found.requester.id) || sameId(caller.id, found.principalId) || (await isEligibleApprover(deps, caller, found)));
   if (!found || !visible) throw new NotFoundError(`Request ${requestId} does not exist, or you are not allowed to see it.`, 'RequestNotFound');
   return timeoutIfExpired(found, deps.clock.now());
 }
@@ -250,17 +253,17 @@ export async function listRequests(deps: RequestDeps, caller: Caller, input: Lis
   const page = await deps.requests.list(filter);
   const now = deps.clock.now();
   let items = page.items.map((r) => timeoutIfExpired(r, now));
-  if (approverOnly) items = items.filter((r) => !same(r.requester.id, caller.id) && !same(r.principalId, caller.id));
+  if (approverOnly) items = items.filter((r) => !sameId(r.requester.id, caller.id) && !sameId(r.principalId, caller.id));
   return { items, continuationToken: page.continuationToken };
 }
 
 /** A renewal is a new request linked to the grant; on approval it extends that grant. */
 export async function renewGrant(deps: RequestDeps, caller: Caller, grantId: string, input: { duration: string; justification: string }): Promise<AccessRequest> {
   const grant = await deps.grants.get(grantId);
-  if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
+  if (!grant || (!sameId(grant.principalId, caller.id) && !caller.isAdmin)) {
     throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
   }
-  if (!same(grant.principalId, caller.id)) throw new ForbiddenError('Only the holder of a grant can renew it.', 'NotHolder');
+  if (!sameId(grant.principalId, caller.id)) throw new ForbiddenError('Only the holder of a grant can renew it.', 'NotHolder');
   return createRequest(deps, caller, { scope: grant.scope, role: grant.roleDefinitionId, duration: input.duration, justification: input.justification, principalId: grant.principalId }, grant);
 }
 
@@ -292,8 +295,4 @@ export async function finishUnfulfilledRequests(deps: RequestDeps): Promise<{ fi
     }
   }
   return { finished, failed };
-}
-
-export function assertDecisionBody(decision: 'approve' | 'deny', comment: string | undefined): void {
-  if (decision === 'deny' && !comment?.trim()) throw new ValidationError('A denial needs a reason: send {"reason": "..."}.', 'ReasonRequired');
 }

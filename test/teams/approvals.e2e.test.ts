@@ -136,7 +136,7 @@ describe('approving from cards', () => {
     expect(textOf(again.body.value)).toContain(`You already decided on request ${id}`);
 
     const noReason = await click(stack, USERS.erin, 'deny', { requestId: id, comment: '  ' });
-    expect(textOf(noReason.body.value)).toContain('a denial needs a reason');
+    expect(textOf(noReason.body.value)).toContain('Your denial was not recorded: A denial needs a reason');
     expect(noReason.body.value?.actions?.map((a) => a.verb)).toEqual(['approve', 'deny']);
 
     const request = (await erin.get<RequestDto>(`/api/requests/${id}`)).body;

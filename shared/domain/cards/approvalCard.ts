@@ -4,6 +4,7 @@
  * link to the browser), everyone else sees the same facts and where the request stands.
  * Pure: the same request, viewer and clock always give the same card.
  */
+import { sameId } from '../armIds';
 import type { AccessRequest } from '../requests/model';
 import { approvalsNeeded, distinctApprovers, MAX_TEXT_LENGTH, requestDurationMs, scopeLabel, timeoutIfExpired } from '../requests/rules';
 import { card, container, execute, facts, MAX_REFRESH_USERS, openUrl, text, textInput, type AdaptiveCardJson, type CardElement, type Fact, type TextColor } from './adaptiveCard';
@@ -35,8 +36,6 @@ export interface ApprovalCardView {
   /** Shown first: what the viewer's click did, or why it was refused. */
   notice?: CardNotice;
 }
-
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /** The portal's page of a request (its requester, approvers and admins all see it there). */
 export function requestUrl(publicBaseUrl: string, requestId: string): string {
@@ -74,7 +73,7 @@ export function statusLine(request: AccessRequest, now: Date): { text: string; c
 
 function requestFacts(request: AccessRequest, view: ApprovalCardView): Fact[] {
   const list: Fact[] = [{ title: 'Requester', value: request.requester.name }];
-  if (!same(request.principalId, request.requester.id)) list.push({ title: 'For', value: view.principalName ? `${view.principalName} (${request.principalId})` : request.principalId });
+  if (!sameId(request.principalId, request.requester.id)) list.push({ title: 'For', value: view.principalName ? `${view.principalName} (${request.principalId})` : request.principalId });
   list.push(
     { title: 'Role', value: request.roleName },
     { title: 'Scope', value: `${scopeLabel(request.scope)} (${request.scope})` },
@@ -106,10 +105,10 @@ function viewerPart(request: AccessRequest, view: ApprovalCardView): { body: Car
   if (request.status !== 'pending') return { body: [], actions: [] };
   if (view.viewer.kind === 'person') {
     const me = view.viewer.objectId;
-    if (same(me, request.requester.id) || same(me, request.principalId)) {
+    if (sameId(me, request.requester.id) || sameId(me, request.principalId)) {
       return { body: [text('This is your request: the approvers decide.', { subtle: true })], actions: [] };
     }
-    const mine = request.approvals.find((a) => same(a.approverId, me));
+    const mine = request.approvals.find((a) => sameId(a.approverId, me));
     if (mine) return { body: [text(`You ${mine.decision === 'approve' ? 'approved' : 'denied'} this at ${formatInstant(mine.at)}.`, { color: 'good' })], actions: [] };
   }
   if (request.approvalChannel === 'web') {

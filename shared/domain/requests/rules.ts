@@ -10,11 +10,12 @@
  *   with a justification. A duration above that cap is refused (400), not escalated further.
  * - Renewals are never exceptions: the role must be listed, renewable, and within its
  *   maximum. An exception is a one-off; ask for a new one.
- * - Any deny ends a request. Approvals count distinct approvers; the requester and the
- *   principal who would get the role never count.
+ * - Any deny ends a request, and needs a reason (the requester is told it, the audit trail
+ *   keeps it). Approvals count distinct approvers; the requester and the principal who would
+ *   get the role never count.
  */
 import { AppError, ConflictError, ForbiddenError, ValidationError } from '../errors';
-import { armScopeProblem, isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameScope, subscriptionOf } from '../armIds';
+import { armScopeProblem, isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameId, sameScope, subscriptionOf } from '../armIds';
 import { findBuiltInRole } from '../roles';
 import { checkDuration, formatDuration, parseDuration } from '../policy/duration';
 import { exceptionTerms, findPolicyRole, type PolicySet } from '../policy/policySet';
@@ -68,7 +69,6 @@ export function scopeLabel(scope: string): string {
   return type === 'subscriptions' ? `subscription ${name}` : name;
 }
 
-const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 const fail = (error: AppError, request?: AccessRequest): RuleFailure => (request ? { ok: false, error, request } : { ok: false, error });
 
 function checkJustification(text: string, rule: JustificationRule, what: string): AppError | undefined {
@@ -94,7 +94,7 @@ function checkJustification(text: string, rule: JustificationRule, what: string)
 function renewalProblem(command: NewRequestCommand, principalId: string, guid: string, now: Date): AppError | undefined {
   const grant = command.renewsGrant;
   if (!grant) return undefined;
-  if (!same(grant.principalId, principalId) || roleDefinitionGuid(grant.roleDefinitionId) !== guid || !sameScope(grant.scope, command.scope)) {
+  if (!sameId(grant.principalId, principalId) || roleDefinitionGuid(grant.roleDefinitionId) !== guid || !sameScope(grant.scope, command.scope)) {
     return new ValidationError(
       `A renewal must be for the same principal, role and scope as grant ${grant.id}; request other access as a new request.`,
       'RenewalMismatch',
@@ -217,7 +217,7 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
   if (justificationError) return fail(justificationError);
 
   // A request only users who cannot approve it could approve would wait for nothing.
-  const eligibleUsers = terms.approvers.users.filter((u) => !same(u, command.requester.id) && !same(u, principalId));
+  const eligibleUsers = terms.approvers.users.filter((u) => !sameId(u, command.requester.id) && !sameId(u, principalId));
   if (terms.approvers.groups.length === 0 && eligibleUsers.length < terms.approvals) {
     return fail(
       new ForbiddenError(
@@ -300,19 +300,27 @@ export interface ApprovalCommand {
 export type ApprovalOutcome = 'recorded' | 'approved' | 'denied';
 export type ApprovalResult = { ok: true; request: AccessRequest; outcome: ApprovalOutcome } | RuleFailure;
 
+/** A denial needs a reason: the requester is told it and the audit trail keeps it. Checked before anything else. */
+export function decisionProblem(decision: Decision, comment: string | undefined): ValidationError | undefined {
+  if (decision === 'deny' && !comment?.trim()) return new ValidationError('A denial needs a reason: say why you deny.', 'ReasonRequired');
+  return undefined;
+}
+
 /**
  * Records an approval or a denial. `isMember` is whether the approver is (transitively) in
  * one of the request's approver groups, resolved by the caller through Graph.
  */
 export function evaluateApproval(request: AccessRequest, command: ApprovalCommand, isMember: boolean, now: Date): ApprovalResult {
+  const problem = decisionProblem(command.decision, command.comment);
+  if (problem) return fail(problem);
   const resolved = resolvedError(request, now);
   if (resolved) return resolved;
 
   const approverId = command.approverId;
-  if (same(approverId, request.requester.id) || same(approverId, request.principalId)) {
+  if (sameId(approverId, request.requester.id) || sameId(approverId, request.principalId)) {
     return fail(new ForbiddenError('You cannot approve or deny a request for your own access; another approver must decide.', 'SelfApproval'));
   }
-  const listedUser = request.approverUsers.some((u) => same(u, approverId));
+  const listedUser = request.approverUsers.some((u) => sameId(u, approverId));
   if (!listedUser && !isMember) {
     const who = [
       request.approverGroups.length ? `members of group(s) ${request.approverGroups.join(', ')}` : '',
@@ -322,7 +330,7 @@ export function evaluateApproval(request: AccessRequest, command: ApprovalComman
       .join(' or ');
     return fail(new ForbiddenError(`You are not an approver of request ${request.id}: only ${who} may decide.`, 'NotAnApprover'));
   }
-  const previous = request.approvals.find((a) => same(a.approverId, approverId));
+  const previous = request.approvals.find((a) => sameId(a.approverId, approverId));
   if (previous) {
     return fail(new ConflictError(`You already decided on request ${request.id} (${previous.decision}, at ${previous.at}); each approver decides once.`, 'AlreadyDecided'));
   }
@@ -347,7 +355,7 @@ export type CancelResult = { ok: true; request: AccessRequest } | RuleFailure;
 
 /** Only the requester cancels, and only while the request is pending. */
 export function evaluateCancel(request: AccessRequest, callerId: string, now: Date): CancelResult {
-  if (!same(callerId, request.requester.id)) {
+  if (!sameId(callerId, request.requester.id)) {
     return fail(new ForbiddenError(`Only the requester can cancel request ${request.id}.`, 'NotRequester'));
   }
   const resolved = resolvedError(request, now);
