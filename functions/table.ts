@@ -11,6 +11,7 @@ import { grantFunctions } from './http/grants';
 import { healthFunction } from './http/health';
 import { messagesFunction } from './http/messages';
 import { requestFunctions } from './http/requests';
+import { suggestionFunction } from './http/suggestions';
 import { timerFunctions } from './timers';
 import type { FunctionSpec } from './types';
 
@@ -18,6 +19,7 @@ export function functionTable(getApp: GetApp): FunctionSpec[] {
   return [
     healthFunction(getApp),
     ...requestFunctions(getApp),
+    suggestionFunction(getApp),
     ...grantFunctions(getApp),
     ...auditFunctions(getApp),
     messagesFunction(getApp),

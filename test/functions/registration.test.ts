@@ -27,6 +27,7 @@ const API = [
   ['approveRequest', 'requests/{id}/approve', ['POST']],
   ['denyRequest', 'requests/{id}/deny', ['POST']],
   ['cancelRequest', 'requests/{id}/cancel', ['POST']],
+  ['suggestRoles', 'suggestions', ['POST']],
   ['listGrants', 'grants', ['GET']],
   ['revokeGrant', 'grants/{id}/revoke', ['POST']],
   ['renewGrant', 'grants/{id}/renew', ['POST']],
