@@ -8,13 +8,15 @@
  * for the audit ledger (./audit.ts; its own default of 100,000 records takes minutes).
  * BENCH_REQUESTS (default 200) and BENCH_GRANTS (default 2,000 here; 10,000 takes about two
  * minutes) for requests, approvals and expiry (./requests.ts).
- * BENCH_ONLY=enforcement|requests|audit runs one of them.
+ * BENCH_SUGGESTIONS (default 2,000 engine runs) and BENCH_SUGGESTION_CALLS (default 200 API calls) for
+ * role suggestions (./suggestions.ts). BENCH_ONLY=enforcement|requests|audit|suggestions runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
+import { benchSuggestions } from './suggestions';
 import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
@@ -60,7 +62,9 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  if (only !== undefined && only !== '' && !['enforcement', 'requests', 'audit'].includes(only)) throw new ConfigError(`BENCH_ONLY must be enforcement, requests or audit (got ${JSON.stringify(only)}).`);
+  if (only !== undefined && only !== '' && !['enforcement', 'requests', 'audit', 'suggestions'].includes(only)) {
+    throw new ConfigError(`BENCH_ONLY must be enforcement, requests, audit or suggestions (got ${JSON.stringify(only)}).`);
+  }
   const started = performance.now();
   const summary: Json = {};
 
@@ -90,6 +94,13 @@ async function main(): Promise<void> {
     const audit = await benchAudit({ records, appends });
     say(`audit: ${JSON.stringify(audit)}`);
     summary['audit'] = { ...audit, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'suggestions') {
+    say('== narrowest-role suggestions (engine over the full catalog; API against the same ARM reads) ==');
+    const t = performance.now();
+    const suggestions = await benchSuggestions(say);
+    summary['suggestions'] = { ...suggestions, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   summary['totalSeconds'] = Math.round((performance.now() - started) / 1000);

@@ -7,7 +7,7 @@
  */
 import { closest, distance } from 'fastest-levenshtein';
 import { andNotInto, emptySet, hasBit, orInto, setBit, type BitSet } from './bitset';
-import { hasWildcard, literalPrefix, operationShape, patternMatches, weightClassOf, type KnownOperation, type OperationKind, type OperationShape, type WeightClass } from './operations';
+import { hasWildcard, literalPrefix, operationShape, patternMatches, permissionNote, weightClassOf, type KnownOperation, type OperationKind, type OperationShape, type WeightClass } from './operations';
 import type { PermissionBlock, RoleDefinition } from './roleDefinition';
 import { appliesAt, type ScopeShape } from './scopeShape';
 
@@ -132,6 +132,12 @@ export class OperationIndex {
 export interface GrantedPattern {
   kind: OperationKind;
   pattern: string;
+  /** `${kind}:${lower-cased pattern}`, to compare with needed operations without allocating. */
+  key: string;
+  wildcard: boolean;
+  /** What a literal permission acts on (undefined for patterns). */
+  shape: OperationShape | undefined;
+  note: string | undefined;
   /** NotActions / NotDataActions of the same block. */
   except: string[];
   conditional: boolean;
@@ -163,7 +169,8 @@ function compileBlock(ops: OperationIndex, block: PermissionBlock, reach: BitSet
       const matches = ops.match(p, kind);
       andNotInto(matches, exclude);
       orInto(include, matches);
-      patterns.push({ kind, pattern: p, except: hasWildcard(p) ? [...denied] : [], conditional, matches });
+      const wildcard = hasWildcard(p);
+      patterns.push({ kind, pattern: p, key: `${kind}:${p.toLowerCase()}`, wildcard, shape: operationShape(p), note: permissionNote(p), except: wildcard ? [...denied] : [], conditional, matches });
     }
     orInto(reach, include);
     if (!conditional) orInto(sure, include);

@@ -16,7 +16,7 @@
  */
 import { countAndAndNot, emptySet, intersects, setBit, type BitSet } from './bitset';
 import type { CompiledRole, GrantedPattern, RoleCatalog } from './catalog';
-import { hasWildcard, operationShape, permissionNote, type OperationKind, type OperationShape } from './operations';
+import { hasWildcard, type OperationKind, type OperationShape } from './operations';
 import { assignableAt, type RoleDefinition } from './roleDefinition';
 import { appliesAt, scopeShape, widenFor, type ScopeShape } from './scopeShape';
 
@@ -172,7 +172,7 @@ function breadthOf(catalog: RoleCatalog, role: CompiledRole, p: Prepared): Bread
 }
 
 function isNeeded(g: GrantedPattern, p: Prepared): boolean {
-  return !hasWildcard(g.pattern) && p.needKeys.has(`${g.kind}:${g.pattern.toLowerCase()}`);
+  return !g.wildcard && p.needKeys.has(g.key);
 }
 
 function extraOf(role: CompiledRole, p: Prepared): ExtraPermission[] {
@@ -180,15 +180,9 @@ function extraOf(role: CompiledRole, p: Prepared): ExtraPermission[] {
   const out: ExtraPermission[] = [];
   for (const g of role.patterns) {
     if (isNeeded(g, p)) continue;
-    let effective: boolean;
-    if (hasWildcard(g.pattern)) {
-      // A pattern that matches no known operation may match unknown ones: count it as reaching the scope.
-      effective = !g.matches.some((w) => w !== 0) || intersects(g.matches, p.scopeMask);
-    } else {
-      const opShape = operationShape(g.pattern);
-      effective = opShape === undefined || appliesAt(opShape, shape);
-    }
-    const note = permissionNote(g.pattern);
+    // A pattern that matches no known operation may match unknown ones: count it as reaching the scope.
+    const effective = g.wildcard ? !g.matches.some((w) => w !== 0) || intersects(g.matches, p.scopeMask) : g.shape === undefined || appliesAt(g.shape, shape);
+    const note = g.note;
     out.push({
       kind: g.kind,
       permission: g.pattern,
