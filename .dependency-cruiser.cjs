@@ -8,7 +8,7 @@
  *   shells: functions/ (Azure Functions), cli/, dev/ (local host, simulator), bench/, test/
  * An import may only point down or sideways within its layer, and never in a circle.
  */
-const SDKS = '^(@azure/(?!functions$)|@microsoft/|undici|@vercel/|yaml$)';
+const SDKS = '^node_modules/(@azure/(?!functions/)|@microsoft/|undici/|@vercel/)';
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'Modules in a circle cannot be understood (or tested) one at a time.', from: {}, to: { circular: true } },
@@ -64,7 +64,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules|coverage|artifacts)/' },
+    exclude: { path: '^(dist|coverage|artifacts)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

@@ -8,7 +8,6 @@
  * refuses to serve the API deployed without it. The local host passes them through from the
  * client on purpose (that is how local users sign in).
  */
-import type { HttpRequest } from '@azure/functions';
 import { UnauthenticatedError } from './errors';
 
 export interface Caller {
@@ -38,7 +37,8 @@ const OBJECT_ID_CLAIM_TYPES = ['http://schemas.microsoft.com/identity/claims/obj
 /** Header values are capped by Node at 16 KiB in total; this only bounds our own work. */
 const MAX_PRINCIPAL_LENGTH = 32 * 1024;
 
-type HeaderSource = Pick<HttpRequest, 'headers'>;
+/** Anything with request headers (an @azure/functions HttpRequest, a fetch Request). */
+type HeaderSource = { headers: Pick<Headers, 'get'> };
 
 export function callerFromRequest(request: HeaderSource): Caller | undefined {
   return callerFromHeaders(request.headers);

@@ -20,7 +20,7 @@ import { liveEntries } from '../domain/grants/grant';
 import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../domain/events/armEvent';
 import type { ReceivedEvent } from '../domain/events/envelope';
 import { fitForLedger } from '../domain/audit/auditFit';
-import { applyBreakerOutcome, decideAssignment, decideDeletedAssignment, findExemption, roleLabel, type Decision } from '../domain/enforcement/decide';
+import { applyBreakerOutcome, decideAssignment, decideDeletedAssignment, decideReconcile, findExemption, goneDecision, needsCoverage, roleLabel, type Decision } from '../domain/enforcement/decide';
 
 type EnforcerDeps = Pick<Deps, 'requests' | 'grants' | 'breakers' | 'policies' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId' | 'config'>;
 
@@ -60,21 +60,15 @@ async function recordOnce(deps: Pick<EnforcerDeps, 'audit'>, entry: AuditEntry, 
 /** Judges one live assignment and acts on the decision. Idempotent: a repeat records nothing new. */
 export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment | undefined, assignmentId: string, trigger: Trigger): Promise<EnforcementResult> {
   const now = deps.clock.now();
-  if (!live) return { assignmentId, decision: decideAssignment({ assignment: undefined, coverage: [], isOwnGrantAssignment: false, exemption: undefined, policy: undefined, breakerTripped: false, appPrincipalId: deps.appPrincipalId, now }) };
+  if (!live) return { assignmentId, decision: goneDecision() };
 
-  const policy = deps.policies.governing(live.scope);
-  const exemption = findExemption(deps.policies, live);
-  // Exemptions and ungoverned scopes need no store read at all.
-  const needsCoverage = !exemption && policy !== undefined && live.principalId.toLowerCase() !== deps.appPrincipalId.toLowerCase();
-  const coverage = needsCoverage ? await deps.grants.readCoverage(live.principalId, live.roleDefinitionId, live.scope) : undefined;
+  const judged = { assignment: live, policy: deps.policies.governing(live.scope), exemption: findExemption(deps.policies, live), appPrincipalId: deps.appPrincipalId };
+  // Our own identity, exemptions and ungoverned scopes need no store read at all.
+  const coverage = needsCoverage(judged) ? await deps.grants.readCoverage(live.principalId, live.roleDefinitionId, live.scope) : undefined;
   let decision = decideAssignment({
-    assignment: live,
+    ...judged,
     coverage: liveEntries(coverage, now),
-    isOwnGrantAssignment: false,
-    exemption,
-    policy,
-    breakerTripped: false,
-    appPrincipalId: deps.appPrincipalId,
+    isOwnGrantAssignment: coverage?.assignmentId !== undefined && scopeKey(coverage.assignmentId) === scopeKey(live.id),
     now,
   });
 
@@ -231,54 +225,57 @@ function topScopes(scopes: readonly string[]): string[] {
 }
 
 /**
- * The reconcile timer: pages through every live assignment under the governed scopes and
- * applies the same decision as the event path (catching whatever Event Grid never delivered),
- * then ends grants whose assignment vanished. Memory holds one page plus the set of live ids.
+ * The reconcile timer, for whatever Event Grid never delivered: pages through every live
+ * assignment under the governed scopes and judges each exactly as the event path does; then
+ * ends the grants whose assignment vanished (the pure rule `decideReconcile`, confirmed with ARM
+ * one by one) and judges again any assignment that re-created such a grant's access out of band.
+ * Memory holds one page plus a small record per live assignment and the active grants.
  */
 export async function reconcile(deps: EnforcerDeps): Promise<ReconcileReport> {
   const startedAt = deps.clock.now();
   const scopes = topScopes(deps.policies.allGovernedScopes());
   const report: ReconcileReport = { scopes, assignments: 0, revoked: 0, wouldRevoke: 0, exempt: 0, allowed: 0, grantsEnded: 0, failures: 0 };
-  const liveIds = new Set<string>();
+  const judge = async (live: LiveAssignment | undefined, id: string): Promise<void> => {
+    try {
+      const { decision } = await enforceAssignment(deps, live, id, { via: 'reconcile' });
+      if (decision.action === 'revoke') report.revoked++;
+      else if (decision.action === 'wouldRevoke') report.wouldRevoke++;
+      else if (decision.action === 'exempt') report.exempt++;
+      else if (decision.action === 'allow') report.allowed++;
+    } catch (err) {
+      report.failures++;
+      console.warn(`reconcile: ${id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const seen: Array<Pick<LiveAssignment, 'id' | 'principalId' | 'roleDefinitionId' | 'scope'>> = [];
   for (const scope of scopes) {
     for await (const page of deps.roleAssignments.listForScope(scope)) {
       for (const live of page) {
         if (!isWithinScope(live.scope, scope)) continue; // ARM also lists assignments above the scope
-        liveIds.add(scopeKey(live.id));
+        seen.push({ id: live.id, principalId: live.principalId, roleDefinitionId: live.roleDefinitionId, scope: live.scope });
         report.assignments++;
-        try {
-          const { decision } = await enforceAssignment(deps, live, live.id, { via: 'reconcile' });
-          if (decision.action === 'revoke') report.revoked++;
-          else if (decision.action === 'wouldRevoke') report.wouldRevoke++;
-          else if (decision.action === 'exempt') report.exempt++;
-          else if (decision.action === 'allow') report.allowed++;
-        } catch (err) {
-          report.failures++;
-          console.warn(`reconcile: ${live.id}: ${err instanceof Error ? err.message : String(err)}`);
-        }
+        await judge(live, live.id);
       }
     }
   }
+  const grants = [];
+  for await (const page of deps.grants.active()) grants.push(...page);
+  const vanished = decideReconcile({ grants, live: seen, listedScopes: scopes, listedAt: startedAt, now: deps.clock.now() });
   const actor = { id: deps.appPrincipalId, name: 'AccessManager (reconcile)' };
-  for await (const page of deps.grants.active()) {
-    for (const grant of page) {
-      // A grant made after the listing began may be missing from it without having vanished.
-      if (Date.parse(grant.startsAt) >= startedAt.getTime() || liveIds.has(scopeKey(grant.assignmentId))) continue;
-      if (!scopes.some((s) => isWithinScope(grant.scope, s))) continue;
-      try {
-        // Confirm with ARM before ending anything: the listing may be a moment old.
-        if (await deps.roleAssignments.get(grant.assignmentId)) continue;
-        await endGrant(deps, grant.id, 'endedExternally', actor, 'its role assignment no longer exists in Azure (found by reconcile)');
-        report.grantsEnded++;
-      } catch (err) {
-        report.failures++;
-        console.warn(`reconcile: grant ${grant.id}: ${err instanceof Error ? err.message : String(err)}`);
-      }
+  for (const { grantId, assignmentId, reason } of vanished.endedExternally) {
+    try {
+      // Confirm with ARM before ending anything: the listing may be a moment old.
+      if (await deps.roleAssignments.get(assignmentId)) continue;
+      await endGrant(deps, grantId, 'endedExternally', actor, `${reason} (found by reconcile)`);
+      report.grantsEnded++;
+    } catch (err) {
+      report.failures++;
+      console.warn(`reconcile: grant ${grantId}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  for (const id of vanished.rejudge) await judge(await deps.roleAssignments.get(id), id);
   return report;
 }
-
 
 /** An admin closes a tripped breaker: enforcement of the policy resumes, and the reset is recorded. */
 export async function resetEnforcement(deps: Pick<Deps, 'policies' | 'breakers' | 'audit' | 'clock'>, caller: Caller, policyId: string): Promise<{ policyId: string; reset: boolean; mode: string }> {

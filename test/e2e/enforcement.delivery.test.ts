@@ -202,6 +202,27 @@ describe('reconcile while events arrive', () => {
   });
 });
 
+describe('reconcile: a grant is tied to its assignment, not to its triple', () => {
+  it('ends a grant whose assignment was deleted and re-created out of band, and revokes the re-creation', async () => {
+    const grant = await approvedGrant(stack, { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT1H' });
+    await settle(stack);
+    // dave deletes the granted assignment and re-creates the same access under another name; both events are lost.
+    stack.sim.knobs.dropRate = 1;
+    expect((await deleteOutOfBand(stack, grant.assignmentId)).status).toBe(200);
+    const recreated = await assignOutOfBand(stack, { scope: RG.weights, roleGuid: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1', principalId: PEOPLE.alice });
+    stack.sim.knobs.dropRate = 0;
+
+    await stack.host.runTimer('reconcile');
+    await settle(stack);
+    expect(exists(stack, recreated.id)).toBe(false);
+    const ended = (await auditRecords(stack, { grantId: grant.grantId })).filter((r) => r.action === 'grant.endedExternally');
+    expect(ended).toHaveLength(1);
+    const decisions = await allDecisions();
+    expect(decisions.get(scopeKey(recreated.id))).toEqual({ 'assignment.revoked': 1 });
+    await expectNothingRecordedTwice();
+  });
+});
+
 describe('ARM failing 30% of calls with 429, 500 or 503', () => {
   it('removes every violation through redelivery and records each once', async () => {
     Object.assign(stack.sim.knobs, { armFailureRate: 0.3, armFailureStatus: 'mixed', retryAfterSeconds: 0, seed: 99 });

@@ -4,6 +4,8 @@ import {
   applyBreakerOutcome,
   decideAssignment,
   decideDeletedAssignment,
+  goneDecision,
+  needsCoverage,
   roleLabel,
   type AssignmentDecisionInput,
   type AssignmentView,
@@ -40,7 +42,6 @@ function input(overrides: Partial<AssignmentDecisionInput> = {}): AssignmentDeci
     isOwnGrantAssignment: false,
     exemption: undefined,
     policy: modelWeights,
-    breakerTripped: false,
     appPrincipalId: PEOPLE.accessManager,
     now: NOW,
     ...overrides,
@@ -52,8 +53,12 @@ const expiredGrant = { grantId: 'g-expired', expiresAt: at(-HOUR), status: 'acti
 const violation = `no approved grant covers Storage Blob Data Reader for user ${PEOPLE.mallory} at ${RG.weights}`;
 
 describe('decideAssignment', () => {
-  test.each<[string, Partial<AssignmentDecisionInput>, Decision]>([
-    ['already gone in ARM', { assignment: undefined }, { action: 'none', reason: 'gone', detail: expect.stringMatching(/no longer exists/) }],
+  test('an assignment already gone in ARM needs nothing', () => {
+    expect(goneDecision()).toEqual({ action: 'none', reason: 'gone', detail: expect.stringMatching(/no longer exists/) });
+  });
+
+  // `breakerTripped`: the decision then goes through the breaker as the enforcer does (applyBreakerOutcome with a refusal).
+  test.each<[string, Partial<AssignmentDecisionInput> & { breakerTripped?: boolean }, Decision]>([
 
     // Exemptions first, whatever the policy says.
     [
@@ -160,8 +165,18 @@ describe('decideAssignment', () => {
       expect.objectContaining({ action: 'revoke', reason: expect.stringMatching(/^AccessManager created this assignment for a grant, but grant g-expired .* expired at/) }),
     ],
     ['an empty app principal id exempts no one', { appPrincipalId: '', assignment: { ...mallorysRead, principalId: '' } }, expect.objectContaining({ action: 'revoke' })],
-  ])('%s', (_label, overrides, expected) => {
-    expect(decideAssignment(input(overrides))).toEqual(expected);
+  ])('%s', (_label, { breakerTripped, ...overrides }, expected) => {
+    const decision = decideAssignment(input(overrides));
+    expect(breakerTripped ? applyBreakerOutcome(decision, { allowed: false }) : decision).toEqual(expected);
+  });
+
+  test.each<[string, Partial<AssignmentDecisionInput>, boolean]>([
+    ['a governed, unexempt assignment', {}, true],
+    ["AccessManager's own identity", { assignment: { ...mallorysRead, principalId: PEOPLE.accessManager.toUpperCase() } }, false],
+    ['an exempt assignment', { exemption: { kind: 'principal', reason: 'break-glass' } }, false],
+    ['a scope no policy governs', { policy: undefined }, false],
+  ])('needsCoverage: %s -> %s', (_label, overrides, expected) => {
+    expect(needsCoverage(input(overrides))).toBe(expected);
   });
 
   test('a role no built-in table knows is named by its GUID; a principal without type is "principal"', () => {

@@ -1,7 +1,12 @@
-/** decideReconcile against the seed policies (policies/*.yaml, a real PolicySet): one row per kind of drift. */
+/**
+ * Reconcile against the seed policies (policies/*.yaml, a real PolicySet): one row per kind of
+ * drift. Each live assignment is judged by decideAssignment exactly as the event path judges it
+ * (coverage = the grants of its triple, then the breaker); decideReconcile says which grants
+ * vanished and which assignments must be judged again once they ended.
+ */
 import { join } from 'node:path';
 import { roleAssignmentId } from '../../shared/domain/armIds';
-import { decideReconcile, findExemption, type AssignmentView, type ReconcileGrantView, type ReconcileResult } from '../../shared/domain/enforcement/decide';
+import { applyBreakerOutcome, decideAssignment, decideReconcile, findExemption, tripleKey, type AssignmentView, type Decision, type ReconcileGrantView, type ReconcileResult } from '../../shared/domain/enforcement/decide';
 import { type PolicySet } from '../../shared/domain/policy';
 import { loadPolicies } from '../../shared/adapters/policyFiles';
 import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
@@ -59,17 +64,25 @@ let seed: PolicySet;
 let result: ReconcileResult;
 beforeAll(async () => {
   seed = await loadPolicies(join(__dirname, '../../policies'));
-  result = decideReconcile({
-    liveAssignments: live,
-    grants,
-    listedScope: SUBSCRIPTION_SCOPE,
-    listedAt: LISTED_AT,
-    policies: seed,
-    isBreakerTripped: (policyId) => policyId === 'research',
+  result = decideReconcile({ grants, live, listedScopes: [SUBSCRIPTION_SCOPE], listedAt: LISTED_AT, now: NOW });
+});
+
+/** What the enforcer decides for one assignment, given the grants still in force; research's breaker has tripped. */
+function judge(assignment: AssignmentView, inForce: readonly ReconcileGrantView[] = grants): Decision {
+  const triple = tripleKey(assignment.principalId, assignment.roleDefinitionId, assignment.scope);
+  const coverage = inForce.filter((g) => g.status === 'active' && tripleKey(g.principalId, g.roleDefinitionId, g.scope) === triple);
+  const policy = seed.governing(assignment.scope);
+  const decision = decideAssignment({
+    assignment,
+    coverage: coverage.map((g) => ({ grantId: g.id, expiresAt: g.expiresAt })),
+    isOwnGrantAssignment: coverage.some((g) => g.assignmentId.toLowerCase() === assignment.id.toLowerCase()),
+    exemption: findExemption(seed, assignment),
+    policy,
     appPrincipalId: PEOPLE.accessManager,
     now: NOW,
   });
-});
+  return applyBreakerOutcome(decision, { allowed: policy?.id !== 'research' });
+}
 
 test.each<[string, number, Record<string, unknown>]>([
   ["dave's declared baseline Owner", 0, { action: 'exempt', exemptionKind: 'assignment', policyId: 'subscription-baseline' }],
@@ -82,39 +95,31 @@ test.each<[string, number, Record<string, unknown>]>([
   ["carol's write at rg-research, breaker tripped", 7, { action: 'wouldRevoke', policyId: 'research', breaker: true }],
   ['an assignment inherited from a management group', 8, { action: 'none', reason: 'notGoverned' }],
   ['rg-weights2 is judged by the subscription baseline', 9, { action: 'revoke', policyId: 'subscription-baseline' }],
-  ["erin's Reader through another assignment than her grant's", 10, { action: 'allow', grantId: guid(24) }],
+  ["erin's Reader through another assignment than her grant's, before the grant ends", 10, { action: 'allow', grantId: guid(24) }],
 ])('%s', (_label, index, expected) => {
-  expect(result.assignments[index]!.assignment).toBe(live[index]);
-  expect(result.assignments[index]!.decision).toMatchObject(expected);
+  expect(judge(live[index]!)).toMatchObject(expected);
 });
 
-test('one decision per live assignment, in order', () => {
-  expect(result.assignments.map((a) => a.assignment)).toEqual(live);
-});
-
-test('only the grant whose access vanished ends externally', () => {
-  expect(result.endedExternally).toEqual([
-    {
-      grantId: guid(20),
-      assignmentId: roleAssignmentId(RG.research, guid(20)),
-      reason: `role assignment ${roleAssignmentId(RG.research, guid(20))} is no longer in Azure: it was removed outside AccessManager`,
-    },
-  ]);
-});
-
-test('an empty listing judges nothing and ends every listed, settled, active grant', () => {
-  const empty = decideReconcile({
-    liveAssignments: [],
-    grants,
-    listedScope: RG.research,
-    listedAt: LISTED_AT,
-    policies: seed,
-    isBreakerTripped: () => false,
-    appPrincipalId: PEOPLE.accessManager,
-    now: NOW,
+test('the grants whose assignment vanished end externally, even when their triple is held again through another assignment', () => {
+  const vanished = (id: string, scope: string) => ({
+    grantId: id,
+    assignmentId: roleAssignmentId(scope, id),
+    reason: `role assignment ${roleAssignmentId(scope, id)} is no longer in Azure: it was removed outside AccessManager`,
   });
-  expect(empty.assignments).toEqual([]);
+  expect(result.endedExternally).toEqual([vanished(guid(20), RG.research), vanished(guid(24), RG.research)]);
+});
+
+test('an assignment that re-created an ended grant\'s access is judged again, without that grant', () => {
+  expect(result.rejudge).toEqual([live[10]!.id]);
+  const stillInForce = grants.filter((g) => !result.endedExternally.some((e) => e.grantId === g.id));
+  // research is in enforce mode with its breaker tripped in this table: recorded as "would revoke".
+  expect(judge(live[10]!, stillInForce)).toMatchObject({ action: 'wouldRevoke', policyId: 'research', breaker: true });
+});
+
+test('an empty listing ends every listed, settled, active grant and judges nothing again', () => {
+  const empty = decideReconcile({ grants, live: [], listedScopes: [RG.research], listedAt: LISTED_AT, now: NOW });
   expect(empty.endedExternally.map((e) => e.grantId)).toEqual([guid(20), guid(24)]);
+  expect(empty.rejudge).toEqual([]);
 });
 
 test('findExemption: by principal first, then by assignment, through the real PolicySet', () => {

@@ -129,7 +129,6 @@ function joinOne(
     exemption: exemption ? { kind: exemption.kind, reason: exemption.reason } : undefined,
     policy,
     // The view reports each policy's declared mode; a tripped breaker is the breaker's own report.
-    breakerTripped: false,
     appPrincipalId,
     now,
   });

@@ -53,15 +53,13 @@ export interface ExemptionView {
 }
 
 export interface AssignmentDecisionInput {
-  /** Undefined: the assignment is already gone in ARM. */
-  assignment: AssignmentView | undefined;
+  assignment: AssignmentView;
   coverage: readonly CoverageView[];
-  /** The assignment name is one AccessManager created for a grant. */
+  /** AccessManager created this assignment for a grant (its coverage names it): said in the violation. */
   isOwnGrantAssignment: boolean;
   exemption: ExemptionView | undefined;
   /** The most specific policy governing the assignment's scope; undefined when none does. */
   policy: PolicyView | undefined;
-  breakerTripped: boolean;
   appPrincipalId: string;
   now: Date;
 }
@@ -127,20 +125,34 @@ function evaluateCoverage(assignment: AssignmentView, coverage: readonly Coverag
   return { covering, lastExpired };
 }
 
+/** An assignment ARM no longer has: nothing to judge, nothing to revoke. */
+export function goneDecision(): Decision {
+  return { action: 'none', reason: 'gone', detail: 'the assignment no longer exists in Azure: nothing to revoke' };
+}
+
+function isOwnIdentity(assignment: AssignmentView, appPrincipalId: string): boolean {
+  return appPrincipalId.trim() !== '' && sameText(assignment.principalId, appPrincipalId);
+}
+
+/**
+ * Whether the decision depends on grants: false for AccessManager's own identity, exempt
+ * assignments and scopes no policy governs, whose decision needs no store read.
+ */
+export function needsCoverage(input: Pick<AssignmentDecisionInput, 'assignment' | 'exemption' | 'policy' | 'appPrincipalId'>): boolean {
+  return !isOwnIdentity(input.assignment, input.appPrincipalId) && !input.exemption && input.policy !== undefined;
+}
+
 /**
  * Decides one live assignment. See the module comment for the order of the rules; a revoke
- * from here must still pass the breaker (`recordRevocation`, then `applyBreakerOutcome`).
+ * from here must still pass the breaker (`BreakerRepository.count`, then `applyBreakerOutcome`).
  */
 export function decideAssignment(input: AssignmentDecisionInput): Decision {
   const { assignment, policy, now } = input;
-  if (!assignment) {
-    return { action: 'none', reason: 'gone', detail: 'the assignment no longer exists in Azure: nothing to revoke' };
-  }
   const role = roleLabel(assignment.roleDefinitionId);
   const who = principalLabel(assignment);
   const policyId = policy ? { policyId: policy.id } : {};
 
-  if (input.appPrincipalId.trim() !== '' && sameText(assignment.principalId, input.appPrincipalId)) {
+  if (isOwnIdentity(assignment, input.appPrincipalId)) {
     return {
       action: 'exempt',
       reason: `${role} of AccessManager's own identity ${assignment.principalId} is never revoked: AccessManager needs it to grant and revoke access`,
@@ -180,7 +192,6 @@ export function decideAssignment(input: AssignmentDecisionInput): Decision {
   if (policy.mode !== 'enforce') {
     return { action: 'wouldRevoke', reason: `${violation} (policy ${policy.id} is audit-only: recorded, not revoked)`, violation, policyId: policy.id, mode: 'audit' };
   }
-  if (input.breakerTripped) return breakerDecision(violation, policy.id);
   return { action: 'revoke', reason: `${violation} (policy ${policy.id})`, violation, policyId: policy.id, mode: 'enforce' };
 }
 
@@ -279,79 +290,57 @@ export function findExemption(policies: Pick<PolicyLookup, 'principalExemption' 
   return undefined;
 }
 
+/** The (principal, role, scope) an assignment or grant is about, compared case-insensitively. */
+export function tripleKey(principalId: string, roleDefinitionId: string, scope: string): string {
+  return `${principalId.toLowerCase()}|${roleDefinitionGuid(roleDefinitionId) ?? scopeKey(roleDefinitionId)}|${scopeKey(scope)}`;
+}
+
 export interface ReconcileInput {
-  /** Every role assignment ARM listed for `listedScope` (at, above and below it). */
-  liveAssignments: readonly AssignmentView[];
-  /** AccessManager's grants under `listedScope`; those not `active` are ignored. */
+  /** AccessManager's grants; those not `active` are ignored. */
   grants: readonly ReconcileGrantView[];
-  listedScope: string;
+  /** Every role assignment the listing saw under the listed scopes. */
+  live: readonly Pick<AssignmentView, 'id' | 'principalId' | 'roleDefinitionId' | 'scope'>[];
+  /** The scopes listed: grants outside them are not judged. */
+  listedScopes: readonly string[];
   /** When the listing started: a grant started later may be missing from it without having vanished. */
   listedAt: Date;
-  policies: PolicyLookup;
-  isBreakerTripped(policyId: string): boolean;
-  appPrincipalId: string;
   now: Date;
 }
 
 export interface ReconcileResult {
-  assignments: { assignment: AssignmentView; decision: Decision }[];
-  /** Active grants whose access is no longer in Azure: end them as `endedExternally`. */
+  /** Active grants whose assignment is no longer in Azure: end them as `endedExternally` (once ARM confirms). */
   endedExternally: { grantId: string; assignmentId: string; reason: string }[];
-}
-
-function tripleKey(principalId: string, roleDefinitionId: string, scope: string): string {
-  return `${principalId.toLowerCase()}|${roleDefinitionGuid(roleDefinitionId) ?? scopeKey(roleDefinitionId)}|${scopeKey(scope)}`;
+  /**
+   * Live assignments of those grants' (principal, role, scope) under another id: re-created
+   * outside AccessManager after the delete. Judge them again once the grants ended, so the
+   * coverage of an ended grant never keeps them.
+   */
+  rejudge: string[];
 }
 
 /**
- * Diffs the live assignments against the grants: one decision per assignment (by
- * `decideAssignment`) and the grants whose access vanished. Each revoke still goes through the
- * breaker one at a time when executed, exactly as on the event path.
+ * What reconcile decides beyond each assignment (every live assignment is judged by
+ * `decideAssignment`, exactly as on the event path): the grants whose access vanished.
+ *
+ * A grant is tied to the assignment that carries it, not to its triple: when that assignment is
+ * gone, the grant has ended, even if the same (principal, role, scope) is held again through an
+ * assignment someone re-created outside AccessManager. That is what the event path does (the
+ * delete event ends the grant before any re-creation is seen), and a re-created assignment is a
+ * new, unapproved one. Grants already past expiry are left to the expiry timer, as on the event
+ * path, so they are recorded as `grant.expired`, not as ended externally.
  */
 export function decideReconcile(input: ReconcileInput): ReconcileResult {
-  const coverageByTriple = new Map<string, CoverageView[]>();
-  const ownAssignmentIds = new Set<string>();
-  const ownAssignmentNames = new Set<string>();
-  for (const grant of input.grants) {
-    ownAssignmentIds.add(scopeKey(grant.assignmentId));
-    ownAssignmentNames.add(grant.id.toLowerCase());
-    const key = tripleKey(grant.principalId, grant.roleDefinitionId, grant.scope);
-    const list = coverageByTriple.get(key) ?? [];
-    list.push({
-      grantId: grant.id,
-      expiresAt: grant.expiresAt,
-      status: grant.status,
-      startsAt: grant.startsAt,
-      principalId: grant.principalId,
-      roleDefinitionId: grant.roleDefinitionId,
-      scope: grant.scope,
-    });
-    coverageByTriple.set(key, list);
-  }
-
   const liveIds = new Set<string>();
-  const liveTriples = new Set<string>();
-  const assignments = input.liveAssignments.map((assignment) => {
-    liveIds.add(scopeKey(assignment.id));
-    const triple = tripleKey(assignment.principalId, assignment.roleDefinitionId, assignment.scope);
-    liveTriples.add(triple);
-    const policy = input.policies.governing(assignment.scope);
-    const decision = decideAssignment({
-      assignment,
-      coverage: coverageByTriple.get(triple) ?? [],
-      isOwnGrantAssignment: ownAssignmentIds.has(scopeKey(assignment.id)) || ownAssignmentNames.has(assignment.name.toLowerCase()),
-      exemption: findExemption(input.policies, assignment),
-      policy,
-      breakerTripped: policy ? input.isBreakerTripped(policy.id) : false,
-      appPrincipalId: input.appPrincipalId,
-      now: input.now,
-    });
-    return { assignment, decision };
-  });
-
+  const liveByTriple = new Map<string, string[]>();
+  for (const a of input.live) {
+    liveIds.add(scopeKey(a.id));
+    const triple = tripleKey(a.principalId, a.roleDefinitionId, a.scope);
+    liveByTriple.set(triple, [...(liveByTriple.get(triple) ?? []), a.id]);
+  }
   const endedExternally: ReconcileResult['endedExternally'] = [];
+  const rejudge = new Set<string>();
   for (const grant of input.grants) {
-    if (grant.status.toLowerCase() !== 'active' || !isWithinScope(grant.scope, input.listedScope)) continue;
+    if (grant.status.toLowerCase() !== 'active' || !input.listedScopes.some((s) => isWithinScope(grant.scope, s))) continue;
     const startsAt = Date.parse(grant.startsAt);
     const expiresAt = Date.parse(grant.expiresAt);
     // Unreadable times, grants newer than the listing and grants past expiry (the expiry
@@ -359,13 +348,12 @@ export function decideReconcile(input: ReconcileInput): ReconcileResult {
     if (Number.isNaN(startsAt) || startsAt >= input.listedAt.getTime()) continue;
     if (Number.isNaN(expiresAt) || expiresAt <= input.now.getTime()) continue;
     if (liveIds.has(scopeKey(grant.assignmentId))) continue;
-    // Access for the same triple through another assignment is still what the grant approved.
-    if (liveTriples.has(tripleKey(grant.principalId, grant.roleDefinitionId, grant.scope))) continue;
     endedExternally.push({
       grantId: grant.id,
       assignmentId: grant.assignmentId,
       reason: `role assignment ${grant.assignmentId} is no longer in Azure: it was removed outside AccessManager`,
     });
+    for (const id of liveByTriple.get(tripleKey(grant.principalId, grant.roleDefinitionId, grant.scope)) ?? []) rejudge.add(id);
   }
-  return { assignments, endedExternally };
+  return { endedExternally, rejudge: [...rejudge] };
 }
