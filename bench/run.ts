@@ -9,7 +9,9 @@
  * BENCH_REQUESTS (default 200) and BENCH_GRANTS (default 2,000 here; 10,000 takes about two
  * minutes) for requests, approvals and expiry (./requests.ts).
  * BENCH_PORTAL_RUNS (default 5) navigations per page for the portal's first render (./portal.ts).
- * BENCH_ONLY=store|enforcement|requests|audit|portal runs one of them.
+ * BENCH_SUGGESTIONS (default 2,000 engine runs) and BENCH_SUGGESTION_CALLS (default 200 API calls) for
+ * role suggestions (./suggestions.ts).
+ * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +20,7 @@ import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
 import { benchPortal } from './portal';
 import { benchStore } from './store';
+import { benchSuggestions } from './suggestions';
 import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
@@ -63,7 +66,7 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal'];
+  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions'];
   if (only !== undefined && only !== '' && !sections.includes(only)) throw new ConfigError(`BENCH_ONLY must be one of ${sections.join(', ')} (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
@@ -109,6 +112,13 @@ async function main(): Promise<void> {
     const portal = await benchPortal({ runs: envCount('BENCH_PORTAL_RUNS', 5), log: say });
     say(`portal: ${JSON.stringify(portal)}`);
     summary['portal'] = { ...portal, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'suggestions') {
+    say('== narrowest-role suggestions (engine over the full catalog; API against the same ARM reads) ==');
+    const t = performance.now();
+    const suggestions = await benchSuggestions(say);
+    summary['suggestions'] = { ...suggestions, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   summary['totalSeconds'] = Math.round((performance.now() - started) / 1000);

@@ -30,6 +30,39 @@ export interface NewRequest {
   principalId?: string;
 }
 
+/** What POST /api/suggestions answers (docs/api.md, "Suggestions"). */
+export interface Suggestion {
+  roleName: string;
+  roleDefinitionId: string;
+  roleType?: string;
+  scope: string;
+  exact?: boolean;
+  breadth?: { dataActions: number; accessActions: number; writeActions: number; readActions: number };
+  extra: Array<{ kind: 'action' | 'dataAction'; permission: string; except?: string[]; effective: boolean; conditional?: boolean; note?: string }>;
+  requestable: boolean;
+  policyId?: string;
+  asException?: boolean;
+  fromModel?: boolean;
+}
+
+export interface SuggestionAnswer {
+  items: Suggestion[];
+  requiredActions: string[];
+  requiredDataActions: string[];
+  source: 'catalog' | 'model+catalog';
+  scope?: string;
+  covering?: number;
+  model?: { deployment: string; actions: string[]; dataActions: string[]; roleIds: string[]; scope?: string; explanation: string; dropped: string[] };
+  note?: string;
+}
+
+export interface SuggestionQuery {
+  scope: string;
+  actions?: string[];
+  dataActions?: string[];
+  need?: string;
+}
+
 export interface Page<T> {
   items: T[];
   continuationToken?: string;
@@ -100,6 +133,7 @@ const errorBody = z.object({ error: z.object({ code: z.string(), message: z.stri
 const pageBody = z.object({ items: z.array(z.record(z.string(), z.unknown())), continuationToken: z.string().nullish() });
 const itemsBody = z.object({ items: z.array(z.record(z.string(), z.unknown())) });
 const objectBody = z.record(z.string(), z.unknown());
+const suggestionBody = z.object({ items: z.array(z.record(z.string(), z.unknown())), requiredActions: z.array(z.string()), requiredDataActions: z.array(z.string()), source: z.string() }).passthrough();
 const verifyBody = z.object({ ok: z.boolean(), checked: z.number(), chains: z.number().optional(), firstBadId: z.string().optional(), problem: z.string().optional() });
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -195,6 +229,10 @@ export class AccessManagerClient {
       'listRequests',
     );
     return { items: body.items as unknown as AccessRequest[], ...(body.continuationToken ? { continuationToken: body.continuationToken } : {}) };
+  }
+
+  async suggest(query: SuggestionQuery): Promise<SuggestionAnswer> {
+    return decode(suggestionBody, await this.call('POST', 'suggestions', undefined, query), 'suggest') as unknown as SuggestionAnswer;
   }
 
   async approveRequest(id: string, comment?: string): Promise<AccessRequest> {

@@ -25,6 +25,10 @@ import {
   requestCsvColumns,
   requestLines,
   requestTableColumns,
+  suggestionCsvColumns,
+  suggestionFooter,
+  suggestionHeader,
+  suggestionTableColumns,
   verifyCsvColumns,
   verifySummary,
 } from './views';
@@ -297,6 +301,7 @@ Examples:
   $ access-manager access list --scope /subscriptions/<id>/resourceGroups/rg-weights
   $ access-manager requests list --status pending --as bob
   $ access-manager --url https://<app>.azurewebsites.net --audience api://<client id> requests list
+  $ access-manager suggest --scope /subscriptions/<id>/resourceGroups/rg-weights --need "read the eval checkpoints in stweights"
   $ access-manager --url https://<app>.azurewebsites.net --token "$TOKEN" audit verify
 
 Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
@@ -460,7 +465,34 @@ Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
       else write(ctx, toRecordLines(grantLines(grant)));
     });
 
+  program
+    .command('suggest')
+    .description('the narrowest roles for what you need at a scope (anyone signed in)')
+    .requiredOption('--scope <scope>', 'ARM scope: where you need access')
+    .option('--action <operation>', 'a control-plane operation you need (repeatable)', collectValues, [])
+    .option('--data-action <operation>', 'a data operation you need (repeatable)', collectValues, [])
+    .option('--need <text>', 'the need in words, read by the language model when one is configured')
+    .action(async (options: { scope: string; action: string[]; dataAction: string[]; need?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      if (options.action.length + options.dataAction.length === 0 && !options.need) throw new UsageError('Say what you need: --action, --data-action (repeatable) or --need "<words>".');
+      const answer = await ctx.client.suggest({
+        scope: options.scope,
+        ...(options.action.length ? { actions: options.action } : {}),
+        ...(options.dataAction.length ? { dataActions: options.dataAction } : {}),
+        ...(options.need ? { need: options.need } : {}),
+      });
+      const rows = answer.items.map((s, i) => ({ ...s, rank: i + 1 }));
+      if (ctx.format === 'json') write(ctx, toJson(answer));
+      else if (ctx.format === 'csv') write(ctx, toCsv(rows, suggestionCsvColumns));
+      else write(ctx, suggestionHeader(answer) + (rows.length ? toTable(rows, suggestionTableColumns) : '(no role covers this)\n') + suggestionFooter(answer));
+    });
+
   return program;
+}
+
+/** Commander's way to repeat an option: each use adds one value. */
+function collectValues(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function printRequest(ctx: Context, request: Parameters<typeof requestLines>[0]): void {

@@ -2,7 +2,7 @@
  * The columns the CLI shows for each kind of record: a short set for tables on a terminal,
  * every field for CSV (so an export can be re-checked and loaded elsewhere).
  */
-import type { AccessItem, AccessRequest, AuditRecord, AuditVerifyResult, GrantView } from './client';
+import type { AccessItem, AccessRequest, AuditRecord, AuditVerifyResult, GrantView, Suggestion, SuggestionAnswer } from './client';
 import type { Column } from './output';
 
 function actorLabel(record: AuditRecord): string | undefined {
@@ -134,6 +134,9 @@ export function requestLines(r: AccessRequest): [string, string | number | undef
     ['Role', r.roleName],
     ['Scope', r.scope],
     ['Duration', r.duration],
+    ['Need', r.need ? [r.need.text, ...r.need.actions, ...r.need.dataActions.map((d) => `data: ${d}`)].filter(Boolean).join('; ') : undefined],
+    ['Narrowest', r.needCheck?.narrowest ? `${r.needCheck.narrowest.roleName}${r.needCheck.broaderThanNeeded ? ` (the requested role is broader than needed)` : ''}${r.needCheck.requested.covers ? '' : ' (the requested role does not cover the need)'}` : undefined],
+    ['Extra approval', r.extraApprovalReason],
     ['Approvals', `${approvalsOf(r)}/${r.requiredApprovals}${r.approvals.length ? ` (${r.approvals.map((a) => `${a.approverName}: ${a.decision}`).join(', ')})` : ''}`],
     ['Justification', r.justification],
     ['Policy', r.policyId],
@@ -192,4 +195,48 @@ export function verifySummary(v: AuditVerifyResult): string {
   const chains = v.chains === undefined ? '' : ` in ${v.chains} chain${v.chains === 1 ? '' : 's'}`;
   if (v.ok) return `Audit ledger verified: ${v.checked} record${v.checked === 1 ? '' : 's'}${chains}, no tampering detected.\n`;
   return `Audit ledger verification FAILED at record ${v.firstBadId ?? '?'}: ${v.problem ?? 'no detail'} (${v.checked} record${v.checked === 1 ? '' : 's'} verified before it${chains}).\n`;
+}
+
+const requestableLabel = (s: Suggestion) => (s.requestable ? `${s.asException ? 'as exception' : 'yes'}${s.policyId ? ` (${s.policyId})` : ''}` : `no${s.policyId ? ` (${s.policyId})` : ''}`);
+const effectiveExtra = (s: Suggestion) => s.extra.filter((e) => e.effective);
+
+export const suggestionTableColumns: Column<Suggestion & { rank: number }>[] = [
+  { header: '#', value: (s) => s.rank },
+  { header: 'ROLE', value: (s) => `${s.roleName}${s.fromModel ? ' *' : ''}`, maxWidth: 48 },
+  { header: 'REQUESTABLE', value: requestableLabel, maxWidth: 32 },
+  { header: 'EXTRA', value: (s) => (s.exact ? 'none (exact)' : `${effectiveExtra(s).length}: ${effectiveExtra(s).map((e) => e.permission).join(', ')}`), maxWidth: 100 },
+];
+
+export const suggestionCsvColumns: Column<Suggestion & { rank: number }>[] = [
+  { header: 'rank', value: (s) => s.rank },
+  { header: 'roleName', value: (s) => s.roleName },
+  { header: 'roleDefinitionId', value: (s) => s.roleDefinitionId },
+  { header: 'roleType', value: (s) => s.roleType },
+  { header: 'scope', value: (s) => s.scope },
+  { header: 'exact', value: (s) => s.exact },
+  { header: 'requestable', value: (s) => s.requestable },
+  { header: 'policyId', value: (s) => s.policyId },
+  { header: 'asException', value: (s) => s.asException },
+  { header: 'fromModel', value: (s) => s.fromModel },
+  { header: 'extraDataActions', value: (s) => s.breadth?.dataActions },
+  { header: 'extraAccessActions', value: (s) => s.breadth?.accessActions },
+  { header: 'extraWriteActions', value: (s) => s.breadth?.writeActions },
+  { header: 'extraReadActions', value: (s) => s.breadth?.readActions },
+  { header: 'extra', value: (s) => s.extra.map((e) => `${e.kind === 'dataAction' ? 'data:' : ''}${e.permission}${e.effective ? '' : ' (not effective here)'}`).join('; ') },
+];
+
+/** The lines around the suggestion table: what was asked, where, from which sources, and the notes. */
+export function suggestionHeader(a: SuggestionAnswer): string {
+  const lines = [
+    `Scope:  ${a.scope ?? ''}`,
+    `Needs:  ${[...a.requiredActions, ...a.requiredDataActions.map((d) => `data: ${d}`)].join(', ')}`,
+    `Source: ${a.source}${a.model ? ` (model ${a.model.deployment}: ${a.model.explanation})` : ''}`,
+  ];
+  if (a.model?.dropped.length) lines.push(`Dropped from the model's answer: ${a.model.dropped.join('; ')}`);
+  return `${lines.join('\n')}\n\n`;
+}
+
+export function suggestionFooter(a: SuggestionAnswer): string {
+  const marks = a.items.some((s) => s.fromModel) ? '* also named by the model\n' : '';
+  return `${marks}${a.note ? `Note: ${a.note}\n` : ''}`;
 }

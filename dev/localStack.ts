@@ -20,6 +20,9 @@ import { LOCAL_USERS } from './localUsers';
 import { simCredential, startSimulator, type SimKnobs, type Simulator } from './sim';
 import { generateLocalTls } from './tls';
 
+/** The chat model deployment the local stack asks (the simulator answers for any name). */
+export const SIM_OPENAI_DEPLOYMENT = 'gpt-4o-sim';
+
 export interface LocalStackOptions {
   /** Host port; 0 = any free port (tests). Default 7071. */
   port?: number;
@@ -115,6 +118,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         TEAMS_CONNECTOR_ENDPOINT: sim.teams.serviceUrl,
         POLICIES_DIR: opts.policiesDir ?? 'policies',
         PUBLIC_BASE_URL: host.url,
+        // The simulator serves an Azure OpenAI-compatible deployment; a test turns it off with AZURE_OPENAI_ENDPOINT: ''.
+        AZURE_OPENAI_ENDPOINT: sim.url,
+        AZURE_OPENAI_DEPLOYMENT: SIM_OPENAI_DEPLOYMENT,
         ...opts.settings,
       });
       app = await buildApp(config, {

@@ -17,6 +17,7 @@ import { healthFunction } from './http/health';
 import { messagesFunction } from './http/messages';
 import { portalFunction } from './http/portal';
 import { requestFunctions } from './http/requests';
+import { suggestionFunction } from './http/suggestions';
 import { timerFunctions } from './timers';
 import type { FunctionSpec } from './types';
 
@@ -32,6 +33,7 @@ export function functionTable(getApp: GetApp): FunctionSpec[] {
   const functions: FunctionSpec[] = [
     healthFunction(getApp),
     ...requestFunctions(getApp),
+    suggestionFunction(getApp),
     ...grantFunctions(getApp),
     ...auditFunctions(getApp),
     messagesFunction(getApp),

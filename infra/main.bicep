@@ -21,6 +21,12 @@ param storageAccountIds array = []
 @description('Microsoft App id of the Teams bot (an Entra app registration). Empty: no bot.')
 param botAppId string = ''
 
+@description('Azure OpenAI endpoint whose model reads free-text needs for role suggestions (empty: suggestions from operations only). Give the app identity Cognitive Services OpenAI User on that account.')
+param openAiEndpoint string = ''
+
+@description('Chat model deployment on openAiEndpoint (structured outputs).')
+param openAiDeployment string = ''
+
 @description('Object ids of break-glass accounts (comma-separated): never revoked at any scope.')
 param breakGlassPrincipalIds string = ''
 
@@ -139,6 +145,8 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
     COSMOS_ENDPOINT: cosmos.properties.documentEndpoint
     COSMOS_DATABASE: 'accessmanager'
     BOT_APP_ID: botAppId
+    AZURE_OPENAI_ENDPOINT: openAiEndpoint
+    AZURE_OPENAI_DEPLOYMENT: openAiDeployment
     PUBLIC_BASE_URL: 'https://${app.properties.defaultHostName}'
     // The portal is served at /: the host's own home page must not answer there.
     AzureWebJobsDisableHomepage: 'true'

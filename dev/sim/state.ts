@@ -4,10 +4,10 @@
  * restores the seed of API.md.
  */
 import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, scopeKey, subscriptionOf } from '../../shared/domain/armIds';
-import { findBuiltInRole } from '../../shared/domain/roles';
 import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID } from '../tenant';
 import { randomUUID } from 'node:crypto';
 import { AssignmentStore, ROLE_ASSIGNMENT_TYPE, type RoleAssignment } from './arm/assignmentStore';
+import { SimRoleCatalog } from './arm/roleCatalog';
 import { Directory, type PrincipalType } from './directory';
 import { SEED_ASSIGNMENTS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
 import { TeamsStore, teamsUserId, type TeamsMember } from './teams/store';
@@ -19,11 +19,13 @@ export interface SimStats {
   graphRequests: number;
   graphInjectedFailures: number;
   connectorRequests: number;
+  /** Chat completions answered by the simulated Azure OpenAI endpoint. */
+  openaiRequests: number;
 }
 
 export interface SeedAssignmentInput {
   scope: string;
-  /** Role name, GUID or full role definition id of a built-in role. */
+  /** Role name, GUID or full role definition id of a built-in or custom role. */
   role: string;
   principalId: string;
   /** Defaults to the principal's kind in the directory, else User. */
@@ -34,13 +36,15 @@ export interface SeedAssignmentInput {
 }
 
 function zeroStats(): SimStats {
-  return { armRequests: 0, armInjectedFailures: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0 };
+  return { armRequests: 0, armInjectedFailures: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0, openaiRequests: 0 };
 }
 
 export class SimState {
   readonly tenantId = LOCAL_TENANT_ID;
   readonly subscriptionId = LOCAL_SUBSCRIPTION_ID;
   readonly assignments = new AssignmentStore();
+  /** Built-in role definitions and the custom roles created since the last reset. */
+  readonly roleDefinitions = new SimRoleCatalog();
   /** ARM resources (resource groups, accounts, vaults, containers) keyed by lower-cased id. */
   readonly resources = new Map<string, ArmResource>();
   readonly teams = new TeamsStore();
@@ -57,6 +61,7 @@ export class SimState {
     this.resources.clear();
     for (const r of seedResources()) this.resources.set(scopeKey(r.id), r);
     this.assignments.clear();
+    this.roleDefinitions.clearCustom();
     for (const a of SEED_ASSIGNMENTS) {
       this.assignments.put(
         makeAssignment({
@@ -80,8 +85,8 @@ export class SimState {
 
   /** Puts an assignment straight into the store: no authorisation, no event (a test's "it already existed"). */
   seedAssignment(input: SeedAssignmentInput): RoleAssignment {
-    const role = findBuiltInRole(input.role);
-    if (!role) throw new Error(`unknown built-in role '${input.role}'`);
+    const role = this.roleDefinitions.find(input.role);
+    if (!role) throw new Error(`unknown role '${input.role}'`);
     const name = input.name ?? randomUUID();
     if (!isGuid(name)) throw new Error(`role assignment name '${name}' is not a GUID`);
     const assignment = makeAssignment({

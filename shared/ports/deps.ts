@@ -14,6 +14,8 @@ import type { GrantRepository } from './grants';
 import type { Notifier } from './notifier';
 import type { RequestRepository } from './requests';
 import type { RoleAssignments } from './roleAssignments';
+import type { RoleDefinitions } from './roleDefinitions';
+import type { NeedAdvisor } from './advisor';
 
 export interface Deps {
   config: Config;
@@ -27,6 +29,10 @@ export interface Deps {
   /** Where the Teams bot can reach each person. */
   conversations: ConversationRepository;
   roleAssignments: RoleAssignments;
+  /** ARM's role catalog (role definitions and provider operations), cached. */
+  roleDefinitions: RoleDefinitions;
+  /** The model that reads free-text needs; undefined when no Azure OpenAI endpoint is configured. */
+  advisor: NeedAdvisor | undefined;
   directory: Directory;
   notifier: Notifier;
   /** Resolves when the store answers (health). */

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../ports/deps';
 import type { AuditActor } from '../domain/audit/record';
-import { ForbiddenError, NotFoundError } from '../domain/errors';
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import { auditOnce, fulfilRequest, notifySafely, requestTarget } from './grants';
 import { grantIdFor, type Grant } from '../domain/grants/grant';
 import type { Caller } from '../domain/caller';
@@ -15,8 +15,14 @@ import type { RequestFilter } from '../ports/requests';
 import { decisionProblem, evaluateApproval, evaluateCancel, evaluateNewRequest, timeoutIfExpired, type ApprovalOutcome } from '../domain/requests/rules';
 import { sameId } from '../domain/armIds';
 import type { QueryPage } from '../ports/page';
+import { armScopeProblem, normalizeScope } from '../domain/armIds';
+import { findBuiltInRole } from '../domain/roles';
+import { checkNeed, describeNeedProblems } from '../domain/suggestions/engine';
+import { checkRequestedRole, type NeedCheck, type StatedNeed } from '../domain/suggestions/needCheck';
+import { requestability } from '../domain/suggestions/requestable';
+import { catalogAt } from './roleCatalog';
 
-type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId'>;
+type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'roleDefinitions'>;
 
 export interface NewRequestInput {
   scope: string;
@@ -25,6 +31,34 @@ export interface NewRequestInput {
   justification: string;
   /** Admins may ask on behalf of another principal; everyone else asks for themselves. */
   principalId?: string;
+  /** What the access is for: words (shown to approvers) and/or the operations needed (measured against the role). */
+  need?: { text?: string; actions?: string[]; dataActions?: string[] };
+}
+
+/**
+ * The stated need, and the requested role measured against its operations. No operations, no
+ * measurement (and no call to ARM): a request without them works as it always did.
+ */
+async function assessNeed(deps: RequestDeps, input: NewRequestInput): Promise<{ need?: StatedNeed; needCheck?: NeedCheck }> {
+  if (!input.need) return {};
+  const text = input.need.text?.trim();
+  const asked = { actions: input.need.actions ?? [], dataActions: input.need.dataActions ?? [] };
+  const role = findBuiltInRole(input.role);
+  if (asked.actions.length + asked.dataActions.length === 0 || !role || armScopeProblem(input.scope.trim())) {
+    return { need: { ...(text ? { text } : {}), actions: [], dataActions: [] } };
+  }
+  const scope = normalizeScope(input.scope.trim());
+  let catalog;
+  try {
+    catalog = await catalogAt(deps.roleDefinitions, scope);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NotFoundError(`The scope ${scope} does not exist in Azure; check its spelling (resource names are exact).`, 'ScopeNotFound');
+    throw err;
+  }
+  const checked = checkNeed(catalog, asked);
+  if (!checked.ok) throw new ValidationError(`The stated need names unknown operations: ${describeNeedProblems(checked.problems)}.`, 'UnknownAction', { problems: checked.problems });
+  const needCheck = checkRequestedRole(catalog, checked.need, role.guid, scope, (guid, at) => requestability(deps.policies, guid, at));
+  return { need: { ...(text ? { text } : {}), actions: [...checked.need.actions], dataActions: [...checked.need.dataActions] }, ...(needCheck ? { needCheck } : {}) };
 }
 
 const actorOf = (caller: Caller): AuditActor => ({ id: caller.id, name: caller.name });
@@ -34,9 +68,19 @@ export async function createRequest(deps: RequestDeps, caller: Caller, input: Ne
   if (!sameId(principalId, caller.id) && !caller.isAdmin) {
     throw new ForbiddenError('You can only request access for yourself; an AccessManager admin can request on behalf of another principal.', 'NotForOthers');
   }
+  const stated = renews ? {} : await assessNeed(deps, input);
   const now = deps.clock.now();
   const result = evaluateNewRequest(
-    { scope: input.scope, role: input.role, duration: input.duration, justification: input.justification, requester: { id: caller.id, name: caller.name }, principalId, renewsGrant: renews },
+    {
+      scope: input.scope,
+      role: input.role,
+      duration: input.duration,
+      justification: input.justification,
+      requester: { id: caller.id, name: caller.name },
+      principalId,
+      renewsGrant: renews,
+      ...stated,
+    },
     deps.policies,
     now,
   );
@@ -49,7 +93,19 @@ export async function createRequest(deps: RequestDeps, caller: Caller, input: Ne
     ...requestTarget(request),
     grantId: request.renewsGrantId,
     reason: request.justification || undefined,
-    details: { duration: request.duration, exception: request.exception, requiredApprovals: request.requiredApprovals },
+    details: {
+      duration: request.duration,
+      exception: request.exception,
+      requiredApprovals: request.requiredApprovals,
+      ...(request.needCheck
+        ? {
+            needOperations: (request.need?.actions.length ?? 0) + (request.need?.dataActions.length ?? 0),
+            coversNeed: request.needCheck.requested.covers,
+            narrowest: request.needCheck.narrowest?.roleName ?? null,
+            broaderThanNeeded: request.needCheck.broaderThanNeeded,
+          }
+        : {}),
+    },
   });
   await notifyApprovers(deps, request);
   return request;
@@ -65,7 +121,7 @@ async function notifyApprovers(deps: RequestDeps, request: AccessRequest): Promi
       kind: 'request.pending',
       recipients: [...users],
       subject: `Approval needed: ${request.roleName}${request.exception ? ' (exception)' : ''}`,
-      text: `${request.requester.name} asks for ${request.roleName} on ${request.scope} for ${request.duration}: ${request.justification}`,
+      text: `${request.requester.name} asks for ${request.roleName} on ${request.scope} for ${request.duration}: ${request.justification}${needSummary(request)}`,
       requestId: request.id,
       key: `request.pending:${request.id}`,
     });
@@ -73,6 +129,15 @@ async function notifyApprovers(deps: RequestDeps, request: AccessRequest): Promi
     // The request stands; approvers can still find it through the API.
     console.warn(`Could not notify approvers of request ${request.id}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** One sentence on the stated need for texts to approvers; empty when there is nothing to say. */
+function needSummary(request: AccessRequest): string {
+  const check = request.needCheck;
+  if (!check) return request.need?.text ? ` (need: ${request.need.text})` : '';
+  if (!check.requested.covers) return ` (does not cover the stated need)`;
+  if (check.broaderThanNeeded && check.narrowest) return ` (broader than needed: ${check.narrowest.roleName} would do)`;
+  return '';
 }
 
 export interface DecisionInput {

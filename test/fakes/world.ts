@@ -22,6 +22,7 @@ import type { Deps } from '../../shared/ports/deps';
 import { MemoryAuditTrail } from './audit';
 import { SimDirectory, SimRoleAssignments } from './azure';
 import { InMemoryBreakers, InMemoryConversations, InMemoryGrants, InMemoryRequests, WriteCounter } from './stores';
+import { BUILT_IN_DEFINITIONS, KNOWN_OPERATIONS } from '../suggestions/catalogData';
 
 export interface World {
   deps: Deps;
@@ -102,6 +103,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     directory,
     notifier,
     pingStore: async () => undefined,
+    // The simulator's built-in catalog, no custom roles, no model.
+    roleDefinitions: { builtIn: async () => BUILT_IN_DEFINITIONS, operations: async () => KNOWN_OPERATIONS, customAt: async () => [] },
+    advisor: undefined,
     appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
   };
   const app: App = { deps, teams: undefined, close: async () => undefined };

@@ -28,6 +28,7 @@ const API = [
   ['approveRequest', 'api/requests/{id}/approve', ['POST']],
   ['denyRequest', 'api/requests/{id}/deny', ['POST']],
   ['cancelRequest', 'api/requests/{id}/cancel', ['POST']],
+  ['suggestRoles', 'api/suggestions', ['POST']],
   ['listGrants', 'api/grants', ['GET']],
   ['revokeGrant', 'api/grants/{id}/revoke', ['POST']],
   ['renewGrant', 'api/grants/{id}/renew', ['POST']],

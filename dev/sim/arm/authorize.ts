@@ -5,34 +5,24 @@
  * writes into the event.
  */
 import { isWithinScope, roleDefinitionGuid, scopeDepth } from '../../../shared/domain/armIds';
-import { builtInRoleByGuid, type BuiltInRole } from '../../../shared/domain/roles';
+import { patternMatches } from '../../../shared/domain/suggestions/operations';
 import type { Directory } from '../directory';
 import type { AssignmentStore, RoleAssignment } from './assignmentStore';
-
-const patterns = new Map<string, RegExp>();
+import type { SimRole, SimRoleCatalog } from './roleCatalog';
 
 /** Action wildcards: `*` matches any run of characters (slashes included); comparison ignores case. */
-export function actionMatches(pattern: string, action: string): boolean {
-  let re = patterns.get(pattern);
-  if (!re) {
-    const source = pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*');
-    re = new RegExp(`^${source}$`, 'i');
-    patterns.set(pattern, re);
-  }
-  return re.test(action);
-}
+export const actionMatches = patternMatches;
 
-export function roleAllows(role: BuiltInRole, action: string): boolean {
-  const p = role.permissions;
-  return p.actions.some((a) => actionMatches(a, action)) && !p.notActions.some((a) => actionMatches(a, action));
+/** A permission block grants the action when one of its actions matches and none of its notActions does; a block under an ABAC condition is not trusted here. */
+export function roleAllows(role: Pick<SimRole, 'blocks'>, action: string): boolean {
+  return role.blocks.some(
+    (b) => b.condition === undefined && b.actions.some((a) => actionMatches(a, action)) && !b.notActions.some((a) => actionMatches(a, action)),
+  );
 }
 
 export interface Authorization {
   assignment: RoleAssignment;
-  role: BuiltInRole;
+  role: SimRole;
 }
 
 /**
@@ -43,6 +33,7 @@ export interface Authorization {
 export function findAuthorization(
   assignments: AssignmentStore,
   directory: Directory,
+  roles: SimRoleCatalog,
   principalId: string,
   scope: string,
   action: string,
@@ -54,7 +45,7 @@ export function findAuthorization(
     for (const assignment of assignments.ofPrincipal(principal)) {
       if (!isWithinScope(scope, assignment.properties.scope)) continue;
       const guid = roleDefinitionGuid(assignment.properties.roleDefinitionId);
-      const role = guid ? builtInRoleByGuid(guid) : undefined;
+      const role = guid ? roles.get(guid) : undefined;
       if (!role || !roleAllows(role, action)) continue;
       const depth = scopeDepth(assignment.properties.scope);
       if (!best || depth < bestDepth || (depth === bestDepth && assignment.name < best.assignment.name)) {

@@ -25,7 +25,7 @@ export interface ArmContext extends ArmDeps {
 
 /** The caller's authorising assignment for `action` over `scope`, or the 403 ARM would answer. */
 export function authorize(ctx: ArmContext, scope: string, action: string): Authorization {
-  const found = findAuthorization(ctx.state.assignments, ctx.state.directory, ctx.caller.objectId, scope, action);
+  const found = findAuthorization(ctx.state.assignments, ctx.state.directory, ctx.state.roleDefinitions, ctx.caller.objectId, scope, action);
   if (found) return found;
   const who = ctx.caller.upn ?? ctx.caller.appId;
   throw new SimHttpError(

@@ -4,7 +4,6 @@
  * and events real ARM produces.
  */
 import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, subscriptionOf } from '../../../shared/domain/armIds';
-import { builtInRoleByGuid } from '../../../shared/domain/roles';
 import { ok, queryParam, queryString, SimHttpError, type SimReply } from '../http';
 import { makeAssignment } from '../state';
 import type { RoleAssignment } from './assignmentStore';
@@ -52,7 +51,7 @@ function putAssignment(ctx: ArmContext, rawScope: string, name: string): SimRepl
   const authorization = authorize(ctx, id, WRITE);
 
   const roleGuid = roleDefinitionGuidOfBody(body.roleDefinitionId);
-  if (!builtInRoleByGuid(roleGuid)) {
+  if (!ctx.state.roleDefinitions.get(roleGuid)) {
     throw new SimHttpError(400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleGuid.replace(/-/g, '')}' does not exist.`);
   }
   const principal = ctx.state.directory.get(body.principalId);

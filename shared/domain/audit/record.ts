@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'assignment.exempt',
   'breaker.tripped',
   'breaker.reset',
+  'suggestion.made',
   'chain.opened',
 ] as const;
 

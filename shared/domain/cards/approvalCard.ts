@@ -9,6 +9,7 @@ import type { AccessRequest } from '../requests/model';
 import { approvalsNeeded, distinctApprovers, MAX_TEXT_LENGTH, requestDurationMs, scopeLabel, timeoutIfExpired } from '../requests/rules';
 import { card, container, execute, facts, MAX_REFRESH_USERS, openUrl, text, textInput, type AdaptiveCardJson, type CardElement, type Fact, type TextColor } from './adaptiveCard';
 import { formatInstant, humanDuration, timeLeft } from './cardFormat';
+import { needFacts, needVerdict } from './needSection';
 
 /** Verbs of the approval card's Action.Execute buttons and of its automatic refresh. */
 export const CARD_VERBS = { approve: 'approve', deny: 'deny', refresh: 'refreshCard', renew: 'renew', createRequest: 'createRequest' } as const;
@@ -76,6 +77,7 @@ function requestFacts(request: AccessRequest, view: ApprovalCardView): Fact[] {
   if (!sameId(request.principalId, request.requester.id)) list.push({ title: 'For', value: view.principalName ? `${view.principalName} (${request.principalId})` : request.principalId });
   list.push(
     { title: 'Role', value: request.roleName },
+    ...needFacts(request),
     { title: 'Scope', value: `${scopeLabel(request.scope)} (${request.scope})` },
     { title: 'Duration', value: `${humanDuration(requestDurationMs(request))} (${request.duration}), from the time of the grant` },
     { title: 'Justification', value: request.justification || '(none given)' },
@@ -133,6 +135,7 @@ export function renderApprovalCard(view: ApprovalCardView): AdaptiveCardJson {
   body.push(text(`Access request: ${request.roleName}${request.exception ? ' (exception)' : ''}`, { size: 'large', weight: 'bolder' }));
   body.push(text(status.text, { color: status.color, weight: 'bolder', spacing: 'none' }));
   body.push(facts(requestFacts(request, view)));
+  body.push(...needVerdict(request));
   body.push(...decisionsSection(request));
   if (request.status === 'pending') body.push(text(`Still needed: ${needed} more approval${needed === 1 ? '' : 's'}.`, { weight: 'bolder' }));
   const mine = viewerPart(request, view);

@@ -194,6 +194,7 @@ export const policySchema = z
         window: duration.prefault(DEFAULT_BREAKER.window),
       })
       .prefault({}),
+    narrowest: z.enum(['advise', 'require'], { error: 'must be advise (show the narrowest role) or require (state the need; a broader role needs one more approval)' }).default('advise'),
     notify: z
       .strictObject({
         teamsChannel: z.strictObject({ teamId: nonEmpty, channelId: nonEmpty }).optional(),

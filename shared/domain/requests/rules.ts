@@ -10,6 +10,10 @@
  *   with a justification. A duration above that cap is refused (400), not escalated further.
  * - Renewals are never exceptions: the role must be listed, renewable, and within its
  *   maximum. An exception is a one-off; ask for a new one.
+ * - A stated need is measured against the requested role (../suggestions/needCheck.ts). Under a
+ *   policy with `narrowest: require`, a new request must state its need as operations, the role
+ *   must cover it, and a role broader than the narrowest requestable one needs one more approval
+ *   and a justification. Renewals keep the role they renew and are not measured again.
  * - Any deny ends a request, and needs a reason (the requester is told it, the audit trail
  *   keeps it). Approvals count distinct approvers; the requester and the principal who would
  *   get the role never count.
@@ -21,6 +25,7 @@ import { checkDuration, formatDuration, parseDuration } from '../policy/duration
 import { exceptionTerms, findPolicyRole, type PolicySet } from '../policy/policySet';
 import { ACCEPTED_ROLE_FORMS } from '../policy/schema';
 import type { ApprovalChannel, Approvers, JustificationRule, Policy } from '../policy/types';
+import type { NeedCheck, StatedNeed } from '../suggestions/needCheck';
 import type { AccessRequest, Approval, Decision, RequestDraft, Requester } from './model';
 
 export type { AccessRequest, Approval, Decision, RequestDraft, RequestStatus, Requester } from './model';
@@ -57,6 +62,10 @@ export interface NewRequestCommand {
   principalId?: string;
   /** Set when this request renews (extends) an existing grant. */
   renewsGrant?: RenewableGrant;
+  /** What the requester says they need. */
+  need?: StatedNeed;
+  /** The requested role measured against the need's operations (absent when the need names none). */
+  needCheck?: NeedCheck;
 }
 
 export type NewRequestResult = { ok: true; draft: RequestDraft } | RuleFailure;
@@ -187,6 +196,27 @@ function decideTerms(policy: Policy, guid: string, roleName: string, durationMs:
   };
 }
 
+/** The policy's `narrowest` rule applied to the terms: unchanged, stricter (with the reason), or a refusal. */
+function applyNarrowestRule(policy: Policy, roleName: string, terms: Terms, command: NewRequestCommand): { terms: Terms; reason?: string } | AppError {
+  if (policy.narrowest !== 'require' || command.renewsGrant) return { terms };
+  const check = command.needCheck;
+  const where = `${scopeLabel(policy.scope)} (policy ${policy.id})`;
+  if (!check) {
+    return new ValidationError(
+      `Policy ${policy.id} asks every request on ${scopeLabel(policy.scope)} to state its need: send need.actions and/or need.dataActions (POST /api/suggestions finds them from words).`,
+      'NeedRequired',
+    );
+  }
+  if (!check.requested.covers) {
+    const missing = [...check.requested.missing.actions, ...check.requested.missing.dataActions].join(', ');
+    const instead = check.narrowestRequestable ? `; ${check.narrowestRequestable.roleName} does` : '';
+    return new ValidationError(`${roleName} does not grant ${missing} at ${check.scope}, which the stated need names${instead}.`, 'RoleDoesNotCoverNeed');
+  }
+  if (!check.broaderThanRequestable || !check.narrowestRequestable) return { terms };
+  const reason = `${roleName} is broader than ${check.narrowestRequestable.roleName}, the narrowest role for the stated need that ${where} lets one request: one more approval, and a justification.`;
+  return { terms: { ...terms, approvals: terms.approvals + 1, justification: { ...terms.justification, required: true } }, reason };
+}
+
 /** Checks a new request (or a renewal) against the governing policy and drafts it. */
 export function evaluateNewRequest(command: NewRequestCommand, policies: PolicySet, now: Date): NewRequestResult {
   const problem = armScopeProblem(command.scope.trim());
@@ -210,8 +240,11 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
   const policy = policies.governing(scope);
   if (!policy) return fail(new ForbiddenError(`no policy governs ${scope}: AccessManager only grants access where a policy allows it.`, 'NoPolicy'));
 
-  const terms = decideTerms(policy, role.guid, role.roleName, checked.ms, command.renewsGrant !== undefined);
-  if (terms instanceof AppError) return fail(terms);
+  const decided = decideTerms(policy, role.guid, role.roleName, checked.ms, command.renewsGrant !== undefined);
+  if (decided instanceof AppError) return fail(decided);
+  const narrowest = applyNarrowestRule(policy, role.roleName, decided, command);
+  if (narrowest instanceof AppError) return fail(narrowest);
+  const terms = narrowest.terms;
 
   const justificationError = checkJustification(command.justification, terms.justification, `${role.roleName} on ${scopeLabel(policy.scope)}`);
   if (justificationError) return fail(justificationError);
@@ -248,6 +281,9 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
     approvalChannel: terms.approvalChannel,
     maxDurationMs: terms.maxDurationMs,
     ...(command.renewsGrant ? { renewsGrantId: command.renewsGrant.id } : {}),
+    ...(command.need ? { need: command.need } : {}),
+    ...(command.needCheck ? { needCheck: command.needCheck } : {}),
+    ...(narrowest.reason ? { extraApprovalReason: narrowest.reason } : {}),
   };
   return { ok: true, draft };
 }
