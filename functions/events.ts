@@ -6,6 +6,8 @@
 import { reconcile, handleArmEvent } from '../shared/usecases/enforcement';
 import { keyVaultEvents, reconcileGuardrails, storageEvents } from '../shared/usecases/guardrails';
 import { receivedEventFrom } from '../shared/domain/events/envelope';
+import { decodeKeyVaultEvent } from '../shared/domain/events/keyVaultEvent';
+import { decodeStorageEvent } from '../shared/domain/events/storageEvent';
 import type { GetApp } from './http/api';
 import type { EventGridFunction, TimerFunction } from './types';
 
@@ -23,16 +25,21 @@ export function eventFunctions(getApp: GetApp): EventGridFunction[] {
       kind: 'eventGrid',
       name: 'keyVaultEvents',
       handler: async (event, context) => {
-        const { deps } = await getApp();
-        await keyVaultEvents(deps, receivedEventFrom(event), (line) => context.log(line));
+        // Decoded before anything else: a malformed event is refused even while the app cannot start.
+        const decoded = decodeKeyVaultEvent(receivedEventFrom(event));
+        if (decoded.kind !== 'keyVault') return;
+        context.log(`keyVaultEvents ${decoded.eventId}: ${decoded.eventType} ${decoded.vaultName}/${decoded.objectType}/${decoded.objectName}`);
+        await keyVaultEvents((await getApp()).deps, decoded, (line) => context.log(line));
       },
     },
     {
       kind: 'eventGrid',
       name: 'storageEvents',
       handler: async (event, context) => {
-        const { deps } = await getApp();
-        await storageEvents(deps, receivedEventFrom(event), (line) => context.log(line));
+        const decoded = decodeStorageEvent(receivedEventFrom(event));
+        if (decoded.kind !== 'storage') return;
+        context.log(`storageEvents ${decoded.eventId}: ${decoded.eventType} ${decoded.accountName}/${decoded.container}/${decoded.blobPath}`);
+        await storageEvents((await getApp()).deps, decoded, (line) => context.log(line));
       },
     },
   ];

@@ -23,9 +23,8 @@ import { fitForLedger } from '../domain/audit/auditFit';
 import { isWithinScope, scopeDepth, scopeKey } from '../domain/armIds';
 import { AppError, InternalError, ValidationError } from '../domain/errors';
 import type { ArmCaller, ResourceChangeEvent, StorageActionEvent, StorageKeyAction } from '../domain/events/armEvent';
-import { decodeKeyVaultEvent, type KeyVaultEvent } from '../domain/events/keyVaultEvent';
-import { decodeStorageEvent, type StorageEvent } from '../domain/events/storageEvent';
-import type { ReceivedEvent } from '../domain/events/envelope';
+import type { KeyVaultEvent } from '../domain/events/keyVaultEvent';
+import type { StorageEvent } from '../domain/events/storageEvent';
 import { changesState, decideGuardrails, verdictKey, type Verdict } from '../domain/guardrails/decide';
 import { governingGuardrails, governingSecretRules, guardedScopes, watchedBlobEvents, type GoverningGuardrails } from '../domain/guardrails/governing';
 import { complies, guardedProperty, guardedResourceOf, type GuardedResourceKind, type GuardedResourceRef } from '../domain/guardrails/properties';
@@ -391,17 +390,13 @@ async function afterDecoding(fn: string, eventId: string, work: () => Promise<vo
   }
 }
 
-/** The keyVaultEvents function: one delivery of a vault's system topic. */
-export async function keyVaultEvents(deps: GuardrailDeps, received: ReceivedEvent, log: (line: string) => void): Promise<void> {
-  const event = decodeKeyVaultEvent(received);
-  if (event.kind !== 'keyVault') return;
+/** The keyVaultEvents function, after its event was decoded: one event of a vault's system topic. */
+export async function keyVaultEvents(deps: GuardrailDeps, event: KeyVaultEvent, log: (line: string) => void): Promise<void> {
   await afterDecoding('keyVaultEvents', event.eventId, () => handleKeyVaultEvent(deps, event, log));
 }
 
-/** The storageEvents function: one delivery of a storage account's system topic. */
-export async function storageEvents(deps: GuardrailDeps, received: ReceivedEvent, log: (line: string) => void): Promise<void> {
-  const event = decodeStorageEvent(received);
-  if (event.kind !== 'storage') return;
+/** The storageEvents function, after its event was decoded: one event of a storage account's system topic. */
+export async function storageEvents(deps: GuardrailDeps, event: StorageEvent, log: (line: string) => void): Promise<void> {
   await afterDecoding('storageEvents', event.eventId, () => handleStorageEvent(deps, event, log));
 }
 
