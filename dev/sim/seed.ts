@@ -197,8 +197,9 @@ export function keyVault(rgScope: string, name: string): ArmResource {
       enabledForTemplateDeployment: false,
       enableSoftDelete: true,
       softDeleteRetentionInDays: 90,
+      // RBAC is the default for vaults created with api-version 2026-02-01 or later; purge protection
+      // is off (unset) until someone turns it on, and cannot be turned off again.
       enableRbacAuthorization: true,
-      enablePurgeProtection: true,
       publicNetworkAccess: 'Enabled',
       networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [], virtualNetworkRules: [] },
       privateEndpointConnections: [],
@@ -231,6 +232,10 @@ function privateOnly(resource: ArmResource, endpoint: string): ArmResource {
   };
 }
 
+function withPurgeProtection(vault: ArmResource): ArmResource {
+  return { ...vault, properties: { ...vault.properties, enablePurgeProtection: true } };
+}
+
 export function seedResources(): ArmResource[] {
   const stweights = privateOnly(storageAccount(RG.weights, 'stweights', { dataClassification: 'restricted' }), 'pe-stweights');
   return [
@@ -240,7 +245,7 @@ export function seedResources(): ArmResource[] {
     stweights,
     blobContainer(stweights.id, 'checkpoints'),
     storageAccount(RG.research, 'stscratch'),
-    privateOnly(keyVault(RG.research, 'kv-research'), 'pe-kv-research'),
+    withPurgeProtection(privateOnly(keyVault(RG.research, 'kv-research'), 'pe-kv-research')),
     storageAccount(RG.sandbox, 'stsandbox'),
   ];
 }
