@@ -25,8 +25,6 @@ export { ACCESS_MANAGER_APP_ID, AZURE_CLI_APP_ID } from './seed';
 export { SIM_BOT_APP_ID } from './teams/install';
 export { personalConversationId, teamsUserId } from './teams/store';
 
-export { checkExpiry } from './keyvault/dataPlane';
-
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;

@@ -165,7 +165,7 @@ export async function enforceGuardrails(deps: GuardrailDeps, ref: GuardedResourc
   const report: GuardrailReport = { resourceId: snapshot.id, policyId: governing.policy.id, outcomes: Object.fromEntries(decision.verdicts.map((v) => [v.property, v.outcome])), patched: [] };
   const ctx = { resourceId: snapshot.id, governing, trigger, actor: actorOf(trigger) };
 
-  let current = decision.verdicts.some(changesState) ? await g.states.update(snapshot.id, beforeActing(decision.verdicts, now, governing.guardrails.fight.holdOffMs), known) : known;
+  const current = decision.verdicts.some(changesState) ? await g.states.update(snapshot.id, beforeActing(decision.verdicts, now, governing.guardrails.fight.holdOffMs), known) : known;
   for (const v of decision.verdicts) {
     if (v.outcome === 'wouldRemediate' || v.outcome === 'violation' || v.outcome === 'contested') await recordVerdict(deps, v, ctx);
   }
@@ -199,7 +199,7 @@ export async function enforceGuardrails(deps: GuardrailDeps, ref: GuardedResourc
   if (fixed.length > 0) {
     const at = now.toISOString();
     const patched = fixed.filter((v) => v.outcome === 'remediate');
-    current = await g.states.update(
+    await g.states.update(
       snapshot.id,
       (state) => {
         let next = state;

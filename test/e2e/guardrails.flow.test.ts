@@ -106,7 +106,7 @@ describe('key vaults', () => {
       'guardrail.remediated publicNetworkAccess',
       'guardrail.violation enableRbacAuthorization',
     ]);
-    const alert = (stack.app.deps.notifier as { sent: Array<{ kind: string; subject: string }> }).sent.find((n) => n.kind === 'guardrail.violation' && n.subject.includes('enableRbacAuthorization'));
+    const alert = (stack.app.deps.notifier as unknown as { sent: Array<{ kind: string; subject: string }> }).sent.find((n) => n.kind === 'guardrail.violation' && n.subject.includes('enableRbacAuthorization'));
     expect(alert?.subject).toMatch(/^URGENT: /);
     restore(KV_RESEARCH, { enableRbacAuthorization: true });
   });
@@ -190,7 +190,7 @@ describe('another automation fighting back', () => {
     const records = await recordsOf(STSCRATCH, 'allowBlobPublicAccess');
     expect(records.map((r) => r.action)).toEqual(['guardrail.remediated', 'guardrail.remediated', 'guardrail.remediated', 'guardrail.contested']);
     expect(records.at(-1)).toMatchObject({ actor: { id: PEOPLE.dave }, reason: expect.stringMatching(/another automation is fighting it/) });
-    const alerts = (stack.app.deps.notifier as { sent: Array<{ kind: string }> }).sent.filter((n) => n.kind === 'guardrail.contested');
+    const alerts = (stack.app.deps.notifier as unknown as { sent: Array<{ kind: string }> }).sent.filter((n) => n.kind === 'guardrail.contested');
     expect(alerts).toHaveLength(1);
     restore(STSCRATCH, { allowBlobPublicAccess: false });
   });

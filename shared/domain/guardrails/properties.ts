@@ -185,11 +185,6 @@ export function showValue(value: PropertyValue): string {
   return value === null ? 'unset' : String(value);
 }
 
-export const RESOURCE_TYPES: Readonly<Record<GuardedResourceKind, string>> = {
-  storageAccount: 'Microsoft.Storage/storageAccounts',
-  keyVault: 'Microsoft.KeyVault/vaults',
-};
-
 const TOP_RESOURCE = /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/(Microsoft\.Storage\/storageAccounts|Microsoft\.KeyVault\/vaults)\/[^/]+)(\/.*)?$/i;
 
 export interface GuardedResourceRef {

@@ -42,8 +42,7 @@ export const guardrailExceptionSchema = z.object({
 });
 export type GuardrailException = z.infer<typeof guardrailExceptionSchema>;
 
-export const recentPatchSchema = z.object({ at: iso, properties: z.array(z.string()) });
-export type RecentPatch = z.infer<typeof recentPatchSchema>;
+const recentPatchSchema = z.object({ at: iso, properties: z.array(z.string()) });
 
 export const guardrailStateSchema = z.object({
   id: z.string(),
