@@ -1,7 +1,7 @@
 /** How the portal writes times, durations and scopes; the wording matches the Teams cards (shared/domain/cards/cardFormat). */
 import { formatDuration, parseDuration } from '../shared/domain/policy/duration';
 
-export { formatInstant, humanDuration, timeLeft } from '../shared/domain/cards/cardFormat';
+export { formatInstant, timeLeft } from '../shared/domain/cards/cardFormat';
 export { formatDuration };
 
 /** `PT8H` -> `8 hours`; an unreadable duration is shown as written. */

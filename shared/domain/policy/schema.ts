@@ -243,5 +243,3 @@ export const policySchema = z
     breaker: { maxRevocations: p.breaker.maxRevocations, window: formatDuration(p.breaker.window), windowMs: p.breaker.window },
   }));
 
-/** What a policy file decodes to, before the loader adds where it came from. */
-export type DecodedPolicy = z.output<typeof policySchema>;

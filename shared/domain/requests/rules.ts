@@ -28,7 +28,7 @@ import type { ApprovalChannel, Approvers, JustificationRule, Policy } from '../p
 import type { NeedCheck, StatedNeed } from '../suggestions/needCheck';
 import type { AccessRequest, Approval, Decision, RequestDraft, Requester } from './model';
 
-export type { AccessRequest, Approval, Decision, RequestDraft, RequestStatus, Requester } from './model';
+export type { AccessRequest, Decision, RequestDraft, Requester } from './model';
 
 /** Longest justification or comment kept; the rest of the system shows them on cards and in audit. */
 export const MAX_TEXT_LENGTH = 2000;

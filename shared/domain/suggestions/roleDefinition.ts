@@ -51,8 +51,6 @@ export const armRoleDefinitionSchema = z.object({
   }),
 });
 
-export type ArmRoleDefinition = z.input<typeof armRoleDefinitionSchema>;
-
 /** Decodes one ARM role definition; throws a ZodError naming what is missing. */
 export function roleDefinitionFromArm(value: unknown): RoleDefinition {
   const d = armRoleDefinitionSchema.parse(value);
