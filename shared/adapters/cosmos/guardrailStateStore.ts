@@ -51,8 +51,11 @@ export class GuardrailStateStore implements GuardrailStates {
   }
 
   async contested(now: Date): Promise<GuardrailState[]> {
-    const page = await queryDocs(this.state, { query: "SELECT * FROM c WHERE c.type = 'guardrailState'" }, guardrailStateSchema);
-    const t = now.getTime();
-    return page.items.filter((s: GuardrailState) => Object.values(s.properties).some((p) => p.contestedUntil !== undefined && Date.parse(p.contestedUntil) > t));
+    const page = await queryDocs(
+      this.state,
+      { query: "SELECT * FROM c WHERE c.type = 'guardrailState' AND IS_DEFINED(c.contestedUntil) AND c.contestedUntil > @now", parameters: [{ name: '@now', value: now.toISOString() }] },
+      guardrailStateSchema,
+    );
+    return page.items;
   }
 }

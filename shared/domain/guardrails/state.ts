@@ -53,6 +53,8 @@ export const guardrailStateSchema = z.object({
   exceptions: z.array(guardrailExceptionSchema).default([]),
   /** The earliest `expiresAt` of the exceptions: what the exception timer queries. */
   nextExceptionEnd: iso.optional(),
+  /** The latest `contestedUntil` of its settings: what health queries. */
+  contestedUntil: iso.optional(),
 });
 export type GuardrailState = z.infer<typeof guardrailStateSchema>;
 
@@ -131,7 +133,8 @@ export function withContested(state: GuardrailState, property: string, episode: 
   const current = propertyState(state, property);
   if (current.episode !== episode || current.contestedUntil === until) return state;
   const { open: _open, ...rest } = current;
-  return setProperty(state, property, { ...rest, remediations: [], contestedUntil: until });
+  const next = setProperty(state, property, { ...rest, remediations: [], contestedUntil: until });
+  return state.contestedUntil !== undefined && state.contestedUntil > until ? next : { ...next, contestedUntil: until };
 }
 
 /** Remembers a patch of ours, so its event is recognised as ours. */
