@@ -157,6 +157,24 @@ describe('audit mode, key listings, reconcile and hostile deliveries', () => {
     expect((await recordsOf(STWEIGHTS, 'minimumTlsVersion')).at(-1)).toMatchObject({ action: 'guardrail.remediated', actor: { name: 'unknown (found by reconcile)' }, details: { observed: 'TLS1_1', via: 'reconcile' } });
   });
 
+  test('storageEvents records the blob events the policy watches (BlobDeleted on stweights), and nothing else', async () => {
+    const blob = (eventType: string) => ({
+      id: `blob-${eventType}`,
+      topic: STWEIGHTS,
+      subject: '/blobServices/default/containers/checkpoints/blobs/run-42/step-1000.safetensors',
+      eventType,
+      eventTime: '2026-11-20T10:06:00Z',
+      dataVersion: '',
+      metadataVersion: '1',
+      data: { api: 'DeleteBlob', url: 'https://stweights.blob.core.windows.net/checkpoints/run-42/step-1000.safetensors', blobType: 'BlockBlob' },
+    });
+    for (const type of ['Microsoft.Storage.BlobDeleted', 'Microsoft.Storage.BlobDeleted', 'Microsoft.Storage.BlobCreated']) {
+      expect((await deliver(stack, [blob(type)], { functionName: 'storageEvents' })).status).toBeLessThan(300);
+    }
+    const records = (await guardrailRecords(stack, STWEIGHTS)).filter((r) => r.action === 'storage.blobEvent');
+    expect(records).toMatchObject([{ eventId: 'blob-Microsoft.Storage.BlobDeleted', details: { container: 'checkpoints', blob: 'run-42/step-1000.safetensors', api: 'DeleteBlob' } }]);
+  });
+
   test('hostile deliveries are refused with 400 and write nothing; the host keeps serving', async () => {
     const count = (await guardrailRecords(stack, STWEIGHTS)).length;
     const action = {
