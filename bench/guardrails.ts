@@ -25,7 +25,7 @@ import { RecordingNotifier } from '../shared/adapters/recordingNotifier';
 import { createDoc, readDoc, replaceDoc } from '../shared/adapters/cosmos/document';
 import { scopeKey } from '../shared/domain/armIds';
 import { receivedEventFrom } from '../shared/domain/events/envelope';
-import { guardrailStateId } from '../shared/domain/guardrails/state';
+import { emptyState, guardrailStateId, withClosed, withOpen, withPatch } from '../shared/domain/guardrails/state';
 import { handleArmEvent } from '../shared/usecases/enforcement';
 import { envCount } from './common';
 import { armCalls, instrumentation, storeOps } from './instrument';
@@ -180,13 +180,17 @@ class Floor {
     await this.client.storageAccounts.getProperties('rg-weights', name);
     this.armCalls++;
     if (kind !== 'remediated') return;
-    const intent = known ? await replaceDoc(state, { ...known.doc, n: 1 }, known.etag, id) : await createDoc(state, { id, type: 'benchFloor', n: 1 });
+    // The same documents AccessManager writes (so the store carries the same sizes), built without its decision.
+    const at = new Date().toISOString();
+    const base = emptyState(accountId);
+    const intentDoc = withOpen(base, 'allowBlobPublicAccess', 0, { value: 'true', action: 'remediate', since: at });
+    const intent = known ? await replaceDoc(state, intentDoc, known.etag, id) : await createDoc(state, intentDoc);
     await this.client.storageAccounts.update('rg-weights', name, { allowBlobPublicAccess: false });
     this.armCalls++;
     const key = randomUUID();
-    await createDoc(state, { id: `audit-key:bench-floor-${key}`, keyHash: key, createdAt: new Date().toISOString() });
-    await createDoc(this.stack.containers.audit, { id: `bench-floor:${key}`, chainId: 'bench-floor', seq: 0, at: new Date().toISOString(), action: 'guardrail.remediated', actor: { id: PEOPLE.dave }, reason: 'floor'.repeat(20) });
-    await replaceDoc(state, { ...intent.doc, n: 2 }, intent.etag, id);
+    await createDoc(state, { id: `audit-key:bench-floor-${key}`, keyHash: key, createdAt: at });
+    await createDoc(this.stack.containers.audit, { id: `bench-floor:${key}`, chainId: 'bench-floor', seq: 0, at, action: 'guardrail.remediated', actor: { id: PEOPLE.dave }, reason: 'floor'.repeat(20) });
+    await replaceDoc(state, withPatch(withClosed(intentDoc, 'allowBlobPublicAccess', 0, at), at, ['allowBlobPublicAccess']), intent.etag, id);
   }
 }
 
@@ -205,6 +209,12 @@ async function costAndFloor(stack: LocalStack, samples: number): Promise<Record<
   // only the event being measured runs.
   stack.sim.knobs.emitEvents = false;
   try {
+    // Steady state of a long-running instance: the read path warmed (JIT, connections) on an account of its own.
+    const [warmAm, warmFloor] = [addAccounts(stack, 1, 'wa')[0]!, addAccounts(stack, 1, 'wf')[0]!];
+    for (let i = 0; i < 300; i++) {
+      await handleArmEvent(stack.deps, writeEvent(warmAm, PEOPLE.dave), noLog);
+      await floor.run('compliant', warmFloor);
+    }
     for (let i = 0; i < samples + warmUp; i++) {
       const am = amAccounts[i]!;
       const fl = floorAccounts[i]!;
