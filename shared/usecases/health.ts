@@ -46,11 +46,11 @@ export async function checkHealth(deps: Deps): Promise<HealthReport> {
   ]);
   const contested = store.ok ? await contestedGuardrails(deps).then((c) => c.length).catch(() => undefined) : undefined;
   return {
-    ...(contested !== undefined ? { contestedGuardrails: contested } : {}),
     status: store.ok && arm.ok ? 'ok' : 'degraded',
     mode: deps.config.ACCESSMANAGER_ENV,
     store,
     arm,
     policies: deps.policies.policies.length,
+    ...(contested !== undefined ? { contestedGuardrails: contested } : {}),
   };
 }
