@@ -5,9 +5,12 @@
  */
 import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, scopeKey, subscriptionOf } from '../../shared/domain/armIds';
 import { findBuiltInRole } from '../../shared/domain/roles';
-import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID } from '../tenant';
+import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, MANAGEMENT_GROUP } from '../tenant';
 import { randomUUID } from 'node:crypto';
 import { AssignmentStore, ROLE_ASSIGNMENT_TYPE, type RoleAssignment } from './arm/assignmentStore';
+import type { RbacView } from './arm/authorize';
+import { CustomRoleStore, lookupRole, type SimRole } from './arm/customRoles';
+import { ancestry, type ManagementGroup } from './arm/managementGroups';
 import { Directory, type PrincipalType } from './directory';
 import { SEED_ASSIGNMENTS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
 import { TeamsStore, teamsUserId, type TeamsMember } from './teams/store';
@@ -23,7 +26,7 @@ export interface SimStats {
 
 export interface SeedAssignmentInput {
   scope: string;
-  /** Role name, GUID or full role definition id of a built-in role. */
+  /** Role name, GUID or full role definition id of a built-in role, or the GUID of a custom role. */
   role: string;
   principalId: string;
   /** Defaults to the principal's kind in the directory, else User. */
@@ -44,16 +47,44 @@ export class SimState {
   /** ARM resources (resource groups, accounts, vaults, containers) keyed by lower-cased id. */
   readonly resources = new Map<string, ArmResource>();
   readonly teams = new TeamsStore();
+  /** Custom role definitions (built-in roles come from shared/domain/roles). */
+  readonly customRoles = new CustomRoleStore();
+  /** Management groups by lower-cased name: the tenant root group and `mg-research`, which holds the subscription. */
+  readonly managementGroups = new Map<string, ManagementGroup>();
   directory = new Directory();
   stats: SimStats = zeroStats();
 
   constructor(seed = true) {
     if (seed) this.reset();
+    else this.seedHierarchy();
+  }
+
+  /** A role definition by GUID, built-in or custom. */
+  role(guid: string): SimRole | undefined {
+    return lookupRole(this.customRoles, guid);
+  }
+
+  /** Scope keys at and above `scope` (management groups included), nearest first. */
+  ancestry(scope: string): string[] {
+    return ancestry(this, scope);
+  }
+
+  /** What authorisation reads: assignments, directory, roles and hierarchy. */
+  rbac(): RbacView {
+    return { assignments: this.assignments, directory: this.directory, role: (guid) => this.role(guid), ancestry: (scope) => this.ancestry(scope) };
+  }
+
+  private seedHierarchy(): void {
+    this.managementGroups.clear();
+    this.managementGroups.set(LOCAL_TENANT_ID, { name: LOCAL_TENANT_ID, displayName: 'Tenant Root Group', subscriptions: [] });
+    this.managementGroups.set(MANAGEMENT_GROUP.name, { name: MANAGEMENT_GROUP.name, displayName: 'Research', parent: LOCAL_TENANT_ID, subscriptions: [LOCAL_SUBSCRIPTION_ID] });
   }
 
   /** Back to the seed: directory, resources, standing assignments, one personal chat per user; counters zeroed. */
   reset(): void {
     this.directory = new Directory(seedDirectory());
+    this.seedHierarchy();
+    this.customRoles.clear();
     this.resources.clear();
     for (const r of seedResources()) this.resources.set(scopeKey(r.id), r);
     this.assignments.clear();
@@ -80,14 +111,14 @@ export class SimState {
 
   /** Puts an assignment straight into the store: no authorisation, no event (a test's "it already existed"). */
   seedAssignment(input: SeedAssignmentInput): RoleAssignment {
-    const role = findBuiltInRole(input.role);
-    if (!role) throw new Error(`unknown built-in role '${input.role}'`);
+    const role = findBuiltInRole(input.role) ?? (isGuid(input.role) ? this.customRoles.get(input.role) : undefined);
+    if (!role) throw new Error(`unknown role '${input.role}'`);
     const name = input.name ?? randomUUID();
     if (!isGuid(name)) throw new Error(`role assignment name '${name}' is not a GUID`);
     const assignment = makeAssignment({
       scope: input.scope,
       name,
-      roleDefinitionId: roleDefinitionId(subscriptionOf(input.scope) ?? this.subscriptionId, role.guid),
+      roleDefinitionId: roleDefinitionIdAt(input.scope, role.guid),
       principalId: input.principalId,
       principalType: input.principalType ?? this.directory.get(input.principalId)?.kind ?? 'User',
       description: input.description ?? null,
@@ -121,6 +152,15 @@ export interface NewAssignment {
   delegatedManagedIdentityResourceId?: string | null;
   at: string;
   by: string | null;
+}
+
+/**
+ * The role definition id ARM stores on an assignment: subscription-scoped under a subscription,
+ * tenant-level (`/providers/Microsoft.Authorization/roleDefinitions/{guid}`) at a management group.
+ */
+export function roleDefinitionIdAt(scope: string, guid: string): string {
+  const sub = subscriptionOf(scope);
+  return sub ? roleDefinitionId(sub, guid) : `/providers/Microsoft.Authorization/roleDefinitions/${guid.toLowerCase()}`;
 }
 
 export function makeAssignment(a: NewAssignment): RoleAssignment {

@@ -3,10 +3,10 @@
  * listing at a scope with `$filter` and `nextLink` paging, with the status codes, error codes
  * and events real ARM produces.
  */
-import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, subscriptionOf } from '../../../shared/domain/armIds';
-import { builtInRoleByGuid } from '../../../shared/domain/roles';
+import { isGuid, normalizeScope, roleAssignmentId } from '../../../shared/domain/armIds';
 import { ok, queryParam, queryString, SimHttpError, type SimReply } from '../http';
-import { makeAssignment } from '../state';
+import { makeAssignment, roleDefinitionIdAt } from '../state';
+import { assignableAt } from './customRoles';
 import type { RoleAssignment } from './assignmentStore';
 import { authorize, emitArmEvent, methodNotAllowed, type ArmContext } from './context';
 import { decodePutBody, listedAtScope, pageOfAssignments, parseAssignmentFilter, roleDefinitionGuidOfBody } from './roleAssignmentRules';
@@ -52,8 +52,16 @@ function putAssignment(ctx: ArmContext, rawScope: string, name: string): SimRepl
   const authorization = authorize(ctx, id, WRITE);
 
   const roleGuid = roleDefinitionGuidOfBody(body.roleDefinitionId);
-  if (!builtInRoleByGuid(roleGuid)) {
+  const role = ctx.state.role(roleGuid);
+  if (!role) {
     throw new SimHttpError(400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleGuid.replace(/-/g, '')}' does not exist.`);
+  }
+  if (!assignableAt(role, scope, (s) => ctx.state.ancestry(s))) {
+    throw new SimHttpError(
+      400,
+      'InvalidRoleAssignmentScope',
+      `The role '${role.roleName}' cannot be assigned at '${scope}': it is assignable only at ${role.assignableScopes.join(', ')} and below.`,
+    );
   }
   const principal = ctx.state.directory.get(body.principalId);
   if (!principal) {
@@ -71,7 +79,7 @@ function putAssignment(ctx: ArmContext, rawScope: string, name: string): SimRepl
     );
   }
 
-  const definitionId = roleDefinitionId(subscriptionOf(scope) ?? ctx.state.subscriptionId, roleGuid);
+  const definitionId = roleDefinitionIdAt(scope, roleGuid);
   const now = new Date().toISOString();
   const existing = ctx.state.assignments.get(id);
   let stored: RoleAssignment;
@@ -146,7 +154,7 @@ export function roleAssignmentList(ctx: ArmContext, rawScope: string): SimReply 
   const matches: RoleAssignment[] = [];
   for (const a of candidates) {
     if (filter.principalId && a.properties.principalId.toLowerCase() !== filter.principalId.toLowerCase()) continue;
-    if (listedAtScope(a.properties.scope, scope, filter.atScopeOnly)) matches.push(a);
+    if (listedAtScope(a.properties.scope, scope, filter.atScopeOnly, (s) => ctx.state.ancestry(s))) matches.push(a);
   }
 
   const page = pageOfAssignments(matches, ctx.knobs.pageSize, queryParam(ctx.req.query, '$skipToken'));

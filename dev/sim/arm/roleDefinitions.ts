@@ -1,12 +1,14 @@
 /**
  * Role definitions: the built-in roles of shared/roles.ts in ARM's REST shape, readable at
- * any scope (tenant root, subscription, below) and listable with `$filter=roleName eq '…'`.
- * Custom roles are not simulated.
+ * any scope (tenant root, management group, subscription, below) and listable with
+ * `$filter=roleName eq '…'`; custom roles (./customRoles) are created, read and deleted at the
+ * scopes they are assignable at.
  */
 import { isGuid, normalizeScope, subscriptionOf } from '../../../shared/domain/armIds';
 import { BUILT_IN_ROLES, builtInRoleByGuid, type BuiltInRole } from '../../../shared/domain/roles';
 import { ok, queryParam, SimHttpError, type SimReply } from '../http';
 import type { ArmContext } from './context';
+import { assignableAt, deleteCustomRole, putCustomRole, roleShape, type SimRole } from './customRoles';
 import { resolveScope } from './scopes';
 
 /** Built-in roles were created long ago; a fixed time keeps answers stable. */
@@ -48,19 +50,27 @@ function subscriptionForScope(ctx: ArmContext, rawScope: string): string | undef
 }
 
 function readOnly(ctx: ArmContext): SimHttpError {
-  return new SimHttpError(
-    ctx.req.method === 'PUT' || ctx.req.method === 'DELETE' ? 400 : 405,
-    'CustomRolesNotSupported',
-    'The simulated tenant has built-in roles only; custom role definitions cannot be created or deleted.',
-  );
+  return new SimHttpError(405, 'MethodNotAllowed', `The simulated ARM does not support ${ctx.req.method} on role definitions.`);
+}
+
+/** Custom roles assignable at (or below) the scope they are read at. */
+function customRolesAt(ctx: ArmContext, scope: string): SimRole[] {
+  const key = normalizeScope(scope);
+  if (key === '/') return ctx.state.customRoles.values();
+  return ctx.state.customRoles.values().filter((r) => assignableAt(r, key, (s) => ctx.state.ancestry(s)) || r.assignableScopes.some((a) => ctx.state.ancestry(a).includes(key.toLowerCase())));
 }
 
 export function roleDefinitionItem(ctx: ArmContext, scope: string, guid: string): SimReply {
+  const checks = { resolve: (s: string) => void resolveScope(ctx.state, s), ancestry: (s: string) => ctx.state.ancestry(s) };
+  if (ctx.req.method === 'PUT') return putCustomRole(ctx, scope, guid, checks);
+  if (ctx.req.method === 'DELETE') return deleteCustomRole(ctx, scope, guid);
   if (ctx.req.method !== 'GET') throw readOnly(ctx);
   const subscriptionId = subscriptionForScope(ctx, scope);
-  const role = isGuid(guid) ? builtInRoleByGuid(guid) : undefined;
-  if (!role) throw new SimHttpError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${guid.replace(/-/g, '')}' does not exist.`);
-  return ok(roleDefinitionShape(role, subscriptionId));
+  const builtIn = isGuid(guid) ? builtInRoleByGuid(guid) : undefined;
+  if (builtIn) return ok(roleDefinitionShape(builtIn, subscriptionId));
+  const custom = isGuid(guid) ? customRolesAt(ctx, scope).find((r) => r.guid === guid.toLowerCase()) : undefined;
+  if (!custom) throw new SimHttpError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${guid.replace(/-/g, '')}' does not exist.`);
+  return ok(roleShape(custom, subscriptionId));
 }
 
 const FILTER_ROLE_NAME = /^roleName\s+eq\s+'([^']*)'$/i;
@@ -71,12 +81,20 @@ export function roleDefinitionList(ctx: ArmContext, scope: string): SimReply {
   const subscriptionId = subscriptionForScope(ctx, scope);
   const filter = queryParam(ctx.req.query, '$filter')?.trim();
   let roles: readonly BuiltInRole[] = BUILT_IN_ROLES;
+  let custom = customRolesAt(ctx, scope);
   if (filter) {
     const byName = FILTER_ROLE_NAME.exec(filter);
     const byType = FILTER_TYPE.exec(filter);
-    if (byName) roles = roles.filter((r) => r.roleName.toLowerCase() === (byName[1] ?? '').toLowerCase());
-    else if (byType) roles = byType[1]?.toLowerCase() === 'builtinrole' ? roles : [];
-    else throw new SimHttpError(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported: roleName eq '{name}', type eq 'BuiltInRole'.`);
+    if (byName) {
+      roles = roles.filter((r) => r.roleName.toLowerCase() === (byName[1] ?? '').toLowerCase());
+      custom = custom.filter((r) => r.roleName.toLowerCase() === (byName[1] ?? '').toLowerCase());
+    } else if (byType) {
+      const type = byType[1]?.toLowerCase();
+      if (type !== 'builtinrole') roles = [];
+      if (type !== 'customrole') custom = [];
+    } else {
+      throw new SimHttpError(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported: roleName eq '{name}', type eq 'BuiltInRole' | 'CustomRole'.`);
+    }
   }
-  return ok({ value: roles.map((r) => roleDefinitionShape(r, subscriptionId)) });
+  return ok({ value: [...roles.map((r) => roleDefinitionShape(r, subscriptionId)), ...custom.map((r) => roleShape(r, subscriptionId))] });
 }

@@ -4,7 +4,6 @@
  * authorising assignment; like Azure, the event never names a new assignee.
  */
 import type { RoleAssignment } from '../arm/assignmentStore';
-import type { BuiltInRole } from '../../../shared/domain/roles';
 
 export const RESOURCE_WRITE_SUCCESS = 'Microsoft.Resources.ResourceWriteSuccess';
 export const RESOURCE_DELETE_SUCCESS = 'Microsoft.Resources.ResourceDeleteSuccess';
@@ -71,7 +70,7 @@ export function toEventTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
 }
 
-export function evidenceOf(assignment: RoleAssignment, role: BuiltInRole): AuthorizationEvidence {
+export function evidenceOf(assignment: RoleAssignment, role: { roleName: string; guid: string }): AuthorizationEvidence {
   return {
     role: role.roleName,
     roleAssignmentScope: assignment.properties.scope,

@@ -16,6 +16,7 @@
 import { AppError, ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { armScopeProblem, isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameScope, subscriptionOf } from '../armIds';
 import { findBuiltInRole } from '../roles';
+import { freeTextProblem, hasVisibleText } from '../text';
 import { checkDuration, formatDuration, parseDuration } from '../policy/duration';
 import { exceptionTerms, findPolicyRole, type PolicySet } from '../policy/policySet';
 import { ACCEPTED_ROLE_FORMS } from '../policy/schema';
@@ -26,6 +27,12 @@ export type { AccessRequest, Approval, Decision, RequestDraft, RequestStatus, Re
 
 /** Longest justification or comment kept; the rest of the system shows them on cards and in audit. */
 export const MAX_TEXT_LENGTH = 2000;
+
+/**
+ * The shortest grant: one minute. Shorter ones (PT0.0006S is 1 ms) cannot be enforced meaningfully
+ * (expiry runs every minute) and only fill the ledger.
+ */
+export const MIN_GRANT_DURATION_MS = 60_000;
 
 export interface RuleFailure {
   ok: false;
@@ -76,8 +83,14 @@ function checkJustification(text: string, rule: JustificationRule, what: string)
   if (trimmed.length > MAX_TEXT_LENGTH) {
     return new ValidationError(`The justification is ${trimmed.length} characters; keep it to ${MAX_TEXT_LENGTH}.`, 'JustificationInvalid');
   }
+  const unsafe = freeTextProblem(trimmed, 'The justification');
+  if (unsafe) return new ValidationError(`${unsafe}.`, 'JustificationInvalid');
   if (trimmed === '') {
     return rule.required ? new ValidationError(`A justification is required for ${what}: say what you need the access for.`, 'JustificationRequired') : undefined;
+  }
+  // Zero-width or other invisible characters alone would pass a length check and show approvers nothing.
+  if (!hasVisibleText(trimmed)) {
+    return new ValidationError(`The justification for ${what} shows no visible text: say what you need the access for.`, rule.required ? 'JustificationRequired' : 'JustificationInvalid');
   }
   if (rule.minLength !== undefined && trimmed.length < rule.minLength) {
     return new ValidationError(
@@ -199,6 +212,9 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
   const checked = checkDuration(command.duration);
   if (!checked.ok) return fail(new ValidationError(`Invalid duration: ${checked.reason}.`, 'InvalidDuration'));
   if (checked.ms <= 0) return fail(new ValidationError(`Invalid duration: "${command.duration}" is zero; ask for a positive duration such as PT1H.`, 'InvalidDuration'));
+  if (checked.ms < MIN_GRANT_DURATION_MS) {
+    return fail(new ValidationError(`"${command.duration}" is shorter than one minute, the shortest grant AccessManager makes; ask for PT1M or more.`, 'DurationTooShort'));
+  }
 
   const role = findBuiltInRole(command.role);
   if (!role) return fail(new ValidationError(`Unknown role "${command.role}": name ${ACCEPTED_ROLE_FORMS}.`, 'UnknownRole'));
@@ -329,6 +345,11 @@ export function evaluateApproval(request: AccessRequest, command: ApprovalComman
   const comment = command.comment?.trim();
   if (comment && comment.length > MAX_TEXT_LENGTH) {
     return fail(new ValidationError(`The comment is ${comment.length} characters; keep it to ${MAX_TEXT_LENGTH}.`, 'CommentTooLong'));
+  }
+  const unsafeComment = comment ? freeTextProblem(comment, 'The comment') : undefined;
+  if (unsafeComment) return fail(new ValidationError(`${unsafeComment}.`, 'CommentInvalid'));
+  if (command.decision === 'deny' && !(comment && hasVisibleText(comment))) {
+    return fail(new ValidationError('A denial needs a reason with visible text: say why you deny.', 'ReasonRequired'));
   }
 
   const at = now.toISOString();
