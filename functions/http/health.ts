@@ -1,4 +1,9 @@
-/** `GET /api/health`: anonymous, reports mode and reachability; 503 when a dependency is down. */
+/**
+ * `GET /api/health`: anonymous; `status` is `ok` or `degraded` with the problems. Always 200 when
+ * the app answers at all: degraded enforcement (a lost permission, a tripped breaker, an outage of
+ * Azure or the store) is not this instance's fault, and a 5xx would make App Service's health
+ * check replace healthy instances. Monitor `status`, not the HTTP status.
+ */
 import { checkHealth } from '../../shared/usecases/health';
 import { errorResponse, json } from './respond';
 import type { HttpFunction } from '../types';
@@ -13,7 +18,7 @@ export function healthFunction(getApp: GetApp): HttpFunction {
     handler: async (_req, context) => {
       try {
         const report = await checkHealth((await getApp()).deps);
-        return json(report.status === 'ok' ? 200 : 503, report);
+        return json(200, report);
       } catch (err) {
         return errorResponse(err, context);
       }

@@ -34,7 +34,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       name: 'createRequest',
       route: 'requests',
       methods: ['POST'],
-      handler: api(getApp, async (req, deps, caller) => json(201, await createRequest(deps, caller, await readJsonBody(req, newRequestBody)))),
+      handler: api(getApp, async (req, deps, caller) => json(201, publicRequest(await createRequest(deps, caller, await readJsonBody(req, newRequestBody))))),
     },
     {
       kind: 'http',
@@ -44,7 +44,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const q = readQuery(req, listQuery);
         const page = await listRequests(deps, caller, { status: q.status, mine: q.mine === 'true', approverMe: q.approver === 'me', limit: q.limit, continuationToken: q.continuationToken });
-        return json(200, { items: page.items, continuationToken: page.continuationToken ?? null });
+        return json(200, { items: page.items.map(publicRequest), continuationToken: page.continuationToken ?? null });
       }),
     },
     {
@@ -52,7 +52,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       name: 'getRequest',
       route: 'requests/{id}',
       methods: ['GET'],
-      handler: api(getApp, async (req, deps, caller) => json(200, await getRequest(deps, caller, idParam(req, 'id')))),
+      handler: api(getApp, async (req, deps, caller) => json(200, publicRequest(await getRequest(deps, caller, idParam(req, 'id'))))),
     },
     {
       kind: 'http',
@@ -62,7 +62,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, approveBody, { allowEmpty: true });
-        return json(200, await decideRequest(deps, caller, id, { decision: 'approve', comment: body?.comment }));
+        return json(200, publicRequest(await decideRequest(deps, caller, id, { decision: 'approve', comment: body?.comment })));
       }),
     },
     {
@@ -73,7 +73,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, denyBody);
-        return json(200, await decideRequest(deps, caller, id, { decision: 'deny', comment: body.reason }));
+        return json(200, publicRequest(await decideRequest(deps, caller, id, { decision: 'deny', comment: body.reason })));
       }),
     },
     {
@@ -84,8 +84,14 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         await readJsonBody(req, emptyBody, { allowEmpty: true });
-        return json(200, await cancelRequest(deps, caller, id));
+        return json(200, publicRequest(await cancelRequest(deps, caller, id)));
       }),
     },
   ];
+}
+
+/** The API shape of a request: the audit outbox is internal bookkeeping. */
+export function publicRequest<R extends { outbox?: unknown }>(request: R): Omit<R, 'outbox'> {
+  const { outbox: _outbox, ...rest } = request;
+  return rest;
 }

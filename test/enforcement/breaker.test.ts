@@ -109,7 +109,8 @@ describe('resetBreaker', () => {
   test('clears the trip and starts a fresh window; revocations are allowed again', () => {
     const tripped = run(small, [0, 1, 2]).at(-1)!.state;
     const reset = resetBreaker(tripped, after(10_000));
-    expect(reset).toEqual({ policyId: 'p', windowStart: after(10_000).toISOString(), count: 0, tripped: false, resetAt: after(10_000).toISOString() });
+    // Paced for six hours at most: after a reset a spent budget waits for the next window instead of tripping again.
+    expect(reset).toEqual({ policyId: 'p', windowStart: after(10_000).toISOString(), count: 0, tripped: false, resetAt: after(10_000).toISOString(), pacedUntil: after(10_000 + 6 * 3600_000).toISOString() });
     expect(recordRevocation(reset, small, after(10_001))).toMatchObject({ allowed: true, justTripped: false });
   });
 });

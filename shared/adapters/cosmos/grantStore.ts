@@ -28,9 +28,10 @@ export class GrantStore implements GrantRepository {
   }
 
   /** Creates the grant; when it already exists (a retried fulfilment) returns the stored one. */
-  async createOrGet(grant: Grant): Promise<{ grant: Grant; created: boolean }> {
+  async createOrGet(grant: Grant): Promise<{ grant: Grant; created: boolean; etag?: string }> {
     try {
-      return { grant: (await createDoc(this.grants, grant)).doc, created: true };
+      const written = await createDoc(this.grants, grant);
+      return { grant: written.doc, created: true, etag: written.etag };
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       return { grant: await this.mustGet(grant.id), created: false };
@@ -106,6 +107,11 @@ export class GrantStore implements GrantRepository {
       { query: 'SELECT TOP @n * FROM c WHERE c.pendingRemoval = true', parameters: [{ name: '@n', value: limit }] },
       grantSchema,
     );
+    return page.items;
+  }
+
+  async withPendingAudit(limit: number): Promise<Grant[]> {
+    const page = await queryDocs(this.grants, { query: 'SELECT TOP @n * FROM c WHERE IS_DEFINED(c.outbox)', parameters: [{ name: '@n', value: limit }] }, grantSchema);
     return page.items;
   }
 

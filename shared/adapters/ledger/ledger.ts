@@ -47,7 +47,11 @@ export interface AuditLedgerOptions {
   shards?: number;
   /** Anchor a chain's head after this many appends... Default 100. */
   anchorEvery?: number;
-  /** ...or this long after its first unanchored append. Default 5000 ms. */
+  /**
+   * ...or this long after its first unanchored append. Default 1000 ms: a process that dies
+   * without closing its chains (kill -9, a crash) leaves at most about a second of records that
+   * a writer of the store could rewrite or cut off undetected.
+   */
   anchorIntervalMs?: number;
   /** Default: the Cosmos sink on `state`. Add one the Cosmos writer cannot rewrite (see AnchorSink). */
   anchorSinks?: AnchorSink[];
@@ -63,7 +67,7 @@ export interface AuditLedgerOptions {
   onBackgroundError?: (err: unknown) => void;
 }
 
-const DEFAULTS = { shards: 4, anchorEvery: 100, anchorIntervalMs: 5000, leaseMs: 10_000, markerTtlSeconds: 7 * 24 * 3600, recordedKeysKept: 20_000 };
+const DEFAULTS = { shards: 4, anchorEvery: 100, anchorIntervalMs: 1000, leaseMs: 10_000, markerTtlSeconds: 7 * 24 * 3600, recordedKeysKept: 20_000 };
 
 /** Attempts to place one record before giving up: each lost chain id costs one. */
 const MAX_CHAIN_ATTEMPTS = 5;
@@ -191,9 +195,12 @@ export class AuditLedger implements AuditTrail {
    *   claims the marker (If-Match, so one retry wins), appends the pending entry unless the
    *   ledger already has it, and marks the marker completed.
    *
-   * Enforcement: the use case that decides on an Event Grid event should call this with a key
-   * derived from the event and the decision (e.g. `${event.id}:assignment.revoked`), after the
-   * side effect (revoking what is already gone is a success), so a redelivery records nothing twice.
+   * Use cases call this with a key derived from the decision (e.g. `revoke:<assignment>:<createdOn>`),
+   * so a redelivery records nothing twice, and only once the side effect happened: a record says
+   * what was done, never what was about to be. Where a crash between the side effect and the record
+   * must not lose the record, the use case keeps what to record beside the change first (the audit
+   * outbox of a request or grant, the revocation intent of the enforcer) and a retry or a timer
+   * appends it under the same key.
    */
   async appendOnce(key: string, entry: AuditEntry, opts: Omit<AppendOptions, 'idempotencyKey'> = {}): Promise<AuditRecord | DuplicateAppend> {
     if (key.length === 0) throw new InternalError('appendOnce needs a non-empty idempotency key.', 'AuditKeyMissing');

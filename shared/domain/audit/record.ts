@@ -23,8 +23,12 @@ export const AUDIT_ACTIONS = [
   'assignment.revoked',
   'assignment.wouldRevoke',
   'assignment.exempt',
+  'assignment.revokeFailed',
   'breaker.tripped',
   'breaker.reset',
+  'enforcement.selfAccessLost',
+  'enforcement.selfAccessRestored',
+  'enforcement.rogueActor',
   'chain.opened',
 ] as const;
 

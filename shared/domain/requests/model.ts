@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ApprovalChannel } from '../policy/types';
+import { outboxEntrySchema, type OutboxEntry } from '../audit/outbox';
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'cancelled' | 'timedOut' | 'failed';
 export type Decision = 'approve' | 'deny';
@@ -27,6 +28,8 @@ export interface AccessRequest {
   requester: Requester;
   /** Who gets the role; the requester unless they ask on behalf of another principal. */
   principalId: string;
+  /** What the principal is, as the directory says (absent on requests made before it was recorded: read it then). */
+  principalType?: 'User' | 'Group' | 'ServicePrincipal';
   /** Normalized ARM scope. */
   scope: string;
   /** Full role definition id at the subscription of the scope. */
@@ -63,6 +66,15 @@ export interface AccessRequest {
    * after a crash or an ARM outage. Absent on requests that never got approved.
    */
   fulfilled?: boolean;
+  /**
+   * Set while fulfilment waits because Azure refused AccessManager's identity (its permission was
+   * removed): the timer retries, and the grant's clock starts when it finally succeeds.
+   */
+  waitingForPermission?: boolean;
+  /** When the grant's clock starts, if not at `resolvedAt` (after waiting for permission). */
+  grantFrom?: string;
+  /** Audit entries of changes not yet in the ledger (see domain/audit/outbox). Internal: not part of the API's request. */
+  outbox?: OutboxEntry[];
 }
 
 /** A request before the store gives it an id. */
@@ -83,6 +95,7 @@ export const accessRequestSchema = z.object({
   id: z.string().min(1),
   requester: z.object({ id: z.string().min(1), name: z.string() }),
   principalId: z.string().min(1),
+  principalType: z.enum(['User', 'Group', 'ServicePrincipal']).optional(),
   scope: z.string().min(1),
   roleDefinitionId: z.string().min(1),
   roleName: z.string().min(1),
@@ -105,4 +118,7 @@ export const accessRequestSchema = z.object({
   maxDurationMs: z.number().int().positive().optional(),
   failureReason: z.string().optional(),
   fulfilled: z.boolean().optional(),
+  waitingForPermission: z.boolean().optional(),
+  grantFrom: isoInstant.optional(),
+  outbox: z.array(outboxEntrySchema).optional(),
 }) satisfies z.ZodType<AccessRequest>;

@@ -15,12 +15,13 @@
  */
 import { AppError, ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { armScopeProblem, isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameScope, subscriptionOf } from '../armIds';
-import { findBuiltInRole } from '../roles';
+import { findBuiltInRole, type BuiltInRole } from '../roles';
+import { isPrivilegedRole } from '../permissions';
 import { freeTextProblem, hasVisibleText } from '../text';
 import { checkDuration, formatDuration, parseDuration } from '../policy/duration';
 import { exceptionTerms, findPolicyRole, type PolicySet } from '../policy/policySet';
 import { ACCEPTED_ROLE_FORMS } from '../policy/schema';
-import type { ApprovalChannel, Approvers, JustificationRule, Policy } from '../policy/types';
+import type { ApprovalChannel, Approvers, ExceptionTerms, JustificationRule, Policy } from '../policy/types';
 import type { AccessRequest, Approval, Decision, RequestDraft, Requester } from './model';
 
 export type { AccessRequest, Approval, Decision, RequestDraft, RequestStatus, Requester } from './model';
@@ -138,13 +139,35 @@ function listRoles(policy: Policy): string {
   return policy.roles.length === 0 ? 'none' : policy.roles.map((r) => `${r.roleName} (max ${r.maxDuration})`).join(', ');
 }
 
+/**
+ * Why `role` cannot be an exception under these terms, or undefined when it can: an explicit
+ * `exception.roles` list decides; without one, privileged roles (those that can change who has
+ * access) never are. An exception is a way round the listed roles, not round the approvers of
+ * who may grant access.
+ */
+function exceptionRoleProblem(exception: ExceptionTerms, role: BuiltInRole, where: string): AppError | undefined {
+  if (exception.roles) {
+    if (exception.roles.includes(role.guid)) return undefined;
+    return new ForbiddenError(`${role.roleName} cannot be requested as an exception on ${where}: the policy allows exceptions only for the roles in its exception.roles list.`, 'RoleNotRequestable');
+  }
+  if (isPrivilegedRole(role)) {
+    return new ForbiddenError(
+      `${role.roleName} is a privileged role (it can grant access to others) and cannot be requested as an exception on ${where}; a policy must list it explicitly (roles, or exception.roles).`,
+      'PrivilegedRoleNotRequestable',
+    );
+  }
+  return undefined;
+}
+
 /** Decides under which terms (normal or exception) a role and duration can be requested; or why not. */
-function decideTerms(policy: Policy, guid: string, roleName: string, durationMs: number, renewal: boolean): Terms | AppError {
+function decideTerms(policy: Policy, role: BuiltInRole, durationMs: number, renewal: boolean): Terms | AppError {
+  const { guid, roleName } = role;
   const where = `${scopeLabel(policy.scope)} (policy ${policy.id})`;
   const listed = findPolicyRole(policy, guid);
   const exception = exceptionTerms(policy);
+  const exceptionProblem = exception ? exceptionRoleProblem(exception, role, where) : undefined;
   const asException = (justification: JustificationRule, approvalChannel: ApprovalChannel): Terms | undefined =>
-    exception && !renewal && durationMs <= exception.maxDurationMs
+    exception && !exceptionProblem && !renewal && durationMs <= exception.maxDurationMs
       ? {
           exception: true,
           approvals: exception.approvals,
@@ -163,6 +186,7 @@ function decideTerms(policy: Policy, guid: string, roleName: string, durationMs:
     if (renewal) {
       return new ForbiddenError(`${roleName} on ${where} was an exception; exceptions cannot be renewed, request a new exception.`, 'NotRenewable');
     }
+    if (exceptionProblem) return exceptionProblem;
     return (
       asException({ required: true }, 'teams') ??
       new ValidationError(
@@ -184,7 +208,7 @@ function decideTerms(policy: Policy, guid: string, roleName: string, durationMs:
   if (durationMs > listed.maxDurationMs) {
     const escalated = asException(listed.justification, listed.approvalChannel);
     if (escalated) return escalated;
-    const viaException = exception && !renewal && exception.maxDurationMs > listed.maxDurationMs ? ` (up to ${exception.maxDuration} as an exception, with more approvals)` : '';
+    const viaException = exception && !exceptionProblem && !renewal && exception.maxDurationMs > listed.maxDurationMs ? ` (up to ${exception.maxDuration} as an exception, with more approvals)` : '';
     return new ValidationError(
       `${requested} exceeds the maximum ${listed.maxDuration} for ${listed.roleName} on ${where}; ask for ${listed.maxDuration} or less${viaException}.`,
       'DurationTooLong',
@@ -226,7 +250,7 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
   const policy = policies.governing(scope);
   if (!policy) return fail(new ForbiddenError(`no policy governs ${scope}: AccessManager only grants access where a policy allows it.`, 'NoPolicy'));
 
-  const terms = decideTerms(policy, role.guid, role.roleName, checked.ms, command.renewsGrant !== undefined);
+  const terms = decideTerms(policy, role, checked.ms, command.renewsGrant !== undefined);
   if (terms instanceof AppError) return fail(terms);
 
   const justificationError = checkJustification(command.justification, terms.justification, `${role.roleName} on ${scopeLabel(policy.scope)}`);
@@ -320,13 +344,18 @@ export type ApprovalResult = { ok: true; request: AccessRequest; outcome: Approv
  * Records an approval or a denial. `isMember` is whether the approver is (transitively) in
  * one of the request's approver groups, resolved by the caller through Graph.
  */
-export function evaluateApproval(request: AccessRequest, command: ApprovalCommand, isMember: boolean, now: Date): ApprovalResult {
+export function evaluateApproval(request: AccessRequest, command: ApprovalCommand, isMember: boolean, now: Date, opts: { memberOfPrincipal?: boolean } = {}): ApprovalResult {
   const resolved = resolvedError(request, now);
   if (resolved) return resolved;
 
   const approverId = command.approverId;
   if (same(approverId, request.requester.id) || same(approverId, request.principalId)) {
     return fail(new ForbiddenError('You cannot approve or deny a request for your own access; another approver must decide.', 'SelfApproval'));
+  }
+  if (opts.memberOfPrincipal) {
+    return fail(
+      new ForbiddenError(`You are a member of group ${request.principalId}, which this request gives access to: you cannot approve or deny it; another approver must decide.`, 'SelfApproval'),
+    );
   }
   const listedUser = request.approverUsers.some((u) => same(u, approverId));
   if (!listedUser && !isMember) {

@@ -1,0 +1,137 @@
+/**
+ * Enforcement's own state in the `state` container: `self-access` (AccessManager's permission),
+ * `revocation:<hash>` (revocations under way) and `rogue-actor:<object id>` (rogue creations per
+ * actor). Every read-modify-write goes through compare-and-swap; intents are plain creates and
+ * deletes (one per decision).
+ */
+import type { Container } from '@azure/cosmos';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { auditEntrySchema } from '../../domain/audit/record';
+import type { RogueActorState } from '../../domain/enforcement/rogueActors';
+import type { RevocationIntent, RevocationIntentRepository, RogueActorRepository, SelfAccessRepository, SelfAccessState } from '../../ports/enforcementState';
+import { ABORT, compareAndSwap, type Mutation } from './cas';
+import { deleteDoc, queryDocs, readDoc, upsertDoc } from './document';
+
+const SELF_ACCESS_ID = 'self-access';
+
+const selfAccessSchema = z.object({
+  id: z.literal(SELF_ACCESS_ID),
+  status: z.enum(['ok', 'lost']),
+  since: z.string(),
+  incident: z.string().optional(),
+  missing: z.array(z.object({ scope: z.string(), actions: z.array(z.string()) })).optional(),
+  assignments: z.array(z.object({ id: z.string(), goneSince: z.string().optional() })).default([]),
+});
+
+function toState(doc: z.infer<typeof selfAccessSchema> | undefined): SelfAccessState | undefined {
+  if (!doc) return undefined;
+  const { id: _id, ...state } = doc;
+  return state;
+}
+
+export class SelfAccessStore implements SelfAccessRepository {
+  constructor(private readonly state: Container) {}
+
+  async read(): Promise<SelfAccessState | undefined> {
+    return toState((await readDoc(this.state, SELF_ACCESS_ID, SELF_ACCESS_ID, selfAccessSchema))?.doc);
+  }
+
+  async update(mutate: (current: SelfAccessState | undefined) => SelfAccessState | undefined): Promise<{ state: SelfAccessState | undefined; changed: boolean }> {
+    const result = await compareAndSwap(
+      this.state,
+      SELF_ACCESS_ID,
+      SELF_ACCESS_ID,
+      selfAccessSchema,
+      (current): Mutation<z.infer<typeof selfAccessSchema>> => {
+        const before = toState(current);
+        const next = mutate(before);
+        return next === undefined || next === before ? ABORT : { id: SELF_ACCESS_ID, ...next };
+      },
+      { create: true },
+    );
+    return { state: toState(result.doc), changed: result.changed };
+  }
+}
+
+const INTENT_PREFIX = 'revocation:';
+
+const intentSchema = z.object({
+  id: z.string(),
+  type: z.literal('revocationIntent'),
+  key: z.string(),
+  assignmentId: z.string(),
+  entry: auditEntrySchema,
+  createdAt: z.string(),
+  ttl: z.number().optional(),
+});
+
+const intentId = (key: string) => `${INTENT_PREFIX}${createHash('sha256').update(key).digest('hex')}`;
+
+/** Intents outlive any retry; real Cosmos drops forgotten ones after 30 days (the embedded server keeps them). */
+const INTENT_TTL_SECONDS = 30 * 24 * 3600;
+
+export class RevocationIntentStore implements RevocationIntentRepository {
+  constructor(private readonly state: Container) {}
+
+  async put(intent: RevocationIntent): Promise<void> {
+    await upsertDoc(this.state, { id: intentId(intent.key), type: 'revocationIntent' as const, ...intent, ttl: INTENT_TTL_SECONDS });
+  }
+
+  async remove(key: string): Promise<void> {
+    const id = intentId(key);
+    await deleteDoc(this.state, id, id);
+  }
+
+  async stale(before: Date, limit: number): Promise<RevocationIntent[]> {
+    const { items } = await queryDocs(
+      this.state,
+      {
+        query: 'SELECT TOP @n * FROM c WHERE c.type = "revocationIntent" AND c.createdAt < @before',
+        parameters: [
+          { name: '@n', value: limit },
+          { name: '@before', value: before.toISOString() },
+        ],
+      },
+      intentSchema,
+    );
+    return items.map(({ key, assignmentId, entry, createdAt }) => ({ key, assignmentId, entry, createdAt }));
+  }
+
+  /** Exists for tests: the intent document of a decision key. */
+  static idOf(key: string): string {
+    return intentId(key);
+  }
+}
+
+const rogueSchema = z.object({
+  id: z.string(),
+  actorId: z.string(),
+  windowStart: z.string(),
+  count: z.number().int().nonnegative(),
+  counted: z.array(z.string()).default([]),
+  alertedAt: z.string().optional(),
+});
+
+export class RogueActorStore implements RogueActorRepository {
+  constructor(private readonly state: Container) {}
+
+  async count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R }): Promise<R> {
+    const id = `rogue-actor:${actorId.toLowerCase()}`;
+    let result!: R;
+    await compareAndSwap(
+      this.state,
+      id,
+      id,
+      rogueSchema,
+      (current): Mutation<z.infer<typeof rogueSchema>> => {
+        const before: RogueActorState | undefined = current ? { actorId: current.actorId, windowStart: current.windowStart, count: current.count, counted: current.counted, ...(current.alertedAt ? { alertedAt: current.alertedAt } : {}) } : undefined;
+        const decided = mutate(before);
+        result = decided.result;
+        return { id, ...decided.state };
+      },
+      { create: true, maxAttempts: 30 },
+    );
+    return result;
+  }
+}
