@@ -34,6 +34,10 @@ export interface SeedAssignmentInput {
   /** Defaults to a fresh GUID. */
   name?: string;
   description?: string;
+  /** ARM's createdOn (default now): a test's "this access has stood for months". */
+  createdOn?: string;
+  /** ARM's createdBy (default none, as for assignments made before records began). */
+  createdBy?: string;
 }
 
 function zeroStats(): SimStats {
@@ -122,8 +126,8 @@ export class SimState {
       principalId: input.principalId,
       principalType: input.principalType ?? this.directory.get(input.principalId)?.kind ?? 'User',
       description: input.description ?? null,
-      at: new Date().toISOString(),
-      by: null,
+      at: input.createdOn ?? new Date().toISOString(),
+      by: input.createdBy ?? null,
     });
     this.assignments.put(assignment);
     return assignment;

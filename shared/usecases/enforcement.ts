@@ -319,12 +319,23 @@ async function recordBreakerTrip(deps: EnforcerDeps, policyId: string, live: Liv
 async function handleDelete(deps: EnforcerDeps, event: RoleAssignmentEvent, log: (line: string) => void): Promise<void> {
   const deletedByApp = event.caller.objectId?.toLowerCase() === deps.appPrincipalId.toLowerCase();
   if (deletedByApp) return;
-  if (await deps.roleAssignments.get(event.assignmentId)) {
+  // undefined: ARM refused to tell us (AccessManager may have lost even its read permission).
+  let stillThere: boolean | undefined;
+  try {
+    stillThere = (await deps.roleAssignments.get(event.assignmentId)) !== undefined;
+  } catch (err) {
+    if (!(err instanceof PermissionDeniedError)) throw err;
+  }
+  if (stillThere) {
     log(`armEvents ${event.eventId}: delete of ${event.assignmentId} ignored: ARM still has the assignment`);
     return;
   }
   const actor = actorOf({ via: 'event', caller: event.caller });
-  if (await isOwnAssignment(deps, event.assignmentId)) await selfAssignmentTouched(deps, { kind: 'deleted', assignmentId: event.assignmentId, actor, eventId: event.eventId });
+  if (await isOwnAssignment(deps, event.assignmentId)) {
+    await selfAssignmentTouched(deps, { kind: 'deleted', assignmentId: event.assignmentId, actor, eventId: event.eventId, ...(stillThere === undefined ? { detail: 'AccessManager can no longer read it back' } : {}) });
+  }
+  // Ending grants needs ARM's word that the assignment is gone: retried (Event Grid, reconcile) until it can say.
+  if (stillThere === undefined) throw new PermissionDeniedError(`armEvents ${event.eventId}: cannot confirm with ARM that ${event.assignmentId} is gone: AccessManager may not read it.`);
   const backing = await deps.grants.activeOnAssignment(event.assignmentId, event.assignmentName);
   const decision = decideDeletedAssignment({ assignmentId: event.assignmentId, grantsBackedByIt: backing, deletedByApp, now: deps.clock.now() });
   if (decision.action !== 'endGrants') return;
@@ -353,16 +364,21 @@ async function handleDecoded(deps: EnforcerDeps, event: ArmEvent, log: (line: st
       const live = await deps.roleAssignments.get(event.assignmentId);
       const result = await enforceAssignment(deps, live, event.assignmentId, { via: 'event', eventId: event.eventId, caller: event.caller });
       if (deps.config.VERBOSE_LOGS || result.decision.action === 'revoke') log(`armEvents ${event.eventId}: ${result.decision.action} ${event.assignmentId} (${result.decision.reason})`);
-      // Someone else changed AccessManager's own assignment (ARM refuses to change its role or principal, so a condition or description): an incident.
-      if (live && live.principalId.toLowerCase() === deps.appPrincipalId && event.caller.objectId?.toLowerCase() !== deps.appPrincipalId && live.updatedOn && live.updatedOn !== live.createdOn) {
-        await selfAssignmentTouched(deps, {
-          kind: 'changed',
-          assignmentId: live.id,
-          version: live.updatedOn,
-          actor: actorOf({ via: 'event', caller: event.caller }),
-          eventId: event.eventId,
-          detail: live.condition ? `it now carries the condition ${live.condition}` : 'updated',
-        });
+      if (live && live.principalId.toLowerCase() === deps.appPrincipalId && event.caller.objectId?.toLowerCase() !== deps.appPrincipalId) {
+        if (live.updatedOn && live.updatedOn !== live.createdOn) {
+          // Someone else changed AccessManager's own assignment (ARM refuses to change its role or principal, so a condition or description): an incident.
+          await selfAssignmentTouched(deps, {
+            kind: 'changed',
+            assignmentId: live.id,
+            version: live.updatedOn,
+            actor: actorOf({ via: 'event', caller: event.caller }),
+            eventId: event.eventId,
+            detail: live.condition ? `it now carries the condition ${live.condition}` : 'updated',
+          });
+        } else {
+          // A new assignment for AccessManager (restored by an admin): learn it, and say so if access is back.
+          await checkSelfAccess(deps, { noticedWhile: `a role assignment for AccessManager was created by ${event.caller.upn ?? event.caller.objectId ?? 'someone'}` });
+        }
       }
       return;
     }

@@ -58,9 +58,9 @@ export async function createRequest(deps: RequestDeps, caller: Caller, input: Ne
     details: { duration: draft.duration, exception: draft.exception, requiredApprovals: draft.requiredApprovals, principalType },
   }, now);
   await deps.requests.create(request);
-  const recorded = await flushRequestAudit(deps, request);
-  await notifyApprovers(deps, recorded);
-  return recorded;
+  await flushRequestAudit(deps, request);
+  await notifyApprovers(deps, request);
+  return request;
 }
 
 async function notifyApprovers(deps: RequestDeps, request: AccessRequest): Promise<void> {
@@ -120,8 +120,10 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
     if (outcome !== 'approved') return next;
     return { ...next, grantId: next.renewsGrantId ?? grantIdFor(next.id), fulfilled: false };
   });
-  // The records of this change (and any a crash left on the request) go to the ledger now.
-  const request = await flushRequestAudit(deps, updated.request, updated.changed ? updated.etag : undefined);
+  // The records of this change (and any a crash left on the request) go to the ledger now. The
+  // answer is the request as this call left it (a concurrent approver may have changed it since).
+  await flushRequestAudit(deps, updated.request, updated.changed ? updated.etag : undefined);
+  const request = updated.request;
   if (refusal) throw refusal;
   if (outcome === 'denied') {
     await notifySafely(deps, {
@@ -204,7 +206,8 @@ export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId
     }
     return queueAudit(result.request, `request.cancelled:${current.id}`, { action: 'request.cancelled', actor: actorOf(caller), ...requestTarget(current) }, now);
   });
-  const request = await flushRequestAudit(deps, updated.request, updated.changed ? updated.etag : undefined);
+  await flushRequestAudit(deps, updated.request, updated.changed ? updated.etag : undefined);
+  const request = updated.request;
   if (refusal) {
     if (updated.changed && request.status === 'timedOut') await notifyTimeout(deps, request);
     throw refusal;
@@ -290,7 +293,7 @@ export async function finishUnfulfilledRequests(deps: RequestDeps): Promise<{ fi
   let failed = 0;
   const backlog = await deps.requests.unfulfilled();
   // Requests waiting for AccessManager's permission are tried again only once it is back (one check per run, not one per request).
-  const permitted = backlog.some((r) => r.waitingForPermission) ? (await checkSelfAccess(deps, { maxAgeMs: 60_000, noticedWhile: 'fulfilling approved requests' })).ok : true;
+  const permitted = backlog.some((r) => r.waitingForPermission) ? (await checkSelfAccess(deps, { noticedWhile: 'fulfilling approved requests' })).ok : true;
   for (const request of backlog) {
     if (request.waitingForPermission && !permitted) continue;
     try {

@@ -17,6 +17,7 @@ import { missingActions } from '../domain/permissions';
 import { scopeKey } from '../domain/armIds';
 import type { MissingPermission, SelfAccessState } from '../ports/enforcementState';
 import { notifySafely } from './notify';
+import { PermissionDeniedError } from '../domain/errors';
 
 export type SelfAccessDeps = Pick<Deps, 'selfAccess' | 'roleAssignments' | 'policies' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId'>;
 
@@ -53,11 +54,19 @@ async function probe(deps: SelfAccessDeps): Promise<MissingPermission[]> {
   return missing;
 }
 
-/** Ids of AccessManager's own assignments that apply at the governed scopes (at them, above or below). */
-async function ownAssignments(deps: SelfAccessDeps): Promise<string[]> {
+/**
+ * Ids of AccessManager's own assignments that apply at the governed scopes (at them, above or
+ * below); undefined when it may no longer even read them (what it knew stays as it was).
+ */
+async function ownAssignments(deps: SelfAccessDeps): Promise<string[] | undefined> {
   const ids = new Set<string>();
-  for (const scope of deps.policies.topScopes()) {
-    for await (const page of deps.roleAssignments.listForScope(scope, { principalId: deps.appPrincipalId })) for (const a of page) ids.add(scopeKey(a.id));
+  try {
+    for (const scope of deps.policies.topScopes()) {
+      for await (const page of deps.roleAssignments.listForScope(scope, { principalId: deps.appPrincipalId })) for (const a of page) ids.add(scopeKey(a.id));
+    }
+  } catch (err) {
+    if (err instanceof PermissionDeniedError) return undefined;
+    throw err;
   }
   return [...ids].sort();
 }
@@ -95,7 +104,7 @@ export async function checkSelfAccess(deps: SelfAccessDeps, opts: { maxAgeMs?: n
   let overdue: string[] = [];
   const { state } = await deps.selfAccess.update((current) => {
     transition = undefined;
-    const known = reconcileKnown(current, listed, nowDate);
+    const known = listed ? reconcileKnown(current, listed, nowDate) : { assignments: current?.assignments ?? [], overdue: [] };
     overdue = known.overdue;
     const incident = opts.incident ?? (overdue[0] ? deletionKey(overdue[0]) : `enforcement.selfAccessLost:${now}`);
     let next: SelfAccessState;

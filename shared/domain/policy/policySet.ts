@@ -291,17 +291,20 @@ export class PolicySet {
   }
 
   /**
-   * The default security contacts: everyone who approves access under the broadest policies (user
-   * and group object ids). They own the outermost scope, so they hear when enforcement is impaired.
+   * The default security contacts: who approves access under the broadest policy that names
+   * approvers (user and group object ids). They own the outermost scope, so they hear when
+   * enforcement is impaired.
    */
   broadestApprovers(): string[] {
-    const tops = new Set(this.topScopes().map((s) => scopeKey(s)));
-    const ids = new Set<string>();
-    for (const p of this.policies) {
-      if (!tops.has(scopeKey(p.scope))) continue;
+    const byScope = new Map(this.policies.map((p) => [scopeKey(p.scope), p]));
+    for (const scope of this.allGovernedScopes()) {
+      const p = byScope.get(scopeKey(scope));
+      if (!p) continue;
+      const ids = new Set<string>();
       for (const a of [...p.roles.map((r) => r.approvers), ...(p.exception ? [p.exception.approvers] : [])]) for (const id of [...a.groups, ...a.users]) ids.add(id);
+      if (ids.size > 0) return [...ids].sort();
     }
-    return [...ids].sort();
+    return [];
   }
 
   /** The subscriptions (lower-case ids) that contain a governed scope, management groups' included. */
