@@ -43,7 +43,10 @@ export interface GrantRepository {
   expiringUnwarned(now: Date, until: Date, limit: number): Promise<Grant[]>;
   /** Every active grant, page by page. */
   active(pageSize?: number): AsyncIterable<Grant[]>;
-  /** Active grants carried by this role assignment (by its full id, or by its name when we named it). */
+  /**
+   * Grants carried by this role assignment (by its full id, or by its name when we named it) that
+   * are active, or whose audit records are still queued (an interrupted end, for its redelivery to finish).
+   */
   activeOnAssignment(assignmentId: string, assignmentName: string): Promise<Grant[]>;
   readCoverage(principalId: string, roleDefinitionId: string, scope: string): Promise<Coverage | undefined>;
   /** Compare-and-swap on a triple's coverage; `mutate` gets an empty document when none exists. */

@@ -26,6 +26,7 @@ import { isManagementGroupScope, scopeKey } from '../domain/armIds';
 import type { Caller } from '../domain/caller';
 import { InternalError, NotFoundError, PermissionDeniedError, TransientError, ValidationError } from '../domain/errors';
 import { endGrant } from './grants';
+import { flushGrantAudit } from './outbox';
 import { notifySafely } from './notify';
 import { liveEntries } from '../domain/grants/grant';
 import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../domain/events/armEvent';
@@ -337,6 +338,8 @@ async function handleDelete(deps: EnforcerDeps, event: RoleAssignmentEvent, log:
   // Ending grants needs ARM's word that the assignment is gone: retried (Event Grid, reconcile) until it can say.
   if (stillThere === undefined) throw new PermissionDeniedError(`armEvents ${event.eventId}: cannot confirm with ARM that ${event.assignmentId} is gone: AccessManager may not read it.`);
   const backing = await deps.grants.activeOnAssignment(event.assignmentId, event.assignmentName);
+  // A redelivery after an interrupted end: the grant has ended, its record is still queued.
+  for (const g of backing) if (g.status !== 'active') await flushGrantAudit(deps, g);
   const decision = decideDeletedAssignment({ assignmentId: event.assignmentId, grantsBackedByIt: backing, deletedByApp, now: deps.clock.now() });
   if (decision.action !== 'endGrants') return;
   for (const grantId of decision.grantIds) await endGrant(deps, grantId, 'endedExternally', actor, decision.reason);

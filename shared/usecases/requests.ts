@@ -254,7 +254,12 @@ export async function listRequests(deps: RequestDeps, caller: Caller, input: Lis
   const page = await deps.requests.list(filter);
   const now = deps.clock.now();
   let items = page.items.map((r) => timeoutIfExpired(r, now));
-  if (input.approverMe) items = items.filter((r) => !same(r.requester.id, caller.id) && !same(r.principalId, caller.id));
+  if (input.approverMe) {
+    // Not their own, and not for a group they belong to (one directory call per page).
+    const groups = [...new Set(items.filter((r) => r.principalType === 'Group').map((r) => r.principalId.toLowerCase()))];
+    const mine = new Set(groups.length > 0 ? await deps.directory.memberGroups(caller.id, groups) : []);
+    items = items.filter((r) => !same(r.requester.id, caller.id) && !same(r.principalId, caller.id) && !mine.has(r.principalId.toLowerCase()));
+  }
   return { items, continuationToken: page.continuationToken };
 }
 

@@ -146,7 +146,7 @@ export class GrantStore implements GrantRepository {
     const page = await queryDocs(
       this.grants,
       {
-        query: 'SELECT * FROM c WHERE c.status = "active" AND (c.id = @name OR LOWER(c.assignmentId) = @id)',
+        query: 'SELECT * FROM c WHERE (c.status = "active" OR IS_DEFINED(c.outbox)) AND (c.id = @name OR LOWER(c.assignmentId) = @id)',
         parameters: [
           { name: '@name', value: assignmentName.toLowerCase() },
           { name: '@id', value: scopeKey(assignmentId) },
