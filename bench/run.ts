@@ -8,13 +8,16 @@
  * for the audit ledger (./audit.ts; its own default of 100,000 records takes minutes).
  * BENCH_REQUESTS (default 200) and BENCH_GRANTS (default 2,000 here; 10,000 takes about two
  * minutes) for requests, approvals and expiry (./requests.ts).
- * BENCH_ONLY=enforcement|requests|audit runs one of them.
+ * BENCH_CHAOS_KILLS (default 25) for the crash test (dev/chaos.ts: the app host in its own process,
+ * killed with SIGKILL at random points under mixed load, then every invariant checked).
+ * BENCH_ONLY=enforcement|requests|audit|chaos runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
+import { runChaos } from '../dev/chaos';
 import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
@@ -60,7 +63,9 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  if (only !== undefined && only !== '' && !['enforcement', 'requests', 'audit'].includes(only)) throw new ConfigError(`BENCH_ONLY must be enforcement, requests or audit (got ${JSON.stringify(only)}).`);
+  if (only !== undefined && only !== '' && !['enforcement', 'requests', 'audit', 'chaos'].includes(only)) {
+    throw new ConfigError(`BENCH_ONLY must be enforcement, requests, audit or chaos (got ${JSON.stringify(only)}).`);
+  }
   const started = performance.now();
   const summary: Json = {};
 
@@ -90,6 +95,14 @@ async function main(): Promise<void> {
     const audit = await benchAudit({ records, appends });
     say(`audit: ${JSON.stringify(audit)}`);
     summary['audit'] = { ...audit, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'chaos') {
+    const kills = envCount('BENCH_CHAOS_KILLS', 25);
+    say(`== crash test (the app host killed ${kills} times under mixed load, then every invariant checked) ==`);
+    const chaos = await runChaos({ kills, minUpMs: 500, maxUpMs: 3000, seed: envCount('BENCH_CHAOS_SEED', 1), log: say });
+    say(`chaos: ${JSON.stringify(chaos)}`);
+    summary['chaos'] = { ...chaos, ok: chaos.violations.length === 0 && chaos.verify.ok };
   }
 
   summary['totalSeconds'] = Math.round((performance.now() - started) / 1000);

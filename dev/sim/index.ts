@@ -33,6 +33,8 @@ export interface SimulatorOptions {
   knobs?: Partial<SimKnobs>;
   /** Seed the local tenant (default true); false starts empty. */
   seed?: boolean;
+  /** ARM's clock for createdOn/updatedOn (default: the real one). */
+  now?: () => Date;
 }
 
 export interface SimulatorEvents {
@@ -76,6 +78,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const knobs = makeKnobs(opts.knobs);
   const random = new SeededRandom(knobs);
   const state = new SimState(opts.seed ?? true);
+  if (opts.now) state.now = opts.now;
   const delivery = new EventDelivery(knobs, random, opts.eventsWebhook, opts.tls.cert);
   let port = opts.port ?? 0;
   const server = createSimServer(opts.tls, { state, knobs, delivery, random }, () => `localhost:${port}`);

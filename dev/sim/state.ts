@@ -57,6 +57,8 @@ export class SimState {
   readonly managementGroups = new Map<string, ManagementGroup>();
   directory = new Directory();
   stats: SimStats = zeroStats();
+  /** ARM's clock (createdOn, updatedOn): the real one, or the scaled one of a test whose app runs faster. */
+  now: () => Date = () => new Date();
 
   constructor(seed = true) {
     if (seed) this.reset();
@@ -126,7 +128,7 @@ export class SimState {
       principalId: input.principalId,
       principalType: input.principalType ?? this.directory.get(input.principalId)?.kind ?? 'User',
       description: input.description ?? null,
-      at: input.createdOn ?? new Date().toISOString(),
+      at: input.createdOn ?? this.now().toISOString(),
       by: input.createdBy ?? null,
     });
     this.assignments.put(assignment);

@@ -75,3 +75,13 @@ describe('start-up with a bad policy', () => {
     await expect(started).rejects.toThrow(/broken\.yaml.*roles\[0\]\.maxDuration/s);
   });
 });
+
+describe('lazyApp', () => {
+  it('builds on first use only, and tells shutdown whether an app exists without building one', async () => {
+    const getApp = lazyApp(() => ({}));
+    expect(getApp.ifBuilt()).toBeUndefined();
+    // No settings: the build fails with the configuration error, and is forgotten for the next try.
+    await expect(getApp()).rejects.toThrow(/AZURE_TENANT_ID is missing/);
+    expect(getApp.ifBuilt()).toBeUndefined();
+  });
+});

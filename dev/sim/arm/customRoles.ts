@@ -160,7 +160,7 @@ export function putCustomRole(ctx: ArmContext, scope: string, guid: string, chec
     throw new SimHttpError(409, 'RoleDefinitionWithSameNameExists', `A custom role with the same name '${body.roleName}' already exists in this directory.`);
   }
   const existing = ctx.state.customRoles.get(guid);
-  const now = new Date().toISOString();
+  const now = ctx.state.now().toISOString();
   const permissions = body.permissions[0]!;
   const role: SimRole = {
     guid: guid.toLowerCase(),

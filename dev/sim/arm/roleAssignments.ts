@@ -80,7 +80,7 @@ function putAssignment(ctx: ArmContext, rawScope: string, name: string): SimRepl
   }
 
   const definitionId = roleDefinitionIdAt(scope, roleGuid);
-  const now = new Date().toISOString();
+  const now = ctx.state.now().toISOString();
   const existing = ctx.state.assignments.get(id);
   let stored: RoleAssignment;
   if (existing) {
