@@ -212,6 +212,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       await exited;
     };
 
+    const stopChild = async (): Promise<void> => {
+      const proc = child;
+      if (!proc || !up) return;
+      up = false;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM');
+      await exited;
+    };
+
     /** One API call as `who`, retried while the host is down (as a client would). */
     const call = async <T>(who: Person, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
       for (let attempt = 0; ; attempt++) {
@@ -357,8 +366,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     await Promise.all(workers);
     if (!up) await startChild();
 
-    // Let deliveries land, then the timers of a second instance finish what the kills interrupted.
+    // Let deliveries land, stop the last host cleanly (it finishes what it is doing and closes its
+    // chains), then the timers of a second instance finish whatever the kills interrupted.
     await sim.events.idle();
+    await stopChild();
+    sim.events.setWebhook(undefined);
     const deps = built.deps;
     for (let round = 0; round < 3; round++) {
       await runExpiry(deps);
@@ -378,13 +390,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const active = await grantsOf();
     const allGrants = (await deps.grants.list({ maxItemCount: 200 })).items.length;
     const records = verified.checked;
-    // Stop the last host cleanly now: its chains close (the killed ones keep their tails).
-    if (child && up) {
-      const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      await exited;
-      up = false;
-    }
     return {
       kills: opts.kills,
       operations: ops,

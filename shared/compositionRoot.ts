@@ -146,7 +146,14 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
   const policies = tree.size > 0 ? loaded.withManagementGroups(tree) : loaded;
   const audit = decorate(
     'audit',
-    new AuditLedger({ audit: stores.audit, state: stores.state, now: () => clock.now(), instanceTag: overrides.instanceTag, anchorSinks: anchorSinks(config, credential, stores) }),
+    new AuditLedger({
+      audit: stores.audit,
+      state: stores.state,
+      now: () => clock.now(),
+      leaseNow: () => new Date(),
+      instanceTag: overrides.instanceTag,
+      anchorSinks: anchorSinks(config, credential, stores),
+    }),
   );
   const directory = decorate('directory', new GraphDirectory(graphClient(config, credential, overrides.ca)));
   const requests = decorate('requests', new RequestStore(stores.requests));

@@ -16,7 +16,8 @@ export interface RequestRepository {
   get(id: string): Promise<AccessRequest | undefined>;
   /** NotFoundError (404 RequestNotFound) when it does not exist. */
   mustGet(id: string): Promise<AccessRequest>;
-  create(request: AccessRequest): Promise<AccessRequest>;
+  /** Creates the request; the ETag lets the caller's next write skip a read. */
+  create(request: AccessRequest): Promise<{ request: AccessRequest; etag: string }>;
   /**
    * Read-modify-write with ETags, retried on conflict. `mutate` returns the new request, the same
    * object (nothing is written), or throws a domain error to stop.

@@ -57,8 +57,8 @@ export async function createRequest(deps: RequestDeps, caller: Caller, input: Ne
     reason: draft.justification || undefined,
     details: { duration: draft.duration, exception: draft.exception, requiredApprovals: draft.requiredApprovals, principalType },
   }, now);
-  await deps.requests.create(request);
-  await flushRequestAudit(deps, request);
+  const { etag } = await deps.requests.create(request);
+  await flushRequestAudit(deps, request, etag);
   await notifyApprovers(deps, request);
   return request;
 }

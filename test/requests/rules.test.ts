@@ -451,3 +451,68 @@ describe('evaluateNewRequest: scopes that could land elsewhere', () => {
     if (!result.ok) expect(result.error.code).toBe('InvalidScope');
   });
 });
+
+describe('exceptions and privileged roles (issue 10, finding 5)', () => {
+  const research = (exception: Record<string, unknown>) =>
+    PolicySet.fromSources([
+      {
+        file: 'research.yaml',
+        data: {
+          id: 'research',
+          description: 'Research.',
+          scope: RG.research,
+          mode: 'enforce',
+          kind: 'flexible',
+          roles: [{ role: 'Key Vault Secrets User', maxDuration: 'PT4H', approvals: 1, approvers: { groups: [GROUPS.securityTeam] } }],
+          exception,
+        },
+      },
+    ]);
+
+  test.each(['User Access Administrator', 'Owner', 'Role Based Access Control Administrator'])('%s is never an exception without an explicit allow-list', (role) => {
+    expectError(evaluateNewRequest(request({ scope: RG.research, role, duration: 'PT1H' }), seed, NOW), 403, 'PrivilegedRoleNotRequestable', /privileged role/);
+  });
+
+  test('an explicit exception.roles list lets a privileged role be an exception, and only the roles it names', () => {
+    const allowList = research({ approvers: { groups: [GROUPS.securityTeam] }, roles: ['User Access Administrator'] });
+    expect(draftOf(evaluateNewRequest(request({ scope: RG.research, role: 'User Access Administrator', duration: 'PT1H' }), allowList, NOW))).toMatchObject({ exception: true, requiredApprovals: 2 });
+    expectError(evaluateNewRequest(request({ scope: RG.research, role: 'Storage Blob Data Reader', duration: 'PT1H' }), allowList, NOW), 403, 'RoleNotRequestable', /exception\.roles/);
+  });
+
+  test('a listed role for longer than its maximum does not become a privileged exception either', () => {
+    const listsUaa = PolicySet.fromSources([
+      {
+        file: 'research.yaml',
+        data: {
+          id: 'research',
+          description: 'Research.',
+          scope: RG.research,
+          mode: 'enforce',
+          kind: 'flexible',
+          roles: [
+            { role: 'Key Vault Secrets User', maxDuration: 'PT4H', approvals: 1, approvers: { groups: [GROUPS.securityTeam] } },
+            { role: 'User Access Administrator', maxDuration: 'PT1H', approvals: 2, approvers: { groups: [GROUPS.securityTeam] } },
+          ],
+          exception: { approvers: { groups: [GROUPS.securityTeam] } },
+        },
+      },
+    ]);
+    expect(draftOf(evaluateNewRequest(request({ scope: RG.research, role: 'User Access Administrator', duration: 'PT1H' }), listsUaa, NOW))).toMatchObject({ exception: false });
+    expectError(evaluateNewRequest(request({ scope: RG.research, role: 'User Access Administrator', duration: 'PT2H' }), listsUaa, NOW), 400, 'DurationTooLong', /ask for PT1H or less\.$/);
+  });
+});
+
+describe('group principals (issue 10, finding 6)', () => {
+  test('a member of the group the request is for cannot approve or deny it', () => {
+    const forGroup = pending({ principalId: GROUPS.securityTeam, principalType: 'Group' });
+    const bob = { approverId: PEOPLE.bob, approverName: 'bob@contoso.test', decision: 'approve' as const };
+    expectError(evaluateApproval(forGroup, bob, true, at(H), { memberOfPrincipal: true }), 403, 'SelfApproval', /member of group/);
+    expect(evaluateApproval(forGroup, bob, true, at(H), { memberOfPrincipal: false }).ok).toBe(true);
+  });
+
+  test('a denial needs a reason with visible text', () => {
+    const bob = { approverId: PEOPLE.bob, approverName: 'bob@contoso.test', decision: 'deny' as const };
+    expectError(evaluateApproval(pending(), { ...bob, comment: '\u200b' }, true, at(H)), 400, 'ReasonRequired');
+    expectError(evaluateApproval(pending(), { ...bob, comment: 'no \u202e thanks' }, true, at(H)), 400, 'CommentInvalid');
+  });
+});

@@ -11,7 +11,8 @@ import { auditEntrySchema } from '../../domain/audit/record';
 import type { RogueActorState } from '../../domain/enforcement/rogueActors';
 import type { RevocationIntent, RevocationIntentRepository, RogueActorRepository, SelfAccessRepository, SelfAccessState } from '../../ports/enforcementState';
 import { ABORT, compareAndSwap, type Mutation } from './cas';
-import { deleteDoc, queryDocs, readDoc, upsertDoc } from './document';
+import { deleteDoc, queryDocs, readDoc, replaceDoc, upsertDoc } from './document';
+import { NotFoundError, PreconditionFailedError } from '../../domain/errors';
 
 const SELF_ACCESS_ID = 'self-access';
 
@@ -113,25 +114,56 @@ const rogueSchema = z.object({
   alertedAt: z.string().optional(),
 });
 
+type RogueDoc = z.infer<typeof rogueSchema>;
+
+function rogueState(doc: RogueDoc | undefined): RogueActorState | undefined {
+  return doc ? { actorId: doc.actorId, windowStart: doc.windowStart, count: doc.count, counted: doc.counted, ...(doc.alertedAt ? { alertedAt: doc.alertedAt } : {}) } : undefined;
+}
+
+/** How many actors' counters a process remembers (with their ETag) to skip the read. */
+const KNOWN_ACTORS = 1000;
+
 export class RogueActorStore implements RogueActorRepository {
+  /** The counter as this process last wrote it: the next count replaces it (If-Match) without reading first. */
+  private readonly known = new Map<string, { doc: RogueDoc; etag: string }>();
+
   constructor(private readonly state: Container) {}
 
   async count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R }): Promise<R> {
     const id = `rogue-actor:${actorId.toLowerCase()}`;
+    const known = this.known.get(id);
+    if (known) {
+      const decided = mutate(rogueState(known.doc));
+      try {
+        const written = await replaceDoc(this.state, { id, ...decided.state }, known.etag, id);
+        this.remember(id, written.doc, written.etag);
+        return decided.result;
+      } catch (err) {
+        // Another instance counted in between: read and swap as usual.
+        if (!(err instanceof PreconditionFailedError || err instanceof NotFoundError)) throw err;
+        this.known.delete(id);
+      }
+    }
     let result!: R;
-    await compareAndSwap(
+    const swapped = await compareAndSwap(
       this.state,
       id,
       id,
       rogueSchema,
-      (current): Mutation<z.infer<typeof rogueSchema>> => {
-        const before: RogueActorState | undefined = current ? { actorId: current.actorId, windowStart: current.windowStart, count: current.count, counted: current.counted, ...(current.alertedAt ? { alertedAt: current.alertedAt } : {}) } : undefined;
-        const decided = mutate(before);
+      (current): Mutation<RogueDoc> => {
+        const decided = mutate(rogueState(current));
         result = decided.result;
         return { id, ...decided.state };
       },
       { create: true, maxAttempts: 30 },
     );
+    if (swapped.doc && swapped.etag) this.remember(id, swapped.doc, swapped.etag);
     return result;
+  }
+
+  private remember(id: string, doc: RogueDoc, etag: string): void {
+    this.known.delete(id);
+    if (this.known.size >= KNOWN_ACTORS) this.known.delete(this.known.keys().next().value as string);
+    this.known.set(id, { doc, etag });
   }
 }

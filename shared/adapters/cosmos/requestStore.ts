@@ -19,8 +19,9 @@ export class RequestStore implements RequestRepository {
     return found;
   }
 
-  async create(request: AccessRequest): Promise<AccessRequest> {
-    return (await createDoc(this.container, request)).doc;
+  async create(request: AccessRequest): Promise<{ request: AccessRequest; etag: string }> {
+    const written = await createDoc(this.container, request);
+    return { request: written.doc, etag: written.etag };
   }
 
   /**

@@ -57,6 +57,12 @@ export interface AuditLedgerOptions {
   anchorSinks?: AnchorSink[];
   /** How long an appendOnce attempt may take before a retry takes its marker over. Default 10 s. */
   leaseMs?: number;
+  /**
+   * The clock leases are measured on. Default `now`. A lease is about whether another process is
+   * still at work, so the composition root gives it the wall clock even when the app's clock is
+   * scaled or manual (a scaled clock would let a retry take over an attempt still in flight).
+   */
+  leaseNow?: () => Date;
   /** `ttl` of idempotency markers (honoured by real Cosmos on the `state` container). Default 7 days, beyond Event Grid's 24 h of retries. */
   markerTtlSeconds?: number;
   /** Idempotency keys whose record this process has confirmed, kept to answer repeats without a store call. Default 20,000. */
@@ -128,6 +134,7 @@ export class AuditLedger implements AuditTrail {
   private readonly anchorIntervalMs: number;
   private readonly sinks: AnchorSink[];
   private readonly leaseMs: number;
+  private readonly leaseNow: () => Date;
   private readonly markerTtlSeconds: number;
   private readonly systemActor: AuditActor;
   private readonly onBackgroundError: (err: unknown) => void;
@@ -164,6 +171,7 @@ export class AuditLedger implements AuditTrail {
     this.anchorIntervalMs = opts.anchorIntervalMs ?? DEFAULTS.anchorIntervalMs;
     this.sinks = opts.anchorSinks ?? [new CosmosAnchorSink(opts.state)];
     this.leaseMs = opts.leaseMs ?? DEFAULTS.leaseMs;
+    this.leaseNow = opts.leaseNow ?? this.now;
     this.markerTtlSeconds = opts.markerTtlSeconds ?? DEFAULTS.markerTtlSeconds;
     this.systemActor = opts.systemActor ?? { name: 'AccessManager' };
     this.recordedLimit = opts.recordedKeysKept ?? DEFAULTS.recordedKeysKept;
@@ -211,7 +219,7 @@ export class AuditLedger implements AuditTrail {
     const keyHash = sha256Hex(key);
     if (this.recorded.has(keyHash)) return { duplicate: true };
     const id = `${MARKER_ID_PREFIX}${keyHash}`;
-    const marker: Marker = { id, keyHash, createdAt: this.nowIso(), pending, ttl: this.markerTtlSeconds };
+    const marker: Marker = { id, keyHash, createdAt: this.leaseNow().toISOString(), pending, ttl: this.markerTtlSeconds };
     try {
       await createDoc(this.state, marker);
     } catch (err) {
@@ -416,14 +424,14 @@ export class AuditLedger implements AuditTrail {
     const marker = found.doc;
     if (marker.recordId !== undefined) return { result: { duplicate: true }, settled: true };
     const since = Date.parse(marker.claimedAt ?? marker.createdAt);
-    const age = this.now().getTime() - since;
+    const age = this.leaseNow().getTime() - since;
     if (age < this.leaseMs) {
       // Usually the first attempt finished a moment ago (it stores no completion): look before asking for a retry.
       if (await this.findRecordByKeyHash(keyHash)) return { result: { duplicate: true }, settled: false };
       throw new TransientError(`Another attempt is recording this audit entry (idempotency marker ${id}); retry in ${Math.ceil((this.leaseMs - age) / 1000)} s.`, 'AuditAppendInProgress', this.leaseMs - age);
     }
     try {
-      await replaceDoc(this.state, { ...marker, claimedAt: this.nowIso() }, found.etag, id);
+      await replaceDoc(this.state, { ...marker, claimedAt: this.leaseNow().toISOString() }, found.etag, id);
     } catch (err) {
       if (err instanceof PreconditionFailedError) {
         throw new TransientError(`Another retry just took over audit marker ${id}; retry in ${Math.ceil(this.leaseMs / 1000)} s.`, 'AuditAppendInProgress', this.leaseMs);

@@ -26,7 +26,9 @@ export const outboxEntrySchema: z.ZodType<OutboxEntry> = z.object({
   afterRemoval: z.boolean().optional(),
 }) as unknown as z.ZodType<OutboxEntry>;
 
+/** A document that can carry an outbox: a request or a grant. */
 export interface WithOutbox {
+  id: string;
   outbox?: OutboxEntry[];
 }
 
@@ -38,7 +40,7 @@ export function queueAudit<T extends WithOutbox>(doc: T, key: string, entry: Aud
 }
 
 /** The entries ready to append: all of them, except those held until an assignment removal that is still pending. */
-export function readyEntries(doc: WithOutbox & { pendingRemoval?: boolean }): OutboxEntry[] {
+export function readyEntries(doc: Pick<WithOutbox, 'outbox'> & { pendingRemoval?: boolean }): OutboxEntry[] {
   return (doc.outbox ?? []).filter((o) => !(o.afterRemoval && doc.pendingRemoval));
 }
 
