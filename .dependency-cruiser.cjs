@@ -6,9 +6,10 @@
  *   shared/adapters   ports implemented with Cosmos, ARM, Graph, Teams, files
  *   shared/compositionRoot.ts   builds the adapters once
  *   shells: functions/ (Azure Functions), cli/, dev/ (local host, simulator), bench/, test/
+ *   web/   the portal, bundled for the browser: domain types and pure helpers only
  * An import may only point down or sideways within its layer, and never in a circle.
  */
-const SDKS = '^(@azure/(?!functions$)|@microsoft/|undici|@vercel/|yaml$)';
+const SDKS = '^node_modules/(@azure/(?!functions/)|@microsoft/|undici/|@vercel/)';
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'Modules in a circle cannot be understood (or tested) one at a time.', from: {}, to: { circular: true } },
@@ -55,6 +56,20 @@ module.exports = {
       to: { path: ['^shared/(ports|usecases|adapters)/', '^shared/compositionRoot', '^(functions|dev|bench|test)/'] },
     },
     {
+      name: 'web-is-a-browser-client',
+      severity: 'error',
+      comment: 'The portal runs in the browser and talks to the API over HTTP: domain types and pure helpers (and the CLI\'s CSV columns), nothing that runs the app.',
+      from: { path: '^web/' },
+      to: { path: ['^shared/(ports|usecases|adapters)/', '^shared/(compositionRoot|config)', '^(functions|dev|bench|test)/', '^cli/(main|client|signIn)'], pathNot: '\\.d\\.ts$' },
+    },
+    {
+      name: 'nothing-imports-the-portal',
+      severity: 'error',
+      comment: 'web/ is built into its own bundle; server code never loads it.',
+      from: { pathNot: '^web/' },
+      to: { path: '^web/' },
+    },
+    {
       name: 'functions-ship-alone',
       severity: 'error',
       comment: 'The Functions app is deployed without dev/, bench/, cli/ or test/.',
@@ -64,7 +79,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules|coverage|artifacts)/' },
+    exclude: { path: '^(dist|coverage|artifacts)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },

@@ -53,10 +53,11 @@ export class CallCounter {
     }
   }
 
-  /** For `Instrumentation.decorate`: counts role assignment calls by method and directory calls as `graph`. */
+  /** For `Instrumentation.decorate`: counts role assignment and role definition calls by method and directory calls as `graph`. */
   readonly decorate = <K extends keyof Deps>(name: K, port: Deps[K]): Deps[K] => {
     if (name === 'roleAssignments') return this.count(port as Deps['roleAssignments'], (m) => `roleAssignments.${m === 'listForScope' ? 'list' : m}`) as Deps[K];
     if (name === 'directory') return this.count(port as Deps['directory'], () => 'graph') as Deps[K];
+    if (name === 'roleDefinitions') return this.count(port as Deps['roleDefinitions'], (m) => `roleDefinitions.${m}`) as Deps[K];
     return port;
   };
 }

@@ -8,9 +8,12 @@
  * for the audit ledger (./audit.ts; its own default of 100,000 records takes minutes).
  * BENCH_REQUESTS (default 200) and BENCH_GRANTS (default 2,000 here; 10,000 takes about two
  * minutes) for requests, approvals and expiry (./requests.ts).
+ * BENCH_PORTAL_RUNS (default 5) navigations per page for the portal's first render (./portal.ts).
+ * BENCH_SUGGESTIONS (default 2,000 engine runs) and BENCH_SUGGESTION_CALLS (default 200 API calls) for
+ * role suggestions (./suggestions.ts).
  * BENCH_CHAOS_KILLS (default 25) for the crash test (dev/chaos.ts: the app host in its own process,
  * killed with SIGKILL at random points under mixed load, then every invariant checked).
- * BENCH_ONLY=enforcement|requests|audit|chaos runs one of them.
+ * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|chaos runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +21,9 @@ import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
 import { runChaos } from '../dev/chaos';
+import { benchPortal } from './portal';
+import { benchStore } from './store';
+import { benchSuggestions } from './suggestions';
 import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
@@ -63,11 +69,17 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  if (only !== undefined && only !== '' && !['enforcement', 'requests', 'audit', 'chaos'].includes(only)) {
-    throw new ConfigError(`BENCH_ONLY must be enforcement, requests, audit or chaos (got ${JSON.stringify(only)}).`);
-  }
+  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'chaos'];
+  if (only !== undefined && only !== '' && !sections.includes(only)) throw new ConfigError(`BENCH_ONLY must be one of ${sections.join(', ')} (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
+
+  if (!only || only === 'store') {
+    say('== embedded store (point reads and compare-and-swap updates through the SDK) ==');
+    const store = await benchStore();
+    say(`store: ${JSON.stringify(store)}`);
+    summary['store'] = store;
+  }
 
   if (!only || only === 'enforcement') {
     say('== enforcement (local stack: embedded Cosmos, simulated ARM and Event Grid, local host) ==');
@@ -95,6 +107,21 @@ async function main(): Promise<void> {
     const audit = await benchAudit({ records, appends });
     say(`audit: ${JSON.stringify(audit)}`);
     summary['audit'] = { ...audit, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'portal') {
+    say('== portal (headless Chromium against the local stack) ==');
+    const t = performance.now();
+    const portal = await benchPortal({ runs: envCount('BENCH_PORTAL_RUNS', 5), log: say });
+    say(`portal: ${JSON.stringify(portal)}`);
+    summary['portal'] = { ...portal, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'suggestions') {
+    say('== narrowest-role suggestions (engine over the full catalog; API against the same ARM reads) ==');
+    const t = performance.now();
+    const suggestions = await benchSuggestions(say);
+    summary['suggestions'] = { ...suggestions, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   if (!only || only === 'chaos') {

@@ -8,9 +8,60 @@ import { z } from 'zod';
 import type { AccessItem } from '../shared/domain/access/accessView';
 import type { AuditRecord } from '../shared/domain/audit/record';
 import type { AccessRequest, RequestStatus } from '../shared/domain/requests/model';
+import type { Grant, GrantStatus } from '../shared/domain/grants/grant';
 import { principalHeaders } from '../shared/domain/caller';
 
 export type { AccessItem, AuditRecord, AccessRequest };
+
+/** A grant as the API answers it (internal bookkeeping left out). */
+export type GrantView = Omit<Grant, 'pendingRemoval' | 'scopeKey' | 'type'>;
+
+export interface GrantListFilter {
+  status?: GrantStatus;
+  scope?: string;
+  principalId?: string;
+}
+
+export interface NewRequest {
+  scope: string;
+  role: string;
+  duration: string;
+  justification: string;
+  principalId?: string;
+}
+
+/** What POST /api/suggestions answers (docs/api.md, "Suggestions"). */
+export interface Suggestion {
+  roleName: string;
+  roleDefinitionId: string;
+  roleType?: string;
+  scope: string;
+  exact?: boolean;
+  breadth?: { dataActions: number; accessActions: number; writeActions: number; readActions: number };
+  extra: Array<{ kind: 'action' | 'dataAction'; permission: string; except?: string[]; effective: boolean; conditional?: boolean; note?: string }>;
+  requestable: boolean;
+  policyId?: string;
+  asException?: boolean;
+  fromModel?: boolean;
+}
+
+export interface SuggestionAnswer {
+  items: Suggestion[];
+  requiredActions: string[];
+  requiredDataActions: string[];
+  source: 'catalog' | 'model+catalog';
+  scope?: string;
+  covering?: number;
+  model?: { deployment: string; actions: string[]; dataActions: string[]; roleIds: string[]; scope?: string; explanation: string; dropped: string[] };
+  note?: string;
+}
+
+export interface SuggestionQuery {
+  scope: string;
+  actions?: string[];
+  dataActions?: string[];
+  need?: string;
+}
 
 export interface Page<T> {
   items: T[];
@@ -48,6 +99,8 @@ export interface ClientOptions {
   baseUrl: string;
   /** Bearer token for a deployed instance behind App Service authentication. */
   token?: string;
+  /** Or a source of tokens, asked before every call (it caches and refreshes them: @azure/identity credentials do). */
+  tokenProvider?: () => Promise<string>;
   /** Local mode: the user whose Easy Auth headers are sent. */
   user?: { id: string; name: string; roles?: string[] };
   fetch?: typeof fetch;
@@ -82,6 +135,7 @@ const errorBody = z.object({ error: z.object({ code: z.string(), message: z.stri
 const pageBody = z.object({ items: z.array(z.record(z.string(), z.unknown())), continuationToken: z.string().nullish() });
 const itemsBody = z.object({ items: z.array(z.record(z.string(), z.unknown())) });
 const objectBody = z.record(z.string(), z.unknown());
+const suggestionBody = z.object({ items: z.array(z.record(z.string(), z.unknown())), requiredActions: z.array(z.string()), requiredDataActions: z.array(z.string()), source: z.string() }).passthrough();
 const verifyBody = z.object({
   ok: z.boolean(),
   checked: z.number(),
@@ -111,6 +165,7 @@ export class AccessManagerClient {
   private readonly fetchImpl: typeof fetch;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  private readonly tokenProvider?: () => Promise<string>;
 
   constructor(options: ClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
@@ -118,7 +173,33 @@ export class AccessManagerClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.headers = { accept: 'application/json' };
     if (options.token) this.headers.authorization = `Bearer ${options.token}`;
+    else if (options.tokenProvider) this.tokenProvider = options.tokenProvider;
     else if (options.user) Object.assign(this.headers, principalHeaders(options.user));
+  }
+
+  async createRequest(request: NewRequest): Promise<AccessRequest> {
+    return decode(objectBody, await this.call('POST', 'requests', undefined, request), 'createRequest') as unknown as AccessRequest;
+  }
+
+  async getRequest(id: string): Promise<AccessRequest> {
+    return decode(objectBody, await this.call('GET', `requests/${encodeURIComponent(id)}`), 'getRequest') as unknown as AccessRequest;
+  }
+
+  async cancelRequest(id: string): Promise<AccessRequest> {
+    return decode(objectBody, await this.call('POST', `requests/${encodeURIComponent(id)}/cancel`, undefined, {}), 'cancelRequest') as unknown as AccessRequest;
+  }
+
+  async listGrants(filter: GrantListFilter, page: { limit?: number; continuationToken?: string } = {}): Promise<Page<GrantView>> {
+    const body = decode(pageBody, await this.call('GET', 'grants', { ...filter, limit: page.limit, continuationToken: page.continuationToken }), 'listGrants');
+    return { items: body.items as unknown as GrantView[], ...(body.continuationToken ? { continuationToken: body.continuationToken } : {}) };
+  }
+
+  async renewGrant(id: string, renewal: { duration: string; justification: string }): Promise<AccessRequest> {
+    return decode(objectBody, await this.call('POST', `grants/${encodeURIComponent(id)}/renew`, undefined, renewal), 'renewGrant') as unknown as AccessRequest;
+  }
+
+  async revokeGrant(id: string, reason: string): Promise<GrantView> {
+    return decode(objectBody, await this.call('POST', `grants/${encodeURIComponent(id)}/revoke`, undefined, { reason }), 'revokeGrant') as unknown as GrantView;
   }
 
   async queryAudit(filter: AuditFilter, page: { limit?: number; continuationToken?: string } = {}): Promise<Page<AuditRecord>> {
@@ -159,6 +240,10 @@ export class AccessManagerClient {
     return { items: body.items as unknown as AccessRequest[], ...(body.continuationToken ? { continuationToken: body.continuationToken } : {}) };
   }
 
+  async suggest(query: SuggestionQuery): Promise<SuggestionAnswer> {
+    return decode(suggestionBody, await this.call('POST', 'suggestions', undefined, query), 'suggest') as unknown as SuggestionAnswer;
+  }
+
   async approveRequest(id: string, comment?: string): Promise<AccessRequest> {
     return decode(objectBody, await this.call('POST', `requests/${encodeURIComponent(id)}/approve`, undefined, comment === undefined ? {} : { comment }), 'approveRequest') as unknown as AccessRequest;
   }
@@ -170,11 +255,14 @@ export class AccessManagerClient {
   private async call(method: 'GET' | 'POST', path: string, query: Record<string, string | number | undefined> = {}, body?: unknown): Promise<unknown> {
     const url = new URL(`${this.baseUrl}/api/${path}`);
     for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
+    const headers: Record<string, string> = { ...this.headers };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.tokenProvider) headers.authorization = `Bearer ${await this.tokenProvider()}`;
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
         method,
-        headers: body === undefined ? this.headers : { ...this.headers, 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

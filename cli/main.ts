@@ -1,17 +1,23 @@
 #!/usr/bin/env node
 /**
- * `access-manager`, the admin CLI: audit queries, verification and export, the live access
- * view, and request decisions, against a local instance (as a local-tenant user) or a deployed
- * one (with a bearer token). `main(argv, io)` takes its streams and environment as arguments so
+ * `access-manager`, the CLI of everyone who uses AccessManager: request access, follow, cancel,
+ * approve and deny requests, list, renew and give back grants; and for admins the audit trail
+ * (query, verify, export) and the live access view. Against a local instance it speaks as a
+ * local-tenant user (`--as`, through principal headers); against a deployed one with a token
+ * (`--token`, or signed in through @azure/identity with `--audience`). `main(argv, io)` takes its streams and environment as arguments so
  * tests run it in-process; exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { AccessManagerClient, ApiError, UnreachableError, type AuditFilter, type Page, type RequestListFilter } from './client';
+import { AccessManagerClient, ApiError, UnreachableError, type AuditFilter, type GrantListFilter, type Page, type RequestListFilter } from './client';
+import { SIGN_IN_METHODS, tokenProvider, type CredentialFactory, type SignInMethod } from './signIn';
 import { csvHeader, csvRows, OUTPUT_FORMATS, toCsv, toJson, toRecordLines, toTable, type Column, type OutputFormat } from './output';
 import {
+  grantCsvColumns,
+  grantLines,
+  grantTableColumns,
   accessCsvColumns,
   accessTableColumns,
   auditCsvColumns,
@@ -19,6 +25,10 @@ import {
   requestCsvColumns,
   requestLines,
   requestTableColumns,
+  suggestionCsvColumns,
+  suggestionFooter,
+  suggestionHeader,
+  suggestionTableColumns,
   verifyCsvColumns,
   verifySummary,
 } from './views';
@@ -36,6 +46,8 @@ export interface CliIo {
   fetch?: typeof fetch;
   /** Who `--as` may name against a local instance (the local tenant's people; `npm run cli` passes them). */
   localUsers?: LocalUsers;
+  /** How `--audience` sign-in gets its credential (tests pass their own; default @azure/identity). */
+  credentials?: CredentialFactory;
 }
 
 /** The users a local instance accepts through Easy Auth headers. */
@@ -63,6 +75,10 @@ class UsageError extends Error {}
 interface GlobalOptions {
   url?: string;
   token?: string;
+  audience?: string;
+  login?: SignInMethod;
+  tenant?: string;
+  clientId?: string;
   as?: string;
   format?: OutputFormat;
 }
@@ -87,18 +103,32 @@ function contextOf(command: Command, io: CliIo): Context {
   const opts = command.optsWithGlobals<GlobalOptions>();
   const url = opts.url ?? io.env.ACCESSMANAGER_URL ?? DEFAULT_URL;
   const token = opts.token ?? (io.env.ACCESSMANAGER_TOKEN || undefined);
+  const audience = opts.audience ?? (io.env.ACCESSMANAGER_AUDIENCE || undefined);
   if (opts.token && opts.as) throw new UsageError('Pass either --token (a deployed instance) or --as (a local instance), not both.');
+  if (opts.audience && opts.as) throw new UsageError('Pass either --audience (sign in to a deployed instance) or --as (a local instance), not both.');
   let user;
-  if (!token) {
+  let tokens: (() => Promise<string>) | undefined;
+  if (!token && audience) {
+    const login = opts.login ?? (io.env.ACCESSMANAGER_LOGIN as SignInMethod | undefined) ?? 'azure-cli';
+    if (!SIGN_IN_METHODS.includes(login)) throw new UsageError(`ACCESSMANAGER_LOGIN must be one of ${SIGN_IN_METHODS.join(', ')} (got ${JSON.stringify(login)}).`);
+    try {
+      tokens = tokenProvider(
+        { method: login, audience, tenantId: opts.tenant ?? (io.env.AZURE_TENANT_ID || undefined), clientId: opts.clientId ?? (io.env.ACCESSMANAGER_CLIENT_ID || undefined), tell: (m) => io.stderr.write(m) },
+        io.credentials,
+      );
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+  } else if (!token) {
     const local = io.localUsers;
-    if (!local) throw new UsageError('Pass --token <bearer token> (or set ACCESSMANAGER_TOKEN) for a deployed instance; against a local instance use npm run cli -- --as <user>.');
+    if (!local) throw new UsageError('Sign in to a deployed instance with --audience api://<app client id> (env ACCESSMANAGER_AUDIENCE), or pass --token; against a local instance use npm run cli -- --as <user>.');
     const wanted = opts.as ?? local.defaultLogin;
     user = findLocalUser(local, wanted);
     if (!user) throw new UsageError(`--as ${JSON.stringify(wanted)} is not a local-tenant user; use one of ${local.users.map((u) => u.login).join(', ')} (or their object ids).`);
   }
   let client: AccessManagerClient;
   try {
-    client = new AccessManagerClient({ baseUrl: url, token, user, fetch: io.fetch });
+    client = new AccessManagerClient({ baseUrl: url, token, tokenProvider: tokens, user, fetch: io.fetch });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
@@ -246,9 +276,13 @@ async function exportAudit(ctx: Context, options: ExportOptions): Promise<void> 
 
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('access-manager')
-    .description('Admin CLI of AccessManager: audit trail, live access view, request decisions.')
+    .description('AccessManager from the command line: request access, decide requests, manage your grants; audit and live access for admins.')
     .option('--url <url>', `AccessManager base URL (env ACCESSMANAGER_URL; default ${DEFAULT_URL})`)
     .option('--token <token>', 'bearer token for a deployed instance (env ACCESSMANAGER_TOKEN)')
+    .option('--audience <app>', 'sign in to a deployed instance for this App Service authentication app: api://<client id> or the client id (env ACCESSMANAGER_AUDIENCE)')
+    .addOption(new Option('--login <method>', 'how to sign in with --audience (env ACCESSMANAGER_LOGIN; default azure-cli)').choices(SIGN_IN_METHODS))
+    .option('--tenant <tenant>', 'Entra tenant for sign-in (env AZURE_TENANT_ID)')
+    .option('--client-id <id>', 'device-code sign-in: the public client app (env ACCESSMANAGER_CLIENT_ID; default the audience\'s client id)')
     .option('--as <user>', io.localUsers ? `local mode: act as a local-tenant user (${io.localUsers.users.map((u) => u.login).join(', ')}, or an object id; default ${io.localUsers.defaultLogin})` : 'local mode: act as a local-tenant user (through npm run cli)')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, json otherwise)').choices(OUTPUT_FORMATS))
     .showHelpAfterError('(add --help for usage)')
@@ -258,11 +292,16 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
       'after',
       `
 Examples:
+  $ access-manager requests create --scope /subscriptions/<id>/resourceGroups/rg-weights --role "Storage Blob Data Reader" --duration PT8H --justification "evaluate checkpoint 42"
+  $ access-manager requests list
+  $ access-manager grants renew <grant id> --duration PT2H --justification "eval still running"
   $ access-manager audit query --principal 00000000-0000-4000-8000-000000000011 --format table
   $ access-manager audit verify
   $ access-manager audit export --format csv --out audit.csv
   $ access-manager access list --scope /subscriptions/<id>/resourceGroups/rg-weights
   $ access-manager requests list --status pending --as bob
+  $ access-manager --url https://<app>.azurewebsites.net --audience api://<client id> requests list
+  $ access-manager suggest --scope /subscriptions/<id>/resourceGroups/rg-weights --need "read the eval checkpoints in stweights"
   $ access-manager --url https://<app>.azurewebsites.net --token "$TOKEN" audit verify
 
 Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
@@ -315,21 +354,58 @@ Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
       printRows(ctx, items, accessTableColumns, accessCsvColumns, { items });
     });
 
-  const requests = program.command('requests').description('list, approve and deny access requests');
+  const requests = program.command('requests').description('ask for access, follow, cancel, approve and deny requests');
+  requests
+    .command('create')
+    .description('ask for a role on a scope, for a time, with a justification')
+    .requiredOption('--scope <scope>', 'ARM scope: a resource group or a resource inside it')
+    .requiredOption('--role <role>', 'role name (Storage Blob Data Reader), GUID or role definition id')
+    .requiredOption('--duration <duration>', 'ISO 8601, counted from the grant, e.g. PT8H')
+    .option('--justification <text>', 'what you will do with it (some policies require it)', '')
+    .option('--for <objectId>', 'admins: ask on behalf of this principal')
+    .action(async (options: { scope: string; role: string; duration: string; justification: string; for?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      printRequest(ctx, await ctx.client.createRequest({ scope: options.scope, role: options.role, duration: options.duration, justification: options.justification, ...(options.for ? { principalId: options.for } : {}) }));
+    });
+
   requests
     .command('list')
-    .description('requests you may see: your own, those you may approve; admins see all')
+    .description('your own requests and those you may approve (both, by default); admins: --everyone')
     .addOption(new Option('--status <status>', 'only requests in this state').choices(['pending', 'approved', 'denied', 'cancelled', 'timedOut', 'failed']))
     .option('--mine', 'only requests you made')
     .option('--approver-me', 'only requests you may approve')
+    .option('--everyone', 'admins: every request')
     .option('--limit <n>', 'requests per page (1-200)', positiveInt(200))
     .option('--all', 'follow continuation tokens through every page')
     .option('--continuation-token <token>', 'continue a previous listing (same filters)')
-    .action(async (options: { status?: RequestListFilter['status']; mine?: boolean; approverMe?: boolean; limit?: number; all?: boolean; continuationToken?: string }, command: Command) => {
+    .action(
+      async (
+        options: { status?: RequestListFilter['status']; mine?: boolean; approverMe?: boolean; everyone?: boolean; limit?: number; all?: boolean; continuationToken?: string },
+        command: Command,
+      ) => {
+        const ctx = contextOf(command, io);
+        if (options.everyone && (options.mine || options.approverMe)) throw new UsageError('--everyone lists every request: leave out --mine and --approver-me.');
+        const neither = !options.mine && !options.approverMe && !options.everyone;
+        const filter: RequestListFilter = { status: options.status, mine: options.mine || neither, approverMe: options.approverMe || neither };
+        const page = await collect(ctx, (token) => ctx.client.listRequests(filter, { limit: options.limit, continuationToken: token }), options.all === true, options.continuationToken);
+        printRows(ctx, page.items, requestTableColumns, requestCsvColumns, { items: page.items, continuationToken: page.continuationToken ?? null });
+      },
+    );
+
+  requests
+    .command('show <id>')
+    .description('one request: where it stands, who decided what')
+    .action(async (id: string, _options: unknown, command: Command) => {
       const ctx = contextOf(command, io);
-      const filter: RequestListFilter = { status: options.status, mine: options.mine, approverMe: options.approverMe };
-      const page = await collect(ctx, (token) => ctx.client.listRequests(filter, { limit: options.limit, continuationToken: token }), options.all === true, options.continuationToken);
-      printRows(ctx, page.items, requestTableColumns, requestCsvColumns, { items: page.items, continuationToken: page.continuationToken ?? null });
+      printRequest(ctx, await ctx.client.getRequest(id));
+    });
+
+  requests
+    .command('cancel <id>')
+    .description('withdraw your pending request')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const ctx = contextOf(command, io);
+      printRequest(ctx, await ctx.client.cancelRequest(id));
     });
 
   requests
@@ -350,7 +426,73 @@ Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
       printRequest(ctx, await ctx.client.denyRequest(id, options.reason));
     });
 
+  const grants = program.command('grants').description('the access you hold: list, renew, give back');
+  grants
+    .command('list')
+    .description('your grants (admins: anyone\'s, with --principal)')
+    .addOption(new Option('--status <status>', 'only grants in this state').choices(['active', 'expired', 'revoked']))
+    .option('--scope <scope>', 'only grants at this ARM scope')
+    .option('--principal <objectId>', 'admins: grants of this principal')
+    .option('--limit <n>', 'grants per page (1-200)', positiveInt(200))
+    .option('--all', 'follow continuation tokens through every page')
+    .option('--continuation-token <token>', 'continue a previous listing (same filters)')
+    .action(async (options: { status?: GrantListFilter['status']; scope?: string; principal?: string; limit?: number; all?: boolean; continuationToken?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      const filter: GrantListFilter = { status: options.status, scope: options.scope, principalId: options.principal };
+      const page = await collect(ctx, (token) => ctx.client.listGrants(filter, { limit: options.limit, continuationToken: token }), options.all === true, options.continuationToken);
+      printRows(ctx, page.items, grantTableColumns, grantCsvColumns, { items: page.items, continuationToken: page.continuationToken ?? null });
+    });
+
+  grants
+    .command('renew <id>')
+    .description('ask for more time: a new request linked to the grant, approved like any other')
+    .requiredOption('--duration <duration>', 'ISO 8601, how much longer, e.g. PT2H')
+    .option('--justification <text>', 'why you still need it', '')
+    .action(async (id: string, options: { duration: string; justification: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      printRequest(ctx, await ctx.client.renewGrant(id, { duration: options.duration, justification: options.justification }));
+    });
+
+  grants
+    .command('revoke <id>')
+    .description('give a grant back early (holders), or end it (admins): the role assignment is removed')
+    .requiredOption('--reason <text>', 'why it ends early (recorded in the audit trail)')
+    .action(async (id: string, options: { reason: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      const grant = await ctx.client.revokeGrant(id, options.reason);
+      if (ctx.format === 'json') write(ctx, toJson(grant));
+      else if (ctx.format === 'csv') write(ctx, toCsv([grant], grantCsvColumns));
+      else write(ctx, toRecordLines(grantLines(grant)));
+    });
+
+  program
+    .command('suggest')
+    .description('the narrowest roles for what you need at a scope (anyone signed in)')
+    .requiredOption('--scope <scope>', 'ARM scope: where you need access')
+    .option('--action <operation>', 'a control-plane operation you need (repeatable)', collectValues, [])
+    .option('--data-action <operation>', 'a data operation you need (repeatable)', collectValues, [])
+    .option('--need <text>', 'the need in words, read by the language model when one is configured')
+    .action(async (options: { scope: string; action: string[]; dataAction: string[]; need?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      if (options.action.length + options.dataAction.length === 0 && !options.need) throw new UsageError('Say what you need: --action, --data-action (repeatable) or --need "<words>".');
+      const answer = await ctx.client.suggest({
+        scope: options.scope,
+        ...(options.action.length ? { actions: options.action } : {}),
+        ...(options.dataAction.length ? { dataActions: options.dataAction } : {}),
+        ...(options.need ? { need: options.need } : {}),
+      });
+      const rows = answer.items.map((s, i) => ({ ...s, rank: i + 1 }));
+      if (ctx.format === 'json') write(ctx, toJson(answer));
+      else if (ctx.format === 'csv') write(ctx, toCsv(rows, suggestionCsvColumns));
+      else write(ctx, suggestionHeader(answer) + (rows.length ? toTable(rows, suggestionTableColumns) : '(no role covers this)\n') + suggestionFooter(answer));
+    });
+
   return program;
+}
+
+/** Commander's way to repeat an option: each use adds one value. */
+function collectValues(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function printRequest(ctx: Context, request: Parameters<typeof requestLines>[0]): void {
@@ -362,13 +504,17 @@ function printRequest(ctx: Context, request: Parameters<typeof requestLines>[0])
 /** Every failure becomes one message on stderr and an exit code; stack traces only for our own bugs. */
 function reportError(err: unknown, io: CliIo): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_ERROR;
+  if (err instanceof Error && (err.name === 'CredentialUnavailableError' || err.name === 'AuthenticationError' || err.name === 'AuthenticationRequiredError')) {
+    io.stderr.write(`Sign-in failed: ${err.message.split('\n')[0]}\nWith --login azure-cli, run az login first (the app must accept the Azure CLI as a client); or use --login device-code.\n`);
+    return EXIT_ERROR;
+  }
   if (err instanceof UnreachableError || err instanceof UsageError) {
     io.stderr.write(`${err.message}\n`);
     return EXIT_ERROR;
   }
   if (err instanceof ApiError) {
     io.stderr.write(`Error ${err.code} (HTTP ${err.status}): ${err.message}\n`);
-    if (err.status === 401) io.stderr.write('Pass --token <bearer token> for a deployed instance; locally, --as <user>.\n');
+    if (err.status === 401) io.stderr.write('Sign in with --audience api://<client id> (or pass --token) for a deployed instance; locally, --as <user>.\n');
     if (err.status === 403 && err.code === 'AdminOnly') io.stderr.write('This command needs an AccessManager admin; locally, --as erin.\n');
     return EXIT_ERROR;
   }

@@ -2,7 +2,7 @@
  * The columns the CLI shows for each kind of record: a short set for tables on a terminal,
  * every field for CSV (so an export can be re-checked and loaded elsewhere).
  */
-import type { AccessItem, AccessRequest, AuditRecord, AuditVerifyResult } from './client';
+import type { AccessItem, AccessRequest, AuditRecord, AuditVerifyResult, GrantView, Suggestion, SuggestionAnswer } from './client';
 import type { Column } from './output';
 
 function actorLabel(record: AuditRecord): string | undefined {
@@ -134,8 +134,52 @@ export function requestLines(r: AccessRequest): [string, string | number | undef
     ['Role', r.roleName],
     ['Scope', r.scope],
     ['Duration', r.duration],
+    ['Need', r.need ? [r.need.text, ...r.need.actions, ...r.need.dataActions.map((d) => `data: ${d}`)].filter(Boolean).join('; ') : undefined],
+    ['Narrowest', r.needCheck?.narrowest ? `${r.needCheck.narrowest.roleName}${r.needCheck.broaderThanNeeded ? ` (the requested role is broader than needed)` : ''}${r.needCheck.requested.covers ? '' : ' (the requested role does not cover the need)'}` : undefined],
+    ['Extra approval', r.extraApprovalReason],
     ['Approvals', `${approvalsOf(r)}/${r.requiredApprovals}${r.approvals.length ? ` (${r.approvals.map((a) => `${a.approverName}: ${a.decision}`).join(', ')})` : ''}`],
+    ['Justification', r.justification],
+    ['Policy', r.policyId],
+    ['Created', r.createdAt],
     ['Grant', r.grantId],
+  ];
+}
+
+export const grantTableColumns: Column<GrantView>[] = [
+  { header: 'ID', value: (g) => g.id },
+  { header: 'STATUS', value: (g) => g.status },
+  { header: 'ROLE', value: (g) => g.roleName, maxWidth: 32 },
+  { header: 'SCOPE', value: (g) => g.scope, maxWidth: 90 },
+  { header: 'EXPIRES', value: (g) => g.expiresAt },
+  { header: 'ENDED', value: (g) => (g.endedAt ? `${g.endedAt}${g.endReason ? ` (${g.endReason})` : ''}` : '') },
+];
+
+export const grantCsvColumns: Column<GrantView>[] = [
+  { header: 'id', value: (g) => g.id },
+  { header: 'status', value: (g) => g.status },
+  { header: 'principalId', value: (g) => g.principalId },
+  { header: 'roleName', value: (g) => g.roleName },
+  { header: 'roleDefinitionId', value: (g) => g.roleDefinitionId },
+  { header: 'scope', value: (g) => g.scope },
+  { header: 'policyId', value: (g) => g.policyId },
+  { header: 'requestId', value: (g) => g.requestId },
+  { header: 'assignmentId', value: (g) => g.assignmentId },
+  { header: 'startsAt', value: (g) => g.startsAt },
+  { header: 'expiresAt', value: (g) => g.expiresAt },
+  { header: 'endedAt', value: (g) => g.endedAt },
+  { header: 'endReason', value: (g) => g.endReason },
+  { header: 'approvers', value: (g) => g.approvers.map((a) => `${a.name} ${a.at}`).join('; ') },
+];
+
+/** One grant, field by field, for a table-format answer to revoke. */
+export function grantLines(g: GrantView): [string, string | number | undefined][] {
+  return [
+    ['Grant', g.id],
+    ['Status', g.status],
+    ['Role', g.roleName],
+    ['Scope', g.scope],
+    ['Expires', g.expiresAt],
+    ['Ended', g.endedAt ? `${g.endedAt}${g.endReason ? ` (${g.endReason})` : ''}` : undefined],
   ];
 }
 
@@ -158,4 +202,48 @@ export function verifySummary(v: AuditVerifyResult): string {
     return `Audit ledger verified: ${v.checked} record${v.checked === 1 ? '' : 's'}${chains}, no tampering detected.${tail}\n`;
   }
   return `Audit ledger verification FAILED at record ${v.firstBadId ?? '?'}: ${v.problem ?? 'no detail'} (${v.checked} record${v.checked === 1 ? '' : 's'} verified before it${chains}).\n`;
+}
+
+const requestableLabel = (s: Suggestion) => (s.requestable ? `${s.asException ? 'as exception' : 'yes'}${s.policyId ? ` (${s.policyId})` : ''}` : `no${s.policyId ? ` (${s.policyId})` : ''}`);
+const effectiveExtra = (s: Suggestion) => s.extra.filter((e) => e.effective);
+
+export const suggestionTableColumns: Column<Suggestion & { rank: number }>[] = [
+  { header: '#', value: (s) => s.rank },
+  { header: 'ROLE', value: (s) => `${s.roleName}${s.fromModel ? ' *' : ''}`, maxWidth: 48 },
+  { header: 'REQUESTABLE', value: requestableLabel, maxWidth: 32 },
+  { header: 'EXTRA', value: (s) => (s.exact ? 'none (exact)' : `${effectiveExtra(s).length}: ${effectiveExtra(s).map((e) => e.permission).join(', ')}`), maxWidth: 100 },
+];
+
+export const suggestionCsvColumns: Column<Suggestion & { rank: number }>[] = [
+  { header: 'rank', value: (s) => s.rank },
+  { header: 'roleName', value: (s) => s.roleName },
+  { header: 'roleDefinitionId', value: (s) => s.roleDefinitionId },
+  { header: 'roleType', value: (s) => s.roleType },
+  { header: 'scope', value: (s) => s.scope },
+  { header: 'exact', value: (s) => s.exact },
+  { header: 'requestable', value: (s) => s.requestable },
+  { header: 'policyId', value: (s) => s.policyId },
+  { header: 'asException', value: (s) => s.asException },
+  { header: 'fromModel', value: (s) => s.fromModel },
+  { header: 'extraDataActions', value: (s) => s.breadth?.dataActions },
+  { header: 'extraAccessActions', value: (s) => s.breadth?.accessActions },
+  { header: 'extraWriteActions', value: (s) => s.breadth?.writeActions },
+  { header: 'extraReadActions', value: (s) => s.breadth?.readActions },
+  { header: 'extra', value: (s) => s.extra.map((e) => `${e.kind === 'dataAction' ? 'data:' : ''}${e.permission}${e.effective ? '' : ' (not effective here)'}`).join('; ') },
+];
+
+/** The lines around the suggestion table: what was asked, where, from which sources, and the notes. */
+export function suggestionHeader(a: SuggestionAnswer): string {
+  const lines = [
+    `Scope:  ${a.scope ?? ''}`,
+    `Needs:  ${[...a.requiredActions, ...a.requiredDataActions.map((d) => `data: ${d}`)].join(', ')}`,
+    `Source: ${a.source}${a.model ? ` (model ${a.model.deployment}: ${a.model.explanation})` : ''}`,
+  ];
+  if (a.model?.dropped.length) lines.push(`Dropped from the model's answer: ${a.model.dropped.join('; ')}`);
+  return `${lines.join('\n')}\n\n`;
+}
+
+export function suggestionFooter(a: SuggestionAnswer): string {
+  const marks = a.items.some((s) => s.fromModel) ? '* also named by the model\n' : '';
+  return `${marks}${a.note ? `Note: ${a.note}\n` : ''}`;
 }

@@ -14,6 +14,7 @@ import { scaledClock, type AppHostOptions } from './hostOptions';
 import { RecordingNotifier } from '../shared/adapters/recordingNotifier';
 import { functionTable } from '../functions/table';
 import { startHost } from './host';
+import { appRoutePrefix } from './host/hostJson';
 import { simCredential } from './sim';
 import { PEOPLE } from './tenant';
 
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     ...(opts.clock ? { clock: scaledClock(opts.clock.epochMs, opts.clock.speed) } : {}),
   });
   app.catch(() => undefined);
-  const host = await startHost({ port: opts.port, functions: functionTable(() => app) });
+  const host = await startHost({ port: opts.port, functions: functionTable(() => app), routePrefix: appRoutePrefix() });
   await app;
   process.send?.({ ready: host.url });
   process.once('SIGTERM', () => {

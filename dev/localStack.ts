@@ -14,12 +14,18 @@ import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE } from './tenant';
 import { functionTable } from '../functions/table';
 import { startEmbeddedCosmos, type EmbeddedCosmos } from './cosmos';
 import { startHost, type LocalHost } from './host';
+import { appRoutePrefix } from './host/hostJson';
+import { AuthEmulation } from './host/authEmulation';
+import { LOCAL_USERS } from './localUsers';
 import { simCredential, startSimulator, type SimKnobs, type Simulator } from './sim';
 import { generateLocalTls } from './tls';
 import { startEmbeddedAzurite, type EmbeddedAzurite } from './azurite';
 
 /** The blob container of audit anchors in the embedded Azurite. */
 export const ANCHOR_CONTAINER = 'audit-anchors';
+
+/** The chat model deployment the local stack asks (the simulator answers for any name). */
+export const SIM_OPENAI_DEPLOYMENT = 'gpt-4o-sim';
 
 export interface LocalStackOptions {
   /** Host port; 0 = any free port (tests). Default 7071. */
@@ -68,6 +74,16 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Who is who, on the local sign-in page. */
+const LOCAL_USER_NOTES: Record<string, string> = {
+  alice: 'researcher',
+  bob: 'weights approver',
+  carol: 'weights approver',
+  erin: 'security team, AccessManager admin',
+  dave: 'subscription owner',
+  mallory: 'nobody approved anything for her',
+};
+
 export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
   const tls = await generateLocalTls();
   const started: Array<() => Promise<void>> = [];
@@ -91,7 +107,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       refuse = reject;
     });
     appReady.catch(() => undefined);
-    const host = await startHost({ port: opts.port ?? 7071, functions: functionTable(() => appReady), runTimers: opts.runTimers ?? false, log: opts.log });
+    const host = await startHost({
+      port: opts.port ?? 7071,
+      functions: functionTable(() => appReady),
+      routePrefix: appRoutePrefix(),
+      // Browsers sign in as App Service authentication would let them; never in azure mode.
+      ...((opts.settings?.ACCESSMANAGER_ENV ?? 'local') === 'local' ? { auth: new AuthEmulation({ users: LOCAL_USERS.map((u) => ({ ...u, note: LOCAL_USER_NOTES[u.login] })) }) } : {}),
+      runTimers: opts.runTimers ?? false,
+      log: opts.log,
+    });
     let app: App;
     let config: ReturnType<typeof loadConfig>;
     try {
@@ -110,6 +134,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         POLICIES_DIR: opts.policiesDir ?? 'policies',
         PUBLIC_BASE_URL: host.url,
         ...(azurite ? { AUDIT_ANCHOR_CONTAINER_URL: `${azurite.accountUrl}/${ANCHOR_CONTAINER}`, AUDIT_ANCHOR_ACCOUNT_KEY: azurite.accountKey } : {}),
+        // The simulator serves an Azure OpenAI-compatible deployment; a test turns it off with AZURE_OPENAI_ENDPOINT: ''.
+        AZURE_OPENAI_ENDPOINT: sim.url,
+        AZURE_OPENAI_DEPLOYMENT: SIM_OPENAI_DEPLOYMENT,
         ...opts.settings,
       });
       app = await buildApp(config, {

@@ -12,7 +12,10 @@ export type TimerHandler = (timer: Timer, context: InvocationContext) => Promise
 export interface HttpFunction {
   kind: 'http';
   name: string;
-  /** Route under `/api`, with `{param}` segments as in the Functions host. */
+  /**
+   * Route as the Functions host reads it, with `{param}` segments. host.json's route prefix is
+   * "", and functions/table.ts puts every API route under `api/` (handlers write `requests`).
+   */
   route: string;
   methods: HttpMethod[];
   handler: HttpHandler;

@@ -21,6 +21,12 @@ param storageAccountIds array = []
 @description('Microsoft App id of the Teams bot (an Entra app registration). Empty: no bot.')
 param botAppId string = ''
 
+@description('Azure OpenAI endpoint whose model reads free-text needs for role suggestions (empty: suggestions from operations only). Give the app identity Cognitive Services OpenAI User on that account.')
+param openAiEndpoint string = ''
+
+@description('Chat model deployment on openAiEndpoint (structured outputs).')
+param openAiDeployment string = ''
+
 @description('Object ids of break-glass accounts (comma-separated): never revoked at any scope.')
 param breakGlassPrincipalIds string = ''
 
@@ -171,21 +177,28 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
     COSMOS_ENDPOINT: cosmos.properties.documentEndpoint
     COSMOS_DATABASE: 'accessmanager'
     BOT_APP_ID: botAppId
+    AZURE_OPENAI_ENDPOINT: openAiEndpoint
+    AZURE_OPENAI_DEPLOYMENT: openAiDeployment
     PUBLIC_BASE_URL: 'https://${app.properties.defaultHostName}'
     AUDIT_ANCHOR_CONTAINER_URL: '${anchorStorage.properties.primaryEndpoints.blob}audit-anchors'
+    // The portal is served at /: the host's own home page must not answer there.
+    AzureWebJobsDisableHomepage: 'true'
   }
 }
 
-// App Service authentication: every API call arrives with a verified Entra identity.
+// App Service authentication: every call that carries a session or a token arrives with a verified
+// Entra identity (client-sent principal headers are stripped). Its unauthenticated action is global,
+// so it lets anonymous requests through: the API answers 401 without an identity, and the portal's
+// pages send the browser to /.auth/login/aad themselves (they hold no data before sign-in).
 resource auth 'Microsoft.Web/sites/config@2023-12-01' = {
   parent: app
   name: 'authsettingsV2'
   properties: {
     globalValidation: {
-      requireAuthentication: true
-      unauthenticatedClientAction: 'Return401'
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
       // Event Grid and the Bot Framework authenticate differently (webhook key, Bot Framework JWT).
-      excludedPaths: [ '/runtime/webhooks/eventgrid', '/api/messages', '/api/health' ]
+      excludedPaths: [ '/runtime/webhooks/eventgrid', '/runtime/webhooks/EventGrid', '/api/messages', '/api/health' ]
     }
     identityProviders: {
       azureActiveDirectory: {
@@ -194,9 +207,12 @@ resource auth 'Microsoft.Web/sites/config@2023-12-01' = {
           clientId: authClientId
           openIdIssuer: 'https://sts.windows.net/${tenantId}/v2.0'
         }
-        validation: { allowedAudiences: [ 'api://${authClientId}' ] }
+        // v1 tokens name the app by its application id URI, v2 tokens by its client id (the CLI may get either).
+        validation: { allowedAudiences: [ 'api://${authClientId}', authClientId ] }
       }
     }
+    // /.auth/me (the portal's "who am I") needs the token store.
+    login: { tokenStore: { enabled: true } }
     platform: { enabled: true }
   }
 }

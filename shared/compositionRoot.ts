@@ -12,6 +12,8 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { Agent as UndiciAgent } from 'undici';
 import { ArmRoleAssignments } from './adapters/arm/armRoleAssignments';
+import { ArmRoleDefinitions } from './adapters/arm/armRoleDefinitions';
+import { CachedRoleDefinitions } from './adapters/arm/cachedRoleDefinitions';
 import { BreakerStore } from './adapters/cosmos/breakerStore';
 import { CardStore } from './adapters/cosmos/cardStore';
 import { createCosmosClient } from './adapters/cosmos/client';
@@ -24,6 +26,7 @@ import { SentKeys } from './adapters/cosmos/sentKeys';
 import { toStoreError } from './adapters/cosmos/storeErrors';
 import { GraphDirectory } from './adapters/graph/graphDirectory';
 import { AuditLedger } from './adapters/ledger/ledger';
+import { AzureOpenAiAdvisor } from './adapters/openai/azureOpenAiAdvisor';
 import { loadPolicies } from './adapters/policyFiles';
 import { RecordingNotifier } from './adapters/recordingNotifier';
 import { createTeamsRuntime, teamsConfigured, type TeamsRuntime } from './adapters/teams/runtime';
@@ -180,6 +183,13 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     audit,
     conversations,
     roleAssignments: decorate('roleAssignments', new ArmRoleAssignments(arm, config.ARM_ENDPOINT)),
+    roleDefinitions: new CachedRoleDefinitions(decorate('roleDefinitions', new ArmRoleDefinitions(arm)), () => clock.now().getTime()),
+    advisor: decorate(
+      'advisor',
+      config.AZURE_OPENAI_ENDPOINT && config.AZURE_OPENAI_DEPLOYMENT
+        ? new AzureOpenAiAdvisor({ endpoint: config.AZURE_OPENAI_ENDPOINT, deployment: config.AZURE_OPENAI_DEPLOYMENT, apiVersion: config.AZURE_OPENAI_API_VERSION, credential, ca: overrides.ca })
+        : undefined,
+    ),
     directory,
     notifier: decorate('notifier', notifier),
     pingStore: async () => {

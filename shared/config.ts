@@ -4,9 +4,10 @@
  * setting stops start-up with a message naming it.
  */
 import { z } from 'zod';
+import { isGuid } from './domain/armIds';
 import { ConfigError } from './domain/errors';
 
-const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a GUID');
+const guid = z.string().refine(isGuid, 'must be a GUID');
 const httpsUrl = z.string().url('must be a URL').refine((u) => u.startsWith('https://'), 'must be an https:// URL');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -44,6 +45,15 @@ export const settingsSchema = z.object({
   TEAMS_CONNECTOR_ENDPOINT: httpsUrl.optional(),
   /** Public base URL of this app, used in links on cards and notifications. */
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:7071'),
+  /**
+   * Azure OpenAI endpoint (https://<account>.openai.azure.com) of the model that turns a free-text
+   * need into operations for role suggestions. Empty: suggestions work from actions only, and say so.
+   */
+  AZURE_OPENAI_ENDPOINT: httpsUrl.optional(),
+  /** The chat model deployment on that endpoint (needed with AZURE_OPENAI_ENDPOINT). */
+  AZURE_OPENAI_DEPLOYMENT: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a deployment name (letters, digits, . _ -)').optional(),
+  /** Data-plane API version sent to Azure OpenAI; structured outputs need 2024-08-01-preview or later. */
+  AZURE_OPENAI_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'must be an API version such as 2024-10-21').default('2024-10-21'),
   /** Log every decision at info level. */
   VERBOSE_LOGS: flag.default(false),
   /**
@@ -105,6 +115,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const config = parsed.data;
   if (config.ACCESSMANAGER_ENV === 'azure' && config.COSMOS_ENDPOINT.includes('localhost') && !config.COSMOS_KEY) {
     throw new ConfigError('AccessManager configuration is invalid:\n  COSMOS_KEY is missing: a local Cosmos endpoint needs its key.');
+  }
+  if (config.AZURE_OPENAI_ENDPOINT && !config.AZURE_OPENAI_DEPLOYMENT) {
+    throw new ConfigError('AccessManager configuration is invalid:\n  AZURE_OPENAI_DEPLOYMENT is missing: AZURE_OPENAI_ENDPOINT needs the name of its chat model deployment.');
   }
   return config;
 }

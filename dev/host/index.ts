@@ -1,8 +1,10 @@
 /**
  * The local Functions host: serves the registration table on Node's HTTP server with the
- * Functions host's URL layout (`/api/<route>`, `/runtime/webhooks/eventgrid?functionName=`,
+ * Functions host's URL layout (`/<routePrefix>/<route>`, `/runtime/webhooks/eventgrid?functionName=`,
  * `/admin/functions/<name>`), building the same @azure/functions request and context objects
- * the worker builds, and runs timer functions on their NCRONTAB schedules.
+ * the worker builds, and runs timer functions on their NCRONTAB schedules. Like the Functions
+ * host, its own endpoints come before any function route, and the route prefix is host.json's
+ * (`extensions.http.routePrefix`, read by ./hostJson.ts; `api` when unset).
  */
 import { InvocationContext } from '@azure/functions';
 import type { EventGridEvent, HttpRequest, HttpResponseInit, LogLevel } from '@azure/functions';
@@ -14,6 +16,7 @@ import type { EventGridFunction, FunctionSpec, HttpFunction, TimerFunction } fro
 import { ConfigError, ValidationError } from '../../shared/domain/errors';
 import type { RawEvent } from '../../shared/domain/events/envelope';
 import { GENERIC_INTERNAL_MESSAGE, errorResponse, json } from '../../functions/http/respond';
+import type { AuthEmulation } from './authEmulation';
 import { answerEventGridRequest } from './eventGridWebhook';
 import { methodNotAllowed, notFound, payloadTooLarge, stopping } from './hostResponses';
 import { DEFAULT_MAX_REQUEST_BYTES, readRequestBody, toHttpRequest, writeHttpResponse } from './httpBridge';
@@ -33,6 +36,10 @@ export interface StartHostOptions {
   nowForTimers?: () => Date;
   /** Larger request bodies get 413. Default 1 MiB. */
   maxRequestBytes?: number;
+  /** host.json `extensions.http.routePrefix`: the path every function route sits under. Default `api`, as the Functions host's. */
+  routePrefix?: string;
+  /** Local mode only: App Service authentication's `/.auth` endpoints and session cookie, emulated. */
+  auth?: AuthEmulation;
 }
 
 export interface LocalHost {
@@ -45,10 +52,9 @@ export interface LocalHost {
   stop(): Promise<void>;
 }
 
-export { nextOccurrence, parseNcrontab } from './ncrontab';
-export type { NcrontabSchedule } from './ncrontab';
-
 const DEFAULT_PORT = 7071;
+/** The Functions host's route prefix when host.json sets none. */
+export const DEFAULT_ROUTE_PREFIX = 'api';
 /** How long stop() lets HTTP requests in progress finish before cutting their connections. */
 const HTTP_DRAIN_MS = 5000;
 
@@ -56,6 +62,7 @@ export async function startHost(options: StartHostOptions): Promise<LocalHost> {
   const log = options.log ?? (() => undefined);
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const table = buildTable(options.functions);
+  const prefix = prefixSegments(options.routePrefix ?? DEFAULT_ROUTE_PREFIX);
   const scheduler = new TimerScheduler({
     functions: table.timers,
     now: options.nowForTimers ?? (() => new Date()),
@@ -95,19 +102,14 @@ export async function startHost(options: StartHostOptions): Promise<LocalHost> {
     const { url, segments } = target;
     const first = segments[0]?.toLowerCase();
 
-    if (first === 'api') {
-      const resolution = resolveRoute(table.routes, method, segments.slice(1));
-      if (resolution.kind === 'notFound') return void done(`http ${method} ${url.pathname}`, await send(notFound(`No function serves ${url.pathname}.`)));
-      if (resolution.kind === 'methodNotAllowed') {
-        return void done(`http ${method} ${url.pathname}`, await send(methodNotAllowed(method, resolution.allow)));
-      }
-      const spec = resolution.target;
-      const body = await readRequestBody(req, maxRequestBytes);
-      if (!body.ok) return void done(`http ${spec.name} ${method} ${url.pathname}`, await send(payloadTooLarge(maxRequestBytes), true));
-      const request = toHttpRequest(req, url.href, body.body, resolution.params);
-      const status = await send(await invokeHttp(spec, request));
-      return void done(`http ${spec.name} ${method} ${url.pathname}`, status);
+    // App Service authentication answers /.auth itself and turns its session cookie into the principal headers.
+    if (first === '.auth') {
+      const answer = options.auth
+        ? options.auth.answer(method, segments.slice(1).join('/'), url, req)
+        : notFound('App Service authentication is emulated only by a local-mode host (npm start); deployed, App Service answers /.auth.');
+      return void done(`auth ${method} ${url.pathname}`, await send(answer));
     }
+    options.auth?.applySession(req);
 
     if (segments.length === 3 && first === 'runtime' && segments[1]!.toLowerCase() === 'webhooks' && segments[2]!.toLowerCase() === 'eventgrid') {
       const name = url.searchParams.get('functionName') ?? '';
@@ -132,11 +134,29 @@ export async function startHost(options: StartHostOptions): Promise<LocalHost> {
       return void done(`admin ${name}`, await send(startTimerOnDemand(name, body.body)));
     }
 
+    const underPrefix = startsWith(segments, prefix);
+    if (underPrefix) {
+      const resolution = resolveRoute(table.routes, method, segments.slice(prefix.length));
+      if (resolution.kind === 'match') {
+        const spec = resolution.target;
+        const body = await readRequestBody(req, maxRequestBytes);
+        if (!body.ok) return void done(`http ${spec.name} ${method} ${url.pathname}`, await send(payloadTooLarge(maxRequestBytes), true));
+        const request = toHttpRequest(req, url.href, body.body, resolution.params);
+        const status = await send(await invokeHttp(spec, request));
+        return void done(`http ${spec.name} ${method} ${url.pathname}`, status);
+      }
+      if (resolution.kind === 'methodNotAllowed') {
+        return void done(`http ${method} ${url.pathname}`, await send(methodNotAllowed(method, resolution.allow)));
+      }
+    }
+
+    // The host's own home page, where no function claims the root (the Functions host shows one unless AzureWebJobsDisableHomepage).
     if (segments.length === 0) {
       if (method !== 'GET' && method !== 'HEAD') return void done(`${method} /`, await send(methodNotAllowed(method, ['GET'])));
-      return void done(`${method} /`, await send(json(200, listing(table.all, hostUrl(port), scheduler))));
+      return void done(`${method} /`, await send(json(200, listing(table.all, hostUrl(port), prefix, scheduler))));
     }
-    return void done(`${method} ${url.pathname}`, await send(notFound(`Nothing is served at ${url.pathname}; functions are under /api.`)));
+    const where = prefix.length > 0 ? `functions are under /${prefix.join('/')}` : 'no function route matches it';
+    return void done(`${method} ${url.pathname}`, await send(notFound(underPrefix ? `No function serves ${url.pathname}.` : `Nothing is served at ${url.pathname}; ${where}.`)));
   }
 
   async function invokeHttp(spec: HttpFunction, request: HttpRequest): Promise<HttpResponseInit> {
@@ -292,6 +312,15 @@ function parseTarget(req: IncomingMessage, port: number): { url: URL; segments: 
   }
 }
 
+/** `api` -> ['api'], `` -> [], `/v1/api/` -> ['v1', 'api'] (compared case-insensitively). */
+function prefixSegments(routePrefix: string): string[] {
+  return routePrefix.split('/').filter((s) => s.length > 0).map((s) => s.toLowerCase());
+}
+
+function startsWith(segments: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.every((p, i) => segments[i]?.toLowerCase() === p);
+}
+
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()];
   return Array.isArray(value) ? value.join(', ') : value;
@@ -301,12 +330,13 @@ function hostUrl(port: number): string {
   return `http://localhost:${port}`;
 }
 
-function listing(functions: FunctionSpec[], base: string, scheduler: TimerScheduler): unknown {
+function listing(functions: FunctionSpec[], base: string, prefix: readonly string[], scheduler: TimerScheduler): unknown {
+  const routeBase = [base, ...prefix].join('/');
   return {
     functions: functions.map((spec) => {
       switch (spec.kind) {
         case 'http':
-          return { name: spec.name, kind: spec.kind, methods: spec.methods, url: `${base}/api/${spec.route.replace(/^\/+/, '')}` };
+          return { name: spec.name, kind: spec.kind, methods: spec.methods, url: `${routeBase}/${spec.route.replace(/^\/+/, '')}` };
         case 'eventGrid':
           return { name: spec.name, kind: spec.kind, url: `${base}/runtime/webhooks/eventgrid?functionName=${encodeURIComponent(spec.name)}` };
         case 'timer':

@@ -5,6 +5,7 @@
  * then match path segments.
  */
 import type { HttpMethod } from '@azure/functions';
+import { isGuid } from '../../shared/domain/armIds';
 import { ConfigError } from '../../shared/domain/errors';
 
 type Constraint = (value: string) => boolean;
@@ -24,7 +25,6 @@ export interface RouteTemplate {
 export type RouteMatch = Record<string, string>;
 
 const PARAM = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)((?::[A-Za-z]+(?:\([^)]*\))?)*)(\?)?\}$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function compileRouteTemplate(template: string): RouteTemplate {
   const parts = template.replace(/^\/+|\/+$/g, '').split('/').filter((p) => p.length > 0);
@@ -152,7 +152,7 @@ function buildConstraint(name: string, args: number[]): Constraint | undefined {
     case 'bool':
       return (v) => /^(true|false)$/i.test(v);
     case 'guid':
-      return (v) => GUID.test(v);
+      return isGuid;
     case 'alpha':
       return (v) => /^[A-Za-z]+$/.test(v);
     case 'double':

@@ -46,6 +46,7 @@ export function decodeSimToken(token: string): SimTokenClaims | undefined {
       appid: typeof p.appid === 'string' ? p.appid : AZURE_CLI_APP_ID,
       upn: typeof p.upn === 'string' ? p.upn : undefined,
       exp: typeof p.exp === 'number' ? p.exp : 0,
+      ...(typeof p.aud === 'string' ? { aud: p.aud } : {}),
       idtyp: p.idtyp === 'app' ? 'app' : p.idtyp === 'user' ? 'user' : undefined,
     };
   } catch {

@@ -12,15 +12,13 @@ import { SimState } from './state';
 import { installForAllUsers, SIM_BOT_APP_ID, type InstallResult } from './teams/install';
 import { personalConversationId } from './teams/store';
 
-export { simCredential, simClaimsFor, encodeSimToken, decodeSimToken, type SimTokenClaims } from './credential';
-export { DEFAULT_KNOBS, type SimKnobs, type ArmFailureStatus } from './knobs';
-export { SimState, type SimStats, type SeedAssignmentInput } from './state';
-export type { RoleAssignment, RoleAssignmentProperties } from './arm/assignmentStore';
-export type { DeliveryRecord, DeliveryOutcome } from './events/delivery';
+export { simCredential, simClaimsFor, encodeSimToken } from './credential';
+export { DEFAULT_KNOBS, type SimKnobs } from './knobs';
+export { SimState } from './state';
+export type { DeliveryRecord } from './events/delivery';
 export type { EventGridEvent, ArmEventData } from './events/armEvent';
-export type { TeamsActivityRecord, Conversation } from './teams/store';
+export type { TeamsActivityRecord } from './teams/store';
 export type { InstallResult } from './teams/install';
-export { ACCESS_MANAGER_APP_ID, AZURE_CLI_APP_ID } from './seed';
 export { SIM_BOT_APP_ID } from './teams/install';
 export { personalConversationId, teamsUserId } from './teams/store';
 

@@ -2,7 +2,7 @@
  * The local tenant of API.md as data: directory objects, resources and the standing role
  * assignments. `SimState.reset()` rebuilds the simulator's state from here.
  */
-import { roleAssignmentId, roleDefinitionId } from '../../shared/domain/armIds';
+import { roleDefinitionId } from '../../shared/domain/armIds';
 import { findBuiltInRole } from '../../shared/domain/roles';
 import {
   APP_ASSIGNMENT_NAME,
@@ -243,8 +243,4 @@ export function seedRoleDefinitionId(roleName: string): string {
   const role = findBuiltInRole(roleName);
   if (!role) throw new Error(`seed names an unknown built-in role '${roleName}'`);
   return roleDefinitionId(LOCAL_SUBSCRIPTION_ID, role.guid);
-}
-
-export function seedAssignmentId(a: SeedAssignment): string {
-  return roleAssignmentId(a.scope, a.name);
 }

@@ -9,6 +9,7 @@ import https from 'node:https';
 import { handleArm } from './arm/router';
 import type { EventDelivery } from './events/delivery';
 import { handleGraph } from './graph/router';
+import { handleOpenAi } from './openai/chatCompletions';
 import { clientIpOf, header, SimHttpError, splitTarget, type SimReply, type SimRequest } from './http';
 import type { SeededRandom, SimKnobs } from './knobs';
 import { handleSimApi } from './simApi';
@@ -22,13 +23,14 @@ export interface ServerDeps {
   random: SeededRandom;
 }
 
-type Surface = 'arm' | 'graph' | 'connector' | 'sim';
+type Surface = 'arm' | 'graph' | 'connector' | 'sim' | 'openai';
 
 function surfaceOf(path: string): Surface {
   const lower = path.slice(0, 12).toLowerCase();
   if (lower === '/v1.0' || lower.startsWith('/v1.0/')) return 'graph';
   if (lower === '/connector' || lower.startsWith('/connector/')) return 'connector';
   if (lower.startsWith('/sim/')) return 'sim';
+  if (lower.startsWith('/openai/')) return 'openai';
   return 'arm';
 }
 
@@ -66,6 +68,9 @@ async function route(surface: Surface, req: SimRequest, deps: ServerDeps): Promi
       return handleConnector(req, deps.state);
     case 'sim':
       return handleSimApi(req, deps);
+    case 'openai':
+      stats.openaiRequests += 1;
+      return handleOpenAi(req, deps.state);
   }
 }
 

@@ -4,13 +4,12 @@
  * restores the seed of API.md.
  */
 import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, scopeKey, subscriptionOf } from '../../shared/domain/armIds';
-import { findBuiltInRole } from '../../shared/domain/roles';
 import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, MANAGEMENT_GROUP } from '../tenant';
 import { randomUUID } from 'node:crypto';
 import { AssignmentStore, ROLE_ASSIGNMENT_TYPE, type RoleAssignment } from './arm/assignmentStore';
 import type { RbacView } from './arm/authorize';
-import { CustomRoleStore, lookupRole, type SimRole } from './arm/customRoles';
 import { ancestry, type ManagementGroup } from './arm/managementGroups';
+import { SimRoleCatalog } from './arm/roleCatalog';
 import { Directory, type PrincipalType } from './directory';
 import { SEED_ASSIGNMENTS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
 import { TeamsStore, teamsUserId, type TeamsMember } from './teams/store';
@@ -22,11 +21,13 @@ export interface SimStats {
   graphRequests: number;
   graphInjectedFailures: number;
   connectorRequests: number;
+  /** Chat completions answered by the simulated Azure OpenAI endpoint. */
+  openaiRequests: number;
 }
 
 export interface SeedAssignmentInput {
   scope: string;
-  /** Role name, GUID or full role definition id of a built-in role, or the GUID of a custom role. */
+  /** Role name, GUID or full role definition id of a built-in or custom role. */
   role: string;
   principalId: string;
   /** Defaults to the principal's kind in the directory, else User. */
@@ -41,18 +42,18 @@ export interface SeedAssignmentInput {
 }
 
 function zeroStats(): SimStats {
-  return { armRequests: 0, armInjectedFailures: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0 };
+  return { armRequests: 0, armInjectedFailures: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0, openaiRequests: 0 };
 }
 
 export class SimState {
   readonly tenantId = LOCAL_TENANT_ID;
   readonly subscriptionId = LOCAL_SUBSCRIPTION_ID;
   readonly assignments = new AssignmentStore();
+  /** Built-in role definitions and the custom roles created since the last reset. */
+  readonly roleDefinitions = new SimRoleCatalog();
   /** ARM resources (resource groups, accounts, vaults, containers) keyed by lower-cased id. */
   readonly resources = new Map<string, ArmResource>();
   readonly teams = new TeamsStore();
-  /** Custom role definitions (built-in roles come from shared/domain/roles). */
-  readonly customRoles = new CustomRoleStore();
   /** Management groups by lower-cased name: the tenant root group and `mg-research`, which holds the subscription. */
   readonly managementGroups = new Map<string, ManagementGroup>();
   directory = new Directory();
@@ -65,11 +66,6 @@ export class SimState {
     else this.seedHierarchy();
   }
 
-  /** A role definition by GUID, built-in or custom. */
-  role(guid: string): SimRole | undefined {
-    return lookupRole(this.customRoles, guid);
-  }
-
   /** Scope keys at and above `scope` (management groups included), nearest first. */
   ancestry(scope: string): string[] {
     return ancestry(this, scope);
@@ -77,7 +73,7 @@ export class SimState {
 
   /** What authorisation reads: assignments, directory, roles and hierarchy. */
   rbac(): RbacView {
-    return { assignments: this.assignments, directory: this.directory, role: (guid) => this.role(guid), ancestry: (scope) => this.ancestry(scope) };
+    return { assignments: this.assignments, directory: this.directory, roles: this.roleDefinitions, ancestry: (scope) => this.ancestry(scope) };
   }
 
   private seedHierarchy(): void {
@@ -90,10 +86,10 @@ export class SimState {
   reset(): void {
     this.directory = new Directory(seedDirectory());
     this.seedHierarchy();
-    this.customRoles.clear();
     this.resources.clear();
     for (const r of seedResources()) this.resources.set(scopeKey(r.id), r);
     this.assignments.clear();
+    this.roleDefinitions.clearCustom();
     for (const a of SEED_ASSIGNMENTS) {
       this.assignments.put(
         makeAssignment({
@@ -117,7 +113,7 @@ export class SimState {
 
   /** Puts an assignment straight into the store: no authorisation, no event (a test's "it already existed"). */
   seedAssignment(input: SeedAssignmentInput): RoleAssignment {
-    const role = findBuiltInRole(input.role) ?? (isGuid(input.role) ? this.customRoles.get(input.role) : undefined);
+    const role = this.roleDefinitions.find(input.role);
     if (!role) throw new Error(`unknown role '${input.role}'`);
     const name = input.name ?? randomUUID();
     if (!isGuid(name)) throw new Error(`role assignment name '${name}' is not a GUID`);

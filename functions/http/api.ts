@@ -1,7 +1,7 @@
 /**
  * The one wrapper every API function goes through: it resolves dependencies, establishes
- * the caller from App Service authentication, runs the use case and maps any error to HTTP
- * in one place (shared/http/respond.ts).
+ * the caller from App Service authentication, refuses cookie-borne changes another site may have
+ * started (./crossSite.ts), runs the use case and maps any error to HTTP in one place (./respond.ts).
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import type { Deps } from '../../shared/ports/deps';
 import { ForbiddenError, InternalError, ValidationError } from '../../shared/domain/errors';
 import { requireCaller, type Caller } from '../../shared/domain/caller';
 import { errorResponse, json } from './respond';
+import { crossSiteRefusal } from './crossSite';
 import type { HttpHandler } from '../types';
 
 export type GetApp = () => Promise<App>;
@@ -31,6 +32,8 @@ export function api(getApp: GetApp, body: ApiBody, options: { adminOnly?: boolea
       const { deps } = await getApp();
       assertAuthenticationLayer(deps);
       const caller = requireCaller(request);
+      const crossSite = crossSiteRefusal(request, { mode: deps.config.ACCESSMANAGER_ENV, publicBaseUrl: deps.config.PUBLIC_BASE_URL });
+      if (crossSite) throw crossSite;
       if (options.adminOnly && !caller.isAdmin) {
         throw new ForbiddenError('This needs the AccessManager.Admin app role.', 'AdminOnly');
       }

@@ -1,11 +1,12 @@
 /**
- * `POST /api/enforcement/reset {policyId}` (admin): closes a tripped blast-radius breaker and
- * starts a paced reconcile at once, in the background, so what the breaker held back is revoked
- * at the breaker's pace instead of tripping it again. Should this instance go away first, the
- * reconcile timer carries on (the breaker paces until a reconcile finishes).
+ * Enforcement for admins: `GET /api/enforcement` (every policy's mode and breaker) and
+ * `POST /api/enforcement/reset {policyId}`, which closes a tripped blast-radius breaker and starts
+ * a paced reconcile at once, in the background, so what the breaker held back is revoked at the
+ * breaker's pace instead of tripping it again. Should this instance go away first, the reconcile
+ * timer carries on (the breaker paces until a reconcile finishes).
  */
 import { z } from 'zod';
-import { reconcile, resetEnforcement } from '../../shared/usecases/enforcement';
+import { enforcementStatus, reconcile, resetEnforcement } from '../../shared/usecases/enforcement';
 import { readJsonBody } from './respond';
 import type { HttpFunction } from '../types';
 import { api, json, type GetApp } from './api';
@@ -29,6 +30,13 @@ function startPacedReconcile(deps: Deps, log: (line: string) => void): 'started'
 
 export function enforcementFunctions(getApp: GetApp): HttpFunction[] {
   return [
+    {
+      kind: 'http',
+      name: 'enforcementStatus',
+      route: 'enforcement',
+      methods: ['GET'],
+      handler: api(getApp, async (_req, deps) => json(200, { items: await enforcementStatus(deps) }), { adminOnly: true }),
+    },
     {
       kind: 'http',
       name: 'resetEnforcement',

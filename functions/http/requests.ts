@@ -7,16 +7,28 @@ import { api, idParam, json, readQuery, type GetApp } from './api';
 
 const text = (field: string, max: number) => z.string({ error: `${field} must be a string` }).max(max, `${field} must be at most ${max} characters`);
 
+const operationList = (field: string) =>
+  z.array(text(field, 300).trim().min(1, `${field} must not hold empty names`), { error: `${field} must be a list of operation names` }).max(50, `${field} holds at most 50 operations`).optional();
+
+/** What the access is for: words for approvers and/or the operations needed (see POST /api/suggestions). */
+const needBody = z.strictObject({
+  text: text('need.text', 2000).optional(),
+  actions: operationList('need.actions'),
+  dataActions: operationList('need.dataActions'),
+});
+
 export const newRequestBody = z.strictObject({
   scope: text('scope', 1000).min(1, 'scope is required: an ARM scope such as /subscriptions/<id>/resourceGroups/<name>'),
   role: text('role', 300).min(1, 'role is required: a role name (Storage Blob Data Reader), GUID or role definition id'),
   duration: text('duration', 50).min(1, 'duration is required: ISO 8601, e.g. PT8H'),
   justification: text('justification', 2000).default(''),
   principalId: z.string().uuid('principalId must be an object id (GUID)').optional(),
+  need: needBody.optional(),
 });
 
 const approveBody = z.strictObject({ comment: text('comment', 2000).optional() });
-const denyBody = z.strictObject({ reason: text('reason', 2000).trim().min(1, 'reason is required: say why you deny') });
+// Whether a denial needs a reason is the rules' call (decisionProblem); here only its shape.
+const denyBody = z.strictObject({ reason: text('reason', 2000).trim() });
 const emptyBody = z.strictObject({});
 
 const listQuery = z.strictObject({

@@ -1,19 +1,26 @@
 /**
  * AccessManager's Teams bot on the Agents SDK's ActivityHandler. It remembers where each
  * person can be reached (installation, conversation updates, messages), forgets it when the
- * app is removed, and answers card clicks (`adaptiveCard/action` invokes) with a card.
+ * app is removed, answers "request" (typed, or from the command menu) with the request form,
+ * and answers card clicks (`adaptiveCard/action` invokes) with a card.
  */
-import { ActivityHandler, type InvokeResponse, type TurnContext } from '@microsoft/agents-hosting';
+import { ActivityHandler, CardFactory, MessageFactory, type InvokeResponse, type TurnContext } from '@microsoft/agents-hosting';
 import type { Deps } from '../../shared/ports/deps';
 import { isGuid } from '../../shared/domain/armIds';
 import { ValidationError } from '../../shared/domain/errors';
 import { ADAPTIVE_CARD_CONTENT_TYPE } from '../../shared/domain/cards/adaptiveCard';
 import { decodeCardAction } from '../../shared/domain/cards/cardAction';
-import { answerCardAction, type Clicker } from '../../shared/usecases/cardActions';
+import { answerCardAction, requestFormCard, type Clicker } from '../../shared/usecases/cardActions';
 import { referenceFromActivity } from './conversationReference';
 
 const HELP =
-  'AccessManager sends you approval cards here when someone needs access you can approve, and tells you about your own requests and grants. Request access through the AccessManager API (POST /api/requests).';
+  'AccessManager sends you approval cards here when someone needs access you can approve, and tells you about your own requests and grants. Send "request" for a form to ask for access; the portal and the access-manager CLI do the same.';
+
+/** "request", "request access" (after any @mention of the bot): the command that answers with the form. */
+export function isRequestCommand(text: string | undefined): boolean {
+  const plain = (text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ').trim().toLowerCase();
+  return /^request( access)?$/.test(plain);
+}
 
 function errorInvoke(status: number, code: string, message: string): InvokeResponse {
   return { status, body: { statusCode: status, type: 'application/vnd.microsoft.error', value: { code, message } } };
@@ -43,7 +50,11 @@ export class ApprovalBot extends ActivityHandler {
     });
     this.onMessage(async (context, next) => {
       await remember(context, async () => undefined);
-      await context.sendActivity(HELP);
+      if (isRequestCommand(context.activity.text)) {
+        await context.sendActivity(MessageFactory.attachment(CardFactory.adaptiveCard(requestFormCard(deps))));
+      } else {
+        await context.sendActivity(HELP);
+      }
       await next();
     });
   }

@@ -4,10 +4,18 @@
  */
 import { createHash } from 'node:crypto';
 
+/** ARM ids longer than this are refused: ARM itself stays far below, so longer is hostile. */
+export const MAX_ARM_ID_LENGTH = 2048;
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isGuid(value: string): boolean {
   return GUID.test(value);
+}
+
+/** Object ids (GUIDs) compare case-insensitively: Entra, ARM and people write them in either case. */
+export function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 /** Canonical spelling of a scope for display: one leading slash, no trailing or doubled slashes. */
@@ -138,4 +146,48 @@ export function armScopeProblem(scope: string): string | undefined {
     if (!RESOURCE_TYPE.test(rest[i] ?? '')) return `"${rest[i]}" is not a resource type`;
   }
   return undefined;
+}
+
+/**
+ * Checks that `raw` is an ARM resource id or scope (`/subscriptions/{guid}[/resourceGroups/{rg}]`
+ * or `/providers/...`, then `providers/{Namespace}/{type}/{name}[/{type}/{name}...]` groups) and
+ * returns it normalized; undefined when it is not one. Length and characters are checked by the
+ * caller. Looser than armScopeProblem (request scopes): events also name management groups, the
+ * tenant root and resources with inner spaces in their names.
+ */
+export function normalizeArmId(raw: string): string | undefined {
+  if (!raw.startsWith('/')) return undefined;
+  const normalized = normalizeScope(raw);
+  const segments = normalized.split('/').slice(1);
+  if (segments.length === 0 || segments[0] === undefined || segments[0] === '') return undefined;
+  for (const segment of segments) {
+    // Inner spaces occur in real names (metric alerts); edge whitespace, `?`, `#` and dot
+    // segments do not, and would let one id masquerade as another.
+    if (segment === '.' || segment === '..' || /[?#]/.test(segment) || segment !== segment.trim()) return undefined;
+  }
+  const is = (i: number, word: string): boolean => segments[i]?.toLowerCase() === word;
+  let i = 0;
+  if (is(0, 'subscriptions')) {
+    if (!isGuid(segments[1] ?? '')) return undefined;
+    i = 2;
+    if (is(i, 'resourcegroups')) {
+      if (segments[i + 1] === undefined) return undefined;
+      i += 2;
+    }
+  } else if (!is(0, 'providers')) {
+    return undefined;
+  }
+  while (i < segments.length) {
+    // Each extension starts with `providers/{Namespace}` and names at least one {type}/{name} pair.
+    if (!is(i, 'providers') || !(segments[i + 1] ?? '').includes('.')) return undefined;
+    i += 2;
+    let pairs = 0;
+    while (i < segments.length && !is(i, 'providers')) {
+      if (segments[i + 1] === undefined) return undefined;
+      i += 2;
+      pairs++;
+    }
+    if (pairs === 0) return undefined;
+  }
+  return normalized;
 }

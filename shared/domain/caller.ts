@@ -8,7 +8,7 @@
  * refuses to serve the API deployed without it. The local host passes them through from the
  * client on purpose (that is how local users sign in).
  */
-import type { HttpRequest } from '@azure/functions';
+import { isGuid } from './armIds';
 import { UnauthenticatedError } from './errors';
 
 export interface Caller {
@@ -31,14 +31,14 @@ export const PRINCIPAL_HEADERS = {
   principal: 'x-ms-client-principal',
 } as const;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 const ROLE_CLAIM_TYPES = ['roles', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role'];
 const OBJECT_ID_CLAIM_TYPES = ['http://schemas.microsoft.com/identity/claims/objectidentifier', 'oid'];
 /** Header values are capped by Node at 16 KiB in total; this only bounds our own work. */
 const MAX_PRINCIPAL_LENGTH = 32 * 1024;
 
-type HeaderSource = Pick<HttpRequest, 'headers'>;
+/** Anything with request headers (an @azure/functions HttpRequest, a fetch Request). */
+type HeaderSource = { headers: Pick<Headers, 'get'> };
 
 export function callerFromRequest(request: HeaderSource): Caller | undefined {
   return callerFromHeaders(request.headers);
@@ -54,7 +54,7 @@ export function callerFromHeaders(headers: Pick<Headers, 'get'>): Caller | undef
   const id = headers.get(PRINCIPAL_HEADERS.id)?.trim();
   const name = headers.get(PRINCIPAL_HEADERS.name)?.trim();
   const encoded = headers.get(PRINCIPAL_HEADERS.principal)?.trim();
-  if (!id || !GUID.test(id) || !name || !encoded) return undefined;
+  if (!id || !isGuid(id) || !name || !encoded) return undefined;
   const principal = decodePrincipal(encoded);
   if (!principal) return undefined;
 
@@ -73,15 +73,19 @@ export function callerFromHeaders(headers: Pick<Headers, 'get'>): Caller | undef
   return { id: id.toLowerCase(), name, roles, isAdmin: roles.includes(ADMIN_ROLE) };
 }
 
-/** Builds the headers Easy Auth would send for a user; used by local tools, the simulator and tests. */
-export function principalHeaders(user: { id: string; name: string; roles?: string[] }): Record<string, string> {
-  const claims = [
+/** The claims Easy Auth knows a user by (object id, names, app roles), as in `x-ms-client-principal` and `/.auth/me`. */
+export function principalClaims(user: { id: string; name: string; roles?: string[] }): { typ: string; val: string }[] {
+  return [
     { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: user.id },
     { typ: 'name', val: user.name },
     { typ: 'preferred_username', val: user.name },
     ...(user.roles ?? []).map((role) => ({ typ: 'roles', val: role })),
   ];
-  const principal = { auth_typ: 'aad', claims, name_typ: 'name', role_typ: 'roles' };
+}
+
+/** Builds the headers Easy Auth would send for a user; used by local tools, the simulator and tests. */
+export function principalHeaders(user: { id: string; name: string; roles?: string[] }): Record<string, string> {
+  const principal = { auth_typ: 'aad', claims: principalClaims(user), name_typ: 'name', role_typ: 'roles' };
   return {
     [PRINCIPAL_HEADERS.id]: user.id,
     [PRINCIPAL_HEADERS.name]: user.name,

@@ -112,7 +112,3 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-export function isTransient(err: unknown): boolean {
-  return err instanceof AppError && err.transient;
-}

@@ -5,37 +5,28 @@
  * permission check and to tell privileged roles from the rest (from their definition, not a name).
  */
 
+import { patternMatches as actionMatches } from './suggestions/operations';
+
 export interface PermissionEntry {
   actions: readonly string[];
   notActions: readonly string[];
   dataActions?: readonly string[];
   notDataActions?: readonly string[];
+  /** An ABAC condition: the entry grants only when it holds. */
+  condition?: string | null;
 }
 
-const patterns = new Map<string, RegExp>();
-
-/** Action wildcards: `*` matches any run of characters (slashes included); comparison ignores case. */
-export function actionMatches(pattern: string, action: string): boolean {
-  let re = patterns.get(pattern);
-  if (!re) {
-    const source = pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*');
-    re = new RegExp(`^${source}$`, 'i');
-    patterns.set(pattern, re);
-  }
-  return re.test(action);
-}
-
-/** One definition's verdict on a control-plane action. */
-export function entryAllows(entry: PermissionEntry, action: string): boolean {
+/** One definition's verdict on a control-plane action, its condition aside. */
+function entryAllows(entry: PermissionEntry, action: string): boolean {
   return entry.actions.some((a) => actionMatches(a, action)) && !entry.notActions.some((a) => actionMatches(a, action));
 }
 
-/** Whether the applying definitions together allow `action`. */
+/**
+ * Whether the applying definitions together surely allow `action`: an entry under a condition
+ * is not counted on (it may not hold for the operation at hand).
+ */
 export function permissionsAllow(entries: readonly PermissionEntry[], action: string): boolean {
-  return entries.some((e) => entryAllows(e, action));
+  return entries.some((e) => !e.condition && entryAllows(e, action));
 }
 
 /**
@@ -88,5 +79,6 @@ export const PRIVILEGED_BUILT_IN_GUIDS: ReadonlySet<string> = new Set([
 export function isPrivilegedRole(role: { guid?: string; permissions: PermissionEntry | readonly PermissionEntry[] }): boolean {
   if (role.guid && PRIVILEGED_BUILT_IN_GUIDS.has(role.guid.toLowerCase())) return true;
   const entries = Array.isArray(role.permissions) ? (role.permissions as readonly PermissionEntry[]) : [role.permissions as PermissionEntry];
-  return PRIVILEGE_PROBES.some((action) => permissionsAllow(entries, action));
+  // A condition narrows a privileged role, but it stays one: conditions are not trusted here either.
+  return PRIVILEGE_PROBES.some((action) => entries.some((e) => entryAllows(e, action)));
 }

@@ -125,7 +125,3 @@ export function findBuiltInRole(nameOrId: string): BuiltInRole | undefined {
   if (guid) return byGuid.get(guid);
   return byName.get(nameOrId.trim().toLowerCase());
 }
-
-export function builtInRoleByGuid(guid: string): BuiltInRole | undefined {
-  return byGuid.get(guid.toLowerCase());
-}

@@ -15,6 +15,8 @@ import type { Notifier } from './notifier';
 import type { RequestRepository } from './requests';
 import type { RoleAssignments } from './roleAssignments';
 import type { RevocationIntentRepository, RogueActorRepository, SelfAccessRepository } from './enforcementState';
+import type { RoleDefinitions } from './roleDefinitions';
+import type { NeedAdvisor } from './advisor';
 
 export interface Deps {
   config: Config;
@@ -39,6 +41,10 @@ export interface Deps {
   /** Where the Teams bot can reach each person. */
   conversations: ConversationRepository;
   roleAssignments: RoleAssignments;
+  /** ARM's role catalog (role definitions and provider operations), cached. */
+  roleDefinitions: RoleDefinitions;
+  /** The model that reads free-text needs; undefined when no Azure OpenAI endpoint is configured. */
+  advisor: NeedAdvisor | undefined;
   directory: Directory;
   notifier: Notifier;
   /** Resolves when the store answers (health). */

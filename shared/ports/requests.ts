@@ -7,6 +7,8 @@ export interface RequestFilter {
   requesterId?: string;
   /** Requests this user may approve: listed as an approver user, or one of these groups is an approver group. */
   approver?: { userId: string; groupIds: string[] };
+  /** Requests this user made, is the principal of, or may approve (as `approver`): "mine and those I may approve". */
+  involving?: { userId: string; groupIds: string[] };
   renewsGrantId?: string;
   maxItemCount?: number;
   continuationToken?: string;

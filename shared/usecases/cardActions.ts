@@ -1,14 +1,18 @@
 /**
  * What a click on a card does, through the same use cases as the HTTP API: approve and deny
- * go to decideRequest (same rules, same ETag compare-and-swap), Renew to renewGrant. The
+ * go to decideRequest (same rules, same ETag compare-and-swap), Renew to renewGrant, the
+ * request form's submit to createRequest. The
  * answer is always a card for the clicker: the request as it now stands with what their click
  * did, or why it was refused. Someone who may not see the request learns only the reason.
  */
 import type { Deps } from '../ports/deps';
-import { AppError, ForbiddenError, ValidationError } from '../domain/errors';
+import { AppError, ForbiddenError } from '../domain/errors';
+import { sameId } from '../domain/armIds';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest } from '../domain/requests/model';
-import { decideRequest, isEligibleApprover, renewGrant } from './requests';
+import { createRequest, decideRequest, isEligibleApprover, renewGrant } from './requests';
+import { requestableCatalog } from '../domain/policy/catalog';
+import { renderRequestFormCard } from '../domain/cards/requestFormCard';
 import { approvalsNeeded, timeoutIfExpired } from '../domain/requests/rules';
 import type { AdaptiveCardJson } from '../domain/cards/adaptiveCard';
 import { principalNameOf, renderApprovalCard, type CardNotice } from '../domain/cards/approvalCard';
@@ -22,8 +26,6 @@ export interface Clicker {
   /** Teams user id (`29:...`), so the answered card keeps refreshing for them. */
   userId?: string;
 }
-
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /**
  * Why a card may not decide this request, before any rule runs: roles with step-up approval
@@ -57,7 +59,7 @@ async function callerOf(deps: Pick<Deps, 'directory'>, clicker: Clicker): Promis
 }
 
 async function mayView(deps: Pick<Deps, 'directory'>, caller: Caller, request: AccessRequest): Promise<boolean> {
-  return same(caller.id, request.requester.id) || same(caller.id, request.principalId) || (await isEligibleApprover(deps, caller, request).catch(() => false));
+  return sameId(caller.id, request.requester.id) || sameId(caller.id, request.principalId) || (await isEligibleApprover(deps, caller, request).catch(() => false));
 }
 
 async function viewFor(deps: Deps, clicker: Clicker, request: AccessRequest, notice?: CardNotice): Promise<AdaptiveCardJson> {
@@ -94,8 +96,6 @@ async function decide(deps: Deps, clicker: Clicker, action: Extract<CardAction, 
   try {
     const stepUp = cardDecisionRefusal(request);
     if (stepUp) throw stepUp;
-    // The API's rule (a denial needs a reason), worded for the card.
-    if (action.verb === 'deny' && !action.comment) throw new ValidationError('a denial needs a reason: write it in the comment box, then Deny.', 'ReasonRequired');
     const decided = await decideRequest(deps, caller, action.requestId, { decision: action.verb, ...(action.comment ? { comment: action.comment } : {}) });
     return viewFor(deps, clicker, decided, decisionNotice(decided, action.verb));
   } catch (err) {
@@ -121,8 +121,28 @@ async function renew(deps: Deps, clicker: Clicker, action: Extract<CardAction, {
     const reason = refusalReason(err);
     if (reason === undefined) throw err;
     const grant = await deps.grants.get(action.grantId);
-    if (!grant || !same(grant.principalId, caller.id)) return refusalCard(reason);
+    if (!grant || !sameId(grant.principalId, caller.id)) return refusalCard(reason);
     return renewCardForGrant(deps.policies, grant, deps.clock.now(), { tone: 'attention', text: `Not renewed: ${reason}` });
+  }
+}
+
+/** The request form, for a "request" message or after a refusal (with what was typed and why). */
+export function requestFormCard(deps: Pick<Deps, 'policies'>, values?: Parameters<typeof renderRequestFormCard>[0]['values'], notice?: CardNotice): AdaptiveCardJson {
+  return renderRequestFormCard({ catalog: requestableCatalog(deps.policies.policies), ...(values ? { values } : {}), ...(notice ? { notice } : {}) });
+}
+
+/** The form's submit: the same createRequest as the API; the answer is the request's card, or the form again with the reason. */
+async function create(deps: Deps, clicker: Clicker, action: Extract<CardAction, { verb: 'createRequest' }>): Promise<AdaptiveCardJson> {
+  const caller = await callerOf(deps, clicker);
+  try {
+    const request = await createRequest(deps, caller, { scope: action.resource ?? action.scope, role: action.role, duration: action.duration, justification: action.justification });
+    const needed = request.requiredApprovals;
+    return viewFor(deps, clicker, request, { tone: 'good', text: `Your request was sent: ${needed} approval${needed === 1 ? ' is' : 's are'} needed, and the approvers have been asked.` });
+  } catch (err) {
+    const reason = refusalReason(err);
+    if (reason === undefined) throw err;
+    const { verb: _verb, ...values } = action;
+    return requestFormCard(deps, values, { tone: 'attention', text: `Not sent: ${reason}` });
   }
 }
 
@@ -135,5 +155,7 @@ export async function answerCardAction(deps: Deps, clicker: Clicker, action: Car
       return refresh(deps, clicker, action.requestId);
     case 'renew':
       return renew(deps, clicker, action);
+    case 'createRequest':
+      return create(deps, clicker, action);
   }
 }

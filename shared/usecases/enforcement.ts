@@ -29,6 +29,7 @@ import { endGrant } from './grants';
 import { flushGrantAudit } from './outbox';
 import { notifySafely } from './notify';
 import { liveEntries } from '../domain/grants/grant';
+import type { PolicyEnforcement } from '../domain/enforcement/status';
 import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../domain/events/armEvent';
 import type { ReceivedEvent } from '../domain/events/envelope';
 import { fitForLedger } from '../domain/audit/auditFit';
@@ -505,6 +506,31 @@ export async function reconcile(deps: EnforcerDeps, opts: ReconcileOptions = {})
     for (const policy of deps.policies.policies) await deps.breakers.endPacing(policy.id).catch(() => undefined);
   }
   return report;
+}
+
+/** Every policy's mode and breaker, as stored now (one point read per policy). */
+export async function enforcementStatus(deps: Pick<Deps, 'policies' | 'breakers'>): Promise<PolicyEnforcement[]> {
+  return Promise.all(
+    deps.policies.policies.map(async (policy): Promise<PolicyEnforcement> => {
+      const state = await deps.breakers.read(policy.id);
+      const tripped = state?.tripped === true;
+      return {
+        policyId: policy.id,
+        scope: policy.scope,
+        mode: policy.mode,
+        effectiveMode: tripped ? 'audit' : policy.mode,
+        breaker: {
+          maxRevocations: policy.breaker.maxRevocations,
+          window: policy.breaker.window,
+          tripped,
+          count: state?.count ?? 0,
+          ...(state?.trippedAt ? { trippedAt: state.trippedAt } : {}),
+          ...(state?.windowStart ? { windowStart: state.windowStart } : {}),
+          ...(state?.resetAt ? { resetAt: state.resetAt } : {}),
+        },
+      };
+    }),
+  );
 }
 
 /**

@@ -6,8 +6,7 @@ import type { QueryPage } from '../ports/page';
 import type { Grant, GrantStatus } from '../domain/grants/grant';
 import { endGrant } from './grants';
 import { flushGrantAudit } from './outbox';
-
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+import { sameId } from '../domain/armIds';
 
 export interface ListGrantsInput {
   principalId?: string;
@@ -18,7 +17,7 @@ export interface ListGrantsInput {
 }
 
 export async function listGrants(deps: Pick<Deps, 'grants'>, caller: Caller, input: ListGrantsInput): Promise<QueryPage<Grant>> {
-  if (input.principalId && !same(input.principalId, caller.id) && !caller.isAdmin) {
+  if (input.principalId && !sameId(input.principalId, caller.id) && !caller.isAdmin) {
     throw new ForbiddenError("Only AccessManager admins can list other people's grants.", 'AdminOnly');
   }
   const principalId = caller.isAdmin ? input.principalId : caller.id;
@@ -27,7 +26,7 @@ export async function listGrants(deps: Pick<Deps, 'grants'>, caller: Caller, inp
 
 export async function revokeGrant(deps: Parameters<typeof endGrant>[0], caller: Caller, grantId: string, reason: string): Promise<Grant> {
   const grant = await deps.grants.get(grantId);
-  if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
+  if (!grant || (!sameId(grant.principalId, caller.id) && !caller.isAdmin)) {
     throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
   }
   // An ended grant whose assignment removal was interrupted (ARM outage, answered 503) is finished

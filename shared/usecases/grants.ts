@@ -189,9 +189,8 @@ async function findExistingAssignment(deps: GrantDeps, request: AccessRequest, r
   throw new TransientError(`Azure reports an existing ${request.roleName} assignment for ${request.principalId} at ${request.scope} but does not list it yet.`, 'AssignmentNotListed');
 }
 
-async function markFulfilled(deps: Pick<Deps, 'requests' | 'audit'>, requestId: string): Promise<void> {
-  const { request, etag } = await deps.requests.update(requestId, (r) => (r.fulfilled ? r : { ...r, fulfilled: true }));
-  await flushRequestAudit(deps, request, etag);
+async function markFulfilled(deps: Pick<Deps, 'requests'>, requestId: string): Promise<void> {
+  await deps.requests.update(requestId, (r) => (r.fulfilled ? r : { ...r, fulfilled: true }));
 }
 
 async function failRequest(deps: GrantDeps, request: AccessRequest, reason: string): Promise<void> {
@@ -201,7 +200,7 @@ async function failRequest(deps: GrantDeps, request: AccessRequest, reason: stri
       ? queueAudit<AccessRequest>({ ...withoutWaiting(r), status: 'failed', failureReason: reason, fulfilled: true }, `request.failed:${r.id}`, { action: 'request.failed', actor: APP_ACTOR(deps), ...requestTarget(r), reason }, now)
       : r,
   );
-  await flushRequestAudit(deps, failed, etag);
+  await flushRequestAudit(deps, failed, etag, new Set([`request.failed:${request.id}`]));
   await notifySafely(deps, {
     kind: 'request.denied',
     recipients: [request.requester.id],

@@ -21,9 +21,13 @@ async function appendAll(deps: Pick<Deps, 'audit'>, entries: ReturnType<typeof r
   return done;
 }
 
-/** Appends a request's queued entries and clears them. With `etag` (a version the caller just wrote) the clear needs no read. */
-export async function flushRequestAudit(deps: Pick<Deps, 'audit' | 'requests'>, request: AccessRequest, etag?: string): Promise<AccessRequest> {
-  const ready = readyEntries(request);
+/**
+ * Appends a request's queued entries and clears them. With `etag` (a version the caller just
+ * wrote) the clear needs no read. With `only`, just those keys: concurrent approvers each record
+ * their own change (another's may still be in flight; the timer picks up what is left behind).
+ */
+export async function flushRequestAudit(deps: Pick<Deps, 'audit' | 'requests'>, request: AccessRequest, etag?: string, only?: ReadonlySet<string>): Promise<AccessRequest> {
+  const ready = readyEntries(request).filter((o) => !only || only.has(o.key));
   if (ready.length === 0) return request;
   const done = await appendAll(deps, ready);
   return (await deps.requests.update(request.id, (r) => withoutAudit(r, done), etag ? { request, etag } : undefined)).request;

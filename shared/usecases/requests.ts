@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../ports/deps';
 import type { AuditActor } from '../domain/audit/record';
-import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import { AppError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
 import { queueAudit } from '../domain/audit/outbox';
 import { fulfilRequest, notifySafely, requestTarget } from './grants';
 import { flushRequestAudit } from './outbox';
@@ -15,10 +15,17 @@ import { grantIdFor, type Grant } from '../domain/grants/grant';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest, RequestStatus } from '../domain/requests/model';
 import type { RequestFilter } from '../ports/requests';
-import { evaluateApproval, evaluateCancel, evaluateNewRequest, timeoutIfExpired, type ApprovalOutcome } from '../domain/requests/rules';
+import { decisionProblem, evaluateApproval, evaluateCancel, evaluateNewRequest, timeoutIfExpired, type ApprovalOutcome } from '../domain/requests/rules';
+import { sameId } from '../domain/armIds';
 import type { QueryPage } from '../ports/page';
+import { armScopeProblem, normalizeScope } from '../domain/armIds';
+import { findBuiltInRole } from '../domain/roles';
+import { checkNeed, describeNeedProblems } from '../domain/suggestions/engine';
+import { checkRequestedRole, type NeedCheck, type StatedNeed } from '../domain/suggestions/needCheck';
+import { requestability } from '../domain/suggestions/requestable';
+import { catalogAt } from './roleCatalog';
 
-type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'selfAccess'>;
+type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'roleDefinitions' | 'selfAccess'>;
 
 export interface NewRequestInput {
   scope: string;
@@ -27,19 +34,56 @@ export interface NewRequestInput {
   justification: string;
   /** Admins may ask on behalf of another principal; everyone else asks for themselves. */
   principalId?: string;
+  /** What the access is for: words (shown to approvers) and/or the operations needed (measured against the role). */
+  need?: { text?: string; actions?: string[]; dataActions?: string[] };
+}
+
+/**
+ * The stated need, and the requested role measured against its operations. No operations, no
+ * measurement (and no call to ARM): a request without them works as it always did.
+ */
+async function assessNeed(deps: RequestDeps, input: NewRequestInput): Promise<{ need?: StatedNeed; needCheck?: NeedCheck }> {
+  if (!input.need) return {};
+  const text = input.need.text?.trim();
+  const asked = { actions: input.need.actions ?? [], dataActions: input.need.dataActions ?? [] };
+  const role = findBuiltInRole(input.role);
+  if (asked.actions.length + asked.dataActions.length === 0 || !role || armScopeProblem(input.scope.trim())) {
+    return { need: { ...(text ? { text } : {}), actions: [], dataActions: [] } };
+  }
+  const scope = normalizeScope(input.scope.trim());
+  let catalog;
+  try {
+    catalog = await catalogAt(deps.roleDefinitions, scope);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new NotFoundError(`The scope ${scope} does not exist in Azure; check its spelling (resource names are exact).`, 'ScopeNotFound');
+    throw err;
+  }
+  const checked = checkNeed(catalog, asked);
+  if (!checked.ok) throw new ValidationError(`The stated need names unknown operations: ${describeNeedProblems(checked.problems)}.`, 'UnknownAction', { problems: checked.problems });
+  const needCheck = checkRequestedRole(catalog, checked.need, role.guid, scope, (guid, at) => requestability(deps.policies, guid, at));
+  return { need: { ...(text ? { text } : {}), actions: [...checked.need.actions], dataActions: [...checked.need.dataActions] }, ...(needCheck ? { needCheck } : {}) };
 }
 
 const actorOf = (caller: Caller): AuditActor => ({ id: caller.id, name: caller.name });
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export async function createRequest(deps: RequestDeps, caller: Caller, input: NewRequestInput, renews?: Grant): Promise<AccessRequest> {
   const principalId = input.principalId ?? caller.id;
-  if (!same(principalId, caller.id) && !caller.isAdmin) {
+  if (!sameId(principalId, caller.id) && !caller.isAdmin) {
     throw new ForbiddenError('You can only request access for yourself; an AccessManager admin can request on behalf of another principal.', 'NotForOthers');
   }
+  const stated = renews ? {} : await assessNeed(deps, input);
   const now = deps.clock.now();
   const result = evaluateNewRequest(
-    { scope: input.scope, role: input.role, duration: input.duration, justification: input.justification, requester: { id: caller.id, name: caller.name }, principalId, renewsGrant: renews },
+    {
+      scope: input.scope,
+      role: input.role,
+      duration: input.duration,
+      justification: input.justification,
+      requester: { id: caller.id, name: caller.name },
+      principalId,
+      renewsGrant: renews,
+      ...stated,
+    },
     deps.policies,
     now,
   );
@@ -55,7 +99,20 @@ export async function createRequest(deps: RequestDeps, caller: Caller, input: Ne
     ...requestTarget(draft),
     grantId: draft.renewsGrantId,
     reason: draft.justification || undefined,
-    details: { duration: draft.duration, exception: draft.exception, requiredApprovals: draft.requiredApprovals, principalType },
+    details: {
+      duration: draft.duration,
+      exception: draft.exception,
+      requiredApprovals: draft.requiredApprovals,
+      principalType,
+      ...(draft.needCheck
+        ? {
+            needOperations: (draft.need?.actions.length ?? 0) + (draft.need?.dataActions.length ?? 0),
+            coversNeed: draft.needCheck.requested.covers,
+            narrowest: draft.needCheck.narrowest?.roleName ?? null,
+            broaderThanNeeded: draft.needCheck.broaderThanNeeded,
+          }
+        : {}),
+    },
   }, now);
   const { etag } = await deps.requests.create(request);
   await flushRequestAudit(deps, request, etag);
@@ -75,7 +132,7 @@ async function notifyApprovers(deps: RequestDeps, request: AccessRequest): Promi
       kind: 'request.pending',
       recipients: [...users],
       subject: `Approval needed: ${request.roleName}${request.exception ? ' (exception)' : ''}`,
-      text: `${request.requester.name} asks for ${request.roleName} on ${request.scope} for ${request.duration}: ${request.justification}`,
+      text: `${request.requester.name} asks for ${request.roleName} on ${request.scope} for ${request.duration}: ${request.justification}${needSummary(request)}`,
       requestId: request.id,
       key: `request.pending:${request.id}`,
     });
@@ -83,6 +140,15 @@ async function notifyApprovers(deps: RequestDeps, request: AccessRequest): Promi
     // The request stands; approvers can still find it through the API.
     console.warn(`Could not notify approvers of request ${request.id}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** One sentence on the stated need for texts to approvers; empty when there is nothing to say. */
+function needSummary(request: AccessRequest): string {
+  const check = request.needCheck;
+  if (!check) return request.need?.text ? ` (need: ${request.need.text})` : '';
+  if (!check.requested.covers) return ` (does not cover the stated need)`;
+  if (check.broaderThanNeeded && check.narrowest) return ` (broader than needed: ${check.narrowest.roleName} would do)`;
+  return '';
 }
 
 export interface DecisionInput {
@@ -95,6 +161,9 @@ export interface DecisionInput {
  * and exactly one of them sees the threshold reached and triggers the grant.
  */
 export async function decideRequest(deps: RequestDeps, caller: Caller, requestId: string, input: DecisionInput): Promise<AccessRequest> {
+  // Refused before any read, as a bad body would be: evaluateApproval checks it again.
+  const problem = decisionProblem(input.decision, input.comment);
+  if (problem) throw problem;
   const requests = deps.requests;
   let outcome: ApprovalOutcome | undefined;
   let refusal: Error | undefined;
@@ -103,7 +172,7 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
   const updated = await requests.update(requestId, async (current) => {
     outcome = undefined;
     refusal = undefined;
-    const listed = current.approverUsers.some((u) => same(u, caller.id));
+    const listed = current.approverUsers.some((u) => sameId(u, caller.id));
     // Asked once per call, fresh from the directory: a removed approver must not keep approving.
     membership ??= listed ? false : await deps.directory.isMemberOfAny(caller.id, current.approverGroups);
     // Access for a group is access for its members (transitively): none of them may approve it.
@@ -120,11 +189,18 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
     if (outcome !== 'approved') return next;
     return { ...next, grantId: next.renewsGrantId ?? grantIdFor(next.id), fulfilled: false };
   });
-  // The records of this change (and any a crash left on the request) go to the ledger now. The
-  // answer is the request as this call left it (a concurrent approver may have changed it since).
-  await flushRequestAudit(deps, updated.request, updated.changed ? updated.etag : undefined);
+  // The records of this caller's change go to the ledger now (also those a crash of this caller's
+  // earlier attempt left behind: the same keys). The answer is the request as this call left it.
   const request = updated.request;
-  if (refusal) throw refusal;
+  const mine = new Set([`approval.recorded:${request.id}:${caller.id.toLowerCase()}`, `request.denied:${request.id}`, `request.timedOut:${request.id}`]);
+  if (refusal) {
+    // A refusal stands whatever the ledger says: its record (a timeout) is finished later if not now.
+    await flushRequestAudit(deps, request, updated.changed ? updated.etag : undefined, mine).catch((err: unknown) => {
+      if (!(err instanceof AppError && err.transient)) throw err;
+    });
+    throw refusal;
+  }
+  await flushRequestAudit(deps, request, updated.changed ? updated.etag : undefined, mine);
   if (outcome === 'denied') {
     await notifySafely(deps, {
       kind: 'request.denied',
@@ -160,7 +236,7 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
 
 /** The request with the audit record of this approver's decision queued (keyed: one per approver). */
 function withApprovalRecorded(request: AccessRequest, caller: Caller, now: Date): AccessRequest {
-  const approval = request.approvals.find((a) => same(a.approverId, caller.id));
+  const approval = request.approvals.find((a) => sameId(a.approverId, caller.id));
   if (!approval) return request;
   return queueAudit(
     request,
@@ -206,8 +282,11 @@ export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId
     }
     return queueAudit(result.request, `request.cancelled:${current.id}`, { action: 'request.cancelled', actor: actorOf(caller), ...requestTarget(current) }, now);
   });
-  await flushRequestAudit(deps, updated.request, updated.changed ? updated.etag : undefined);
   const request = updated.request;
+  const mine = new Set([`request.cancelled:${request.id}`, `request.timedOut:${request.id}`]);
+  await flushRequestAudit(deps, request, updated.changed ? updated.etag : undefined, mine).catch((err: unknown) => {
+    if (!refusal || !(err instanceof AppError && err.transient)) throw err;
+  });
   if (refusal) {
     if (updated.changed && request.status === 'timedOut') await notifyTimeout(deps, request);
     throw refusal;
@@ -218,9 +297,9 @@ export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId
 
 /** Whether the caller may approve this request: a listed user or a (transitive) member of an approver group. */
 export async function isEligibleApprover(deps: Pick<Deps, 'directory'>, caller: Caller, request: AccessRequest): Promise<boolean> {
-  if (same(caller.id, request.requester.id) || same(caller.id, request.principalId)) return false;
+  if (sameId(caller.id, request.requester.id) || sameId(caller.id, request.principalId)) return false;
   if (request.principalType === 'Group' && (await deps.directory.isMemberOfAny(caller.id, [request.principalId]))) return false;
-  if (request.approverUsers.some((u) => same(u, caller.id))) return true;
+  if (request.approverUsers.some((u) => sameId(u, caller.id))) return true;
   return deps.directory.isMemberOfAny(caller.id, request.approverGroups);
 }
 
@@ -229,7 +308,7 @@ export async function getRequest(deps: RequestDeps, caller: Caller, requestId: s
   const found = await deps.requests.get(requestId);
   const visible =
     found !== undefined &&
-    (caller.isAdmin || same(caller.id, found.requester.id) || same(caller.id, found.principalId) || (await isEligibleApprover(deps, caller, found)));
+    (caller.isAdmin || sameId(caller.id, found.requester.id) || sameId(caller.id, found.principalId) || (await isEligibleApprover(deps, caller, found)));
   if (!found || !visible) throw new NotFoundError(`Request ${requestId} does not exist, or you are not allowed to see it.`, 'RequestNotFound');
   return timeoutIfExpired(found, deps.clock.now());
 }
@@ -242,23 +321,31 @@ export interface ListRequestsInput {
   continuationToken?: string;
 }
 
-/** Everyone sees their own and those they may approve; admins may list everything. */
+/**
+ * `mine` alone: what I asked for. `approverMe` alone: what I may approve (never my own).
+ * Both, or neither for anyone but an admin: mine and those I may approve, in one query.
+ * An admin with neither lists everything.
+ */
 export async function listRequests(deps: RequestDeps, caller: Caller, input: ListRequestsInput): Promise<QueryPage<AccessRequest>> {
   const filter: RequestFilter = { status: input.status, maxItemCount: input.limit, continuationToken: input.continuationToken };
-  if (input.approverMe) {
+  const approverOnly = input.approverMe === true && input.mine !== true;
+  const involving = (input.approverMe === true && input.mine === true) || (!input.approverMe && !input.mine && !caller.isAdmin);
+  if (approverOnly || involving) {
     const candidateGroups = [...new Set(deps.policies.policies.flatMap((p) => [...p.roles.flatMap((r) => r.approvers.groups), ...(p.exception?.approvers.groups ?? [])]))];
-    filter.approver = { userId: caller.id, groupIds: await deps.directory.memberGroups(caller.id, candidateGroups) };
-  } else if (input.mine || !caller.isAdmin) {
+    const who = { userId: caller.id, groupIds: await deps.directory.memberGroups(caller.id, candidateGroups) };
+    if (approverOnly) filter.approver = who;
+    else filter.involving = who;
+  } else if (input.mine) {
     filter.requesterId = caller.id;
   }
   const page = await deps.requests.list(filter);
   const now = deps.clock.now();
   let items = page.items.map((r) => timeoutIfExpired(r, now));
-  if (input.approverMe) {
+  if (approverOnly) {
     // Not their own, and not for a group they belong to (one directory call per page).
     const groups = [...new Set(items.filter((r) => r.principalType === 'Group').map((r) => r.principalId.toLowerCase()))];
     const mine = new Set(groups.length > 0 ? await deps.directory.memberGroups(caller.id, groups) : []);
-    items = items.filter((r) => !same(r.requester.id, caller.id) && !same(r.principalId, caller.id) && !mine.has(r.principalId.toLowerCase()));
+    items = items.filter((r) => !sameId(r.requester.id, caller.id) && !sameId(r.principalId, caller.id) && !mine.has(r.principalId.toLowerCase()));
   }
   return { items, continuationToken: page.continuationToken };
 }
@@ -266,10 +353,10 @@ export async function listRequests(deps: RequestDeps, caller: Caller, input: Lis
 /** A renewal is a new request linked to the grant; on approval it extends that grant. */
 export async function renewGrant(deps: RequestDeps, caller: Caller, grantId: string, input: { duration: string; justification: string }): Promise<AccessRequest> {
   const grant = await deps.grants.get(grantId);
-  if (!grant || (!same(grant.principalId, caller.id) && !caller.isAdmin)) {
+  if (!grant || (!sameId(grant.principalId, caller.id) && !caller.isAdmin)) {
     throw new NotFoundError(`Grant ${grantId} does not exist, or it is not yours.`, 'GrantNotFound');
   }
-  if (!same(grant.principalId, caller.id)) throw new ForbiddenError('Only the holder of a grant can renew it.', 'NotHolder');
+  if (!sameId(grant.principalId, caller.id)) throw new ForbiddenError('Only the holder of a grant can renew it.', 'NotHolder');
   return createRequest(deps, caller, { scope: grant.scope, role: grant.roleDefinitionId, duration: input.duration, justification: input.justification, principalId: grant.principalId }, grant);
 }
 

@@ -94,7 +94,7 @@ function reconcileKnown(current: SelfAccessState | undefined, listed: string[], 
  */
 export async function checkSelfAccess(deps: SelfAccessDeps, opts: { maxAgeMs?: number; noticedWhile?: string; incident?: string } = {}): Promise<SelfAccessReport> {
   const cached = cache.get(deps.selfAccess);
-  if (cached && opts.maxAgeMs !== undefined && Date.now() - cached.at < opts.maxAgeMs) return cached.report;
+  if (cached && opts.maxAgeMs !== undefined && deps.clock.now().getTime() - cached.at < opts.maxAgeMs) return cached.report;
 
   const missing = await probe(deps);
   const listed = await ownAssignments(deps);
@@ -136,7 +136,7 @@ export async function checkSelfAccess(deps: SelfAccessDeps, opts: { maxAgeMs?: n
     await notifySafely(deps, { kind: 'enforcement.selfAccessRestored', recipients: [], securityChannel: true, subject: 'AccessManager has its permission again', text: 'Enforcement works again at every governed scope; waiting approvals are being fulfilled.', key: `enforcement.selfAccessRestored:${now}` });
   }
   const report: SelfAccessReport = { ok: missing.length === 0, missing, ...(state?.status === 'lost' ? { lostSince: state.since } : {}), checkedAt: now };
-  cache.set(deps.selfAccess, { report, at: Date.now() });
+  cache.set(deps.selfAccess, { report, at: deps.clock.now().getTime() });
   return report;
 }
 
@@ -182,7 +182,8 @@ export async function selfAssignmentTouched(deps: SelfAccessDeps, change: Touch 
 export async function reportPermissionDenied(deps: Partial<SelfAccessDeps> & Pick<Deps, 'roleAssignments' | 'audit' | 'clock' | 'appPrincipalId'>, err: Error, doing: string): Promise<void> {
   if (!deps.selfAccess || !deps.policies || !deps.notifier) return;
   try {
-    await checkSelfAccess(deps as SelfAccessDeps, { noticedWhile: doing });
+    // Reused for a few seconds: a reconcile meeting many refusals asks ARM once, not once per refusal.
+    await checkSelfAccess(deps as SelfAccessDeps, { noticedWhile: doing, maxAgeMs: SELF_ACCESS_CACHE_MS });
   } catch (checkErr) {
     console.warn(`AccessManager was refused by Azure while ${doing} (${err.message}); checking its permission failed too: ${checkErr instanceof Error ? checkErr.message : String(checkErr)}`);
   }

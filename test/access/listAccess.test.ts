@@ -1,11 +1,28 @@
-/** GET /api/access on a full local stack (embedded Cosmos, simulated ARM): the live view of the seed tenant after real approvals and an out-of-band write. */
-import { startLocalStack, type LocalStack } from '../../dev/localStack';
+/**
+ * GET /api/access through the registration table in-process, over the seeded tenant's ARM and
+ * directory (the simulator's model) and in-memory grants: the live view after real approvals and
+ * an out-of-band write.
+ */
+import type { HttpMethod } from '@azure/functions';
 import type { AccessItem } from '../../shared/domain/access/accessView';
-import { findBuiltInRole } from '../../shared/domain/roles';
 import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
-import { apiAs, approvedRequest, outOfBandAssignment } from './localTenant';
+import { LOCAL_USER, type LocalLogin } from '../../dev/localUsers';
+import { startWorld, type World } from '../fakes/world';
 
-let stack: LocalStack;
+let world: World;
+
+function apiAs<T = Record<string, unknown>>(user: LocalLogin, method: HttpMethod, path: string, body?: unknown) {
+  return world.call<T>(method, path, { as: LOCAL_USER[user], ...(body !== undefined ? { body } : {}) });
+}
+
+async function approvedRequest(requester: LocalLogin, input: { scope: string; role: string; duration: string }, approvers: LocalLogin[]) {
+  const created = await apiAs<{ id: string; status: string; grantId?: string }>(requester, 'POST', '/api/requests', { ...input, justification: 'access view test' });
+  expect(created.status).toBe(201);
+  let last = created.body;
+  for (const approver of approvers) last = (await apiAs<typeof last>(approver, 'POST', `/api/requests/${created.body.id}/approve`, {})).body;
+  return last;
+}
+
 let aliceRequest: { id: string; status: string; grantId?: string };
 let sandboxAssignmentId: string;
 let items: AccessItem[];
@@ -13,17 +30,12 @@ let items: AccessItem[];
 const byName = (name: string) => items.find((i) => i.assignmentId.toLowerCase().endsWith(`/${name.toLowerCase()}`));
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0 });
-  aliceRequest = await approvedRequest(stack, 'alice', { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT8H' }, ['bob', 'carol']);
-  sandboxAssignmentId = await outOfBandAssignment(stack, RG.sandbox, PEOPLE.mallory, findBuiltInRole('Storage Blob Data Contributor')!.guid);
-  await stack.sim.events.idle();
-  const answer = await apiAs<{ items: AccessItem[] }>(stack, 'erin', 'GET', '/api/access');
+  world = await startWorld();
+  aliceRequest = await approvedRequest('alice', { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT8H' }, ['bob', 'carol']);
+  sandboxAssignmentId = world.sim.seedAssignment({ scope: RG.sandbox, principalId: PEOPLE.mallory, role: 'Storage Blob Data Contributor' }).id;
+  const answer = await apiAs<{ items: AccessItem[] }>('erin', 'GET', '/api/access');
   expect(answer.status).toBe(200);
   items = answer.body.items;
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 describe('GET /api/access', () => {
@@ -60,22 +72,22 @@ describe('GET /api/access', () => {
   });
 
   test('a narrower scope lists only what is at or under it', async () => {
-    const answer = await apiAs<{ items: AccessItem[] }>(stack, 'erin', 'GET', `/api/access?scope=${encodeURIComponent(RG.sandbox)}`);
+    const answer = await apiAs<{ items: AccessItem[] }>('erin', 'GET', `/api/access?scope=${encodeURIComponent(RG.sandbox)}`);
     expect(answer.status).toBe(200);
     expect(answer.body.items.map((i) => i.assignmentId.toLowerCase())).toEqual([sandboxAssignmentId.toLowerCase()]);
   });
 
   test('a non-admin gets 403, a bad scope 400', async () => {
-    const asAlice = await apiAs<{ error: { code: string } }>(stack, 'alice', 'GET', '/api/access');
+    const asAlice = await apiAs<{ error: { code: string } }>('alice', 'GET', '/api/access');
     expect(asAlice.status).toBe(403);
     expect(asAlice.body.error.code).toBe('AdminOnly');
-    const bad = await apiAs<{ error: { code: string; message: string } }>(stack, 'erin', 'GET', '/api/access?scope=rg-weights');
+    const bad = await apiAs<{ error: { code: string; message: string } }>('erin', 'GET', '/api/access?scope=rg-weights');
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('ARM scope');
-    const escaping = await apiAs<{ error: { code: string; message: string } }>(stack, 'erin', 'GET', `/api/access?scope=${encodeURIComponent(`${RG.sandbox}/../rg-weights`)}`);
+    const escaping = await apiAs<{ error: { code: string; message: string } }>('erin', 'GET', `/api/access?scope=${encodeURIComponent(`${RG.sandbox}/../rg-weights`)}`);
     expect(escaping.status).toBe(400);
     expect(escaping.body.error.code).toBe('InvalidScope');
-    const unknown = await apiAs<{ error: { code: string } }>(stack, 'erin', 'GET', '/api/access?scop=x');
+    const unknown = await apiAs<{ error: { code: string } }>('erin', 'GET', '/api/access?scop=x');
     expect(unknown.status).toBe(400);
   });
 });

@@ -22,24 +22,6 @@ export async function apiAs<T = Record<string, unknown>>(stack: LocalStack, user
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
 }
 
-/** Creates a request as `requester` and has each approver approve it through the API; returns the request as last answered. */
-export async function approvedRequest(
-  stack: LocalStack,
-  requester: LocalUser,
-  input: { scope: string; role: string; duration: string; justification?: string },
-  approvers: LocalUser[],
-): Promise<{ id: string; status: string; grantId?: string }> {
-  const created = await apiAs<{ id: string; status: string }>(stack, requester, 'POST', '/api/requests', { justification: 'evaluation run', ...input });
-  if (created.status !== 201) throw new Error(`createRequest answered ${created.status}: ${JSON.stringify(created.body)}`);
-  let last: { id: string; status: string; grantId?: string } = created.body;
-  for (const approver of approvers) {
-    const answer = await apiAs<{ id: string; status: string; grantId?: string }>(stack, approver, 'POST', `/api/requests/${created.body.id}/approve`, { comment: `ok from ${approver}` });
-    if (answer.status !== 200) throw new Error(`approveRequest as ${approver} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    last = answer.body;
-  }
-  return last;
-}
-
 /** A role assignment written straight to the simulated ARM as dave, with no Event Grid event: the enforcer never hears of it. */
 export async function outOfBandAssignment(stack: LocalStack, scope: string, principalId: string, roleGuid: string): Promise<string> {
   const name = randomUUID();

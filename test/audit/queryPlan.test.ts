@@ -1,5 +1,6 @@
 /** Audit query filters, their SQL and our continuation tokens, as pure values. */
-import { buildAuditQuery, decodeContinuationToken, encodeContinuationToken, parseAuditQueryFilter } from '../../shared/domain/audit/queryPlan';
+import { decodeContinuationToken, encodeContinuationToken, parseAuditQueryFilter } from '../../shared/domain/audit/queryPlan';
+import { buildAuditQuery } from '../../shared/adapters/ledger/queryAudit';
 import { ValidationError } from '../../shared/domain/errors';
 
 describe('parseAuditQueryFilter', () => {

@@ -244,6 +244,38 @@ describe('audit', () => {
   });
 });
 
+describe('suggest', () => {
+  const container = `${RG.weights}/providers/Microsoft.Storage/storageAccounts/stweights/blobServices/default/containers/checkpoints`;
+
+  test('table on a terminal: the need read by the model, the narrowest role first, requestable under model-weights', async () => {
+    const run = await cli(['--as', 'alice', 'suggest', '--scope', RG.weights, '--need', 'read the eval checkpoints in stweights'], { tty: true });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Scope:  ${container}`);
+    expect(run.stdout).toContain('Source: model+catalog (model gpt-4o-sim: Read as: read blobs.)');
+    const rows = run.stdout.split('\n');
+    const header = rows.findIndex((l) => /^#\s+ROLE\s+REQUESTABLE\s+EXTRA$/.test(l));
+    expect(rows[header + 1]).toMatch(/^1\s+Storage Blob Data Reader \*\s+yes \(model-weights\)\s+1: Microsoft.Storage\/storageAccounts\/blobServices\/containers\/read$/);
+  });
+
+  test('json with operations: the API answer as is', async () => {
+    const answer = json<{ source: string; items: { roleName: string }[]; requiredDataActions: string[] }>(
+      await cli(['--as', 'alice', '--format', 'json', 'suggest', '--scope', container, '--data-action', 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read']),
+    );
+    expect(answer.source).toBe('catalog');
+    expect(answer.items[0]!.roleName).toBe('Storage Blob Data Reader');
+  });
+
+  test('nothing to go on is a usage error; a misspelt operation prints the API error with the nearest names', async () => {
+    const none = await cli(['--as', 'alice', 'suggest', '--scope', RG.weights]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/--action, --data-action/);
+    const bad = await cli(['--as', 'alice', 'suggest', '--scope', RG.weights, '--action', 'Microsoft.Storage/storageAccount/read']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Error UnknownAction (HTTP 400)');
+    expect(bad.stderr).toContain('Microsoft.Storage/storageAccounts/read');
+  });
+});
+
 describe('errors', () => {
   test('unreachable URL: a clear message, exit 1', async () => {
     const run = await cli(['audit', 'verify', '--url', 'http://127.0.0.1:1']);

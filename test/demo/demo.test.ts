@@ -35,7 +35,6 @@ it('shows the rogue assignment revoked, with dave and mallory in the audit recor
   expect(has(/revoked by the enforcer \d+ ms after dave's PUT/)).toBe(true);
   expect(has(/audit: assignment\.revoked \(enforce, policy model-weights\): made by dave@contoso\.test for mallory/)).toBe(true);
   expect(report.rogueRevokedMs).toBeGreaterThan(0);
-  expect(report.rogueRevokedMs).toBeLessThan(5_000);
 });
 
 it('shows expiry removing the assignment, the audit table and a verified ledger', () => {

@@ -152,6 +152,7 @@ describe('approval rules', () => {
     const req = await weightsRequest();
     const res = await bob.post<RequestDto>(`/api/requests/${req.id}/deny`, {});
     expect(res.status).toBe(400);
+    expectError(await bob.post<RequestDto>(`/api/requests/${req.id}/deny`, { reason: '  ' }), 400, 'ReasonRequired');
     expect((await bob.get<RequestDto>(`/api/requests/${req.id}`)).body.status).toBe('pending');
   });
 });

@@ -1,15 +1,16 @@
 /** decodeKeyVaultEvent: the fixture, published-sample quirks (stray spaces, string NBF/EXP), errors, hostile inputs. */
 import fc from 'fast-check';
 import { ValidationError } from '../../shared/domain/errors';
-import type { EventEnvelope } from '../../shared/domain/events/armEvent';
+import { receivedEventFrom, type ReceivedEvent } from '../../shared/domain/events/envelope';
 import { decodeKeyVaultEvent, parseVaultTime } from '../../shared/domain/events/keyVaultEvent';
-import { receivedFixture } from './fixtures';
+import { delivered, rawWith, receivedFixture, type EnvelopeEdits } from './fixtures';
 
 const VAULT_ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-research/providers/Microsoft.KeyVault/vaults/kv-research';
 const base = receivedFixture('keyvault-secret-new-version.eventgrid');
 
-function event(data: unknown, overrides: Partial<EventEnvelope> = {}): EventEnvelope {
-  return { ...base, data, ...overrides };
+/** Envelope fields go through the envelope parser, as production delivers them; `data` is the decoder's to judge. */
+function event(data: unknown, overrides: EnvelopeEdits = {}): ReceivedEvent {
+  return { ...delivered('keyvault-secret-new-version.eventgrid', overrides), data };
 }
 
 function expectValidation(fn: () => unknown, message: RegExp): void {
@@ -83,14 +84,14 @@ test.each(['Microsoft.Storage.BlobCreated', 'Microsoft.Resources.ResourceWriteSu
 
 describe('malformed and hostile data', () => {
   const data = base.data as Record<string, unknown>;
-  test.each<[string, unknown, Partial<EventEnvelope>, RegExp]>([
+  test.each<[string, unknown, EnvelopeEdits, RegExp]>([
     ['data null', null, {}, /data must be an object, not null/],
     ['data an array', [data], {}, /data must be an object, not an array/],
     ['VaultName missing', { ...data, VaultName: undefined }, {}, /data\.VaultName is missing or empty/],
     ['VaultName blank', { ...data, VaultName: '   ' }, {}, /data\.VaultName is missing or empty/],
     ['ObjectName a number', { ...data, ObjectName: 42 }, {}, /data\.ObjectName must be a string, not number 42/],
     ['ObjectName with a control character', { ...data, ObjectName: 'db\u0000password' }, {}, /data\.ObjectName contains control/],
-    ['Id too long', { ...data, Id: 'https://x/'.padEnd(2100, 'a') }, {}, /data\.Id is longer than 2048/],
+    ['Id too long', { ...data, Id: 'https://x/'.padEnd(2100, 'a') }, {}, /data\.Id must be at most 2048 characters/],
     ['VaultName of another vault', { ...data, VaultName: 'kv-other' }, {}, /data\.VaultName 'kv-other' is not the vault of topic/],
     ['conflicting keys', { ...data, ' vaultname ': 'kv-other' }, {}, /conflicting values for 'vaultname'/],
     ['NBF a word', { ...data, NBF: 'tomorrow' }, {}, /data\.NBF 'tomorrow' is neither Unix seconds nor an RFC 3339/],
@@ -99,7 +100,8 @@ describe('malformed and hostile data', () => {
     ['EXP an object', { ...data, EXP: { at: 1 } }, {}, /data\.EXP must be Unix seconds \(number or string\) or null, not an object/],
     ['topic not a vault', data, { topic: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-research' }, /topic .* is not the ARM id of a key vault/],
     ['topic a URL', data, { topic: 'https://kv-research.vault.azure.net' }, /is not the ARM id of a key vault/],
-    ['time garbage', data, { time: '20 Nov 2026' }, /time '20 Nov 2026' is not an RFC 3339/],
+    ['time garbage', data, { time: '20 Nov 2026' }, /event\.eventTime must be an RFC 3339 timestamp .*not '20 Nov 2026'/],
+    ['topic with control characters', data, { topic: `${VAULT_ID}\u0000` }, /event\.topic contains control/],
   ])('%s', (_label, value, overrides, message) => {
     expectValidation(() => decodeKeyVaultEvent(event(value, overrides)), message);
   });
@@ -133,7 +135,8 @@ test('property: any data or envelope field: a result or a ValidationError, nothi
       fc.dictionary(fc.constantFrom('id', 'type', 'topic', 'time', 'subject', 'data'), fc.anything()),
       (dataEdits, envelopeEdits) => {
         try {
-          decodeKeyVaultEvent({ ...base, data: { ...(base.data as object), ...dataEdits }, ...envelopeEdits } as EventEnvelope);
+          const raw = rawWith('keyvault-secret-new-version.eventgrid', { data: { ...(base.data as object), ...dataEdits }, ...envelopeEdits });
+          decodeKeyVaultEvent(receivedEventFrom(raw));
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
         }

@@ -1,16 +1,17 @@
 /** decodeStorageEvent: the fixture, blob subjects, ignored account-level events, errors, hostile inputs. */
 import fc from 'fast-check';
 import { ValidationError } from '../../shared/domain/errors';
-import type { EventEnvelope } from '../../shared/domain/events/armEvent';
+import { receivedEventFrom, type ReceivedEvent } from '../../shared/domain/events/envelope';
 import { decodeStorageEvent } from '../../shared/domain/events/storageEvent';
-import { receivedFixture } from './fixtures';
+import { delivered, rawWith, receivedFixture, type EnvelopeEdits } from './fixtures';
 
 const ACCOUNT_ID = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-weights/providers/Microsoft.Storage/storageAccounts/stweights';
 const base = receivedFixture('storage-blob-created.eventgrid');
 const baseData = base.data as Record<string, unknown>;
 
-function event(overrides: Partial<EventEnvelope>, data: unknown = baseData): EventEnvelope {
-  return { ...base, data, ...overrides };
+/** Envelope fields go through the envelope parser, as production delivers them; `data` is the decoder's to judge. */
+function event(overrides: EnvelopeEdits, data: unknown = baseData): ReceivedEvent {
+  return { ...delivered('storage-blob-created.eventgrid', overrides), data };
 }
 
 test('the fixture', () => {
@@ -29,7 +30,7 @@ test('the fixture', () => {
   });
 });
 
-test.each<[string, Partial<EventEnvelope>, unknown, Record<string, unknown>]>([
+test.each<[string, EnvelopeEdits, unknown, Record<string, unknown>]>([
   [
     'BlobDeleted has no contentLength',
     { type: 'Microsoft.Storage.BlobDeleted' },
@@ -67,15 +68,16 @@ test.each([
 });
 
 describe('malformed and hostile data', () => {
-  test.each<[string, Partial<EventEnvelope>, unknown, RegExp]>([
+  test.each<[string, EnvelopeEdits, unknown, RegExp]>([
     ['topic of a resource group', { topic: '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-weights' }, baseData, /topic .* is not the ARM id of a storage account/],
     ['topic of a container', { topic: `${ACCOUNT_ID}/blobServices/default/containers/checkpoints` }, baseData, /is not the ARM id of a storage account/],
     ['subject of a queue', { subject: '/queueServices/default/queues/q1' }, baseData, /subject '\/queueServices\/default\/queues\/q1' is not \/blobServices/],
     ['subject without a blob', { subject: '/blobServices/default/containers/checkpoints' }, baseData, /is not \/blobServices/],
     ['container with capitals', { subject: '/blobServices/default/containers/Checkpoints/blobs/x' }, baseData, /container 'Checkpoints' is not a valid container name/],
     ['blob name over 1024', { subject: `/blobServices/default/containers/checkpoints/blobs/${'a'.repeat(1025)}` }, baseData, /blob name is longer than 1024/],
-    ['subject with a control character', { subject: '/blobServices/default/containers/checkpoints/blobs/a\u001bb' }, baseData, /subject contains control/],
-    ['api missing', {}, { ...baseData, api: undefined }, /data\.api is missing/],
+    ['subject with a control character', { subject: '/blobServices/default/containers/checkpoints/blobs/a\u001bb' }, baseData, /event\.subject contains control/],
+    ['api missing', {}, { ...baseData, api: undefined }, /data\.api is required/],
+    ['api blank', {}, { ...baseData, api: ' ' }, /data\.api must not be empty/],
     ['url not http', {}, { ...baseData, url: 'javascript:alert(1)' }, /data\.url is not an http\(s\) URL/],
     ['url not a URL', {}, { ...baseData, url: 'checkpoints/run-42' }, /data\.url is not an http\(s\) URL/],
     ['contentLength negative', {}, { ...baseData, contentLength: -1 }, /data\.contentLength must not be negative/],
@@ -96,7 +98,7 @@ test('property: any data or envelope field: a result or a ValidationError, nothi
       fc.dictionary(fc.constantFrom('id', 'type', 'topic', 'time', 'subject', 'data'), fc.oneof(fc.anything(), fc.string({ unit: 'binary' }))),
       (dataEdits, envelopeEdits) => {
         try {
-          decodeStorageEvent({ ...base, data: { ...baseData, ...dataEdits }, ...envelopeEdits } as EventEnvelope);
+          decodeStorageEvent(receivedEventFrom(rawWith('storage-blob-created.eventgrid', { data: { ...baseData, ...dataEdits }, ...envelopeEdits })));
         } catch (err) {
           if (!(err instanceof ValidationError)) throw err;
         }

@@ -5,6 +5,7 @@
  */
 import { app, InvocationContext, type EventGridEvent, type HttpFunctionOptions, type EventGridFunctionOptions, type TimerFunctionOptions } from '@azure/functions';
 import { functionTable } from '../../functions/table';
+import { InternalError } from '../../shared/domain/errors';
 
 const http = new Map<string, HttpFunctionOptions>();
 const eventGrid = new Map<string, EventGridFunctionOptions>();
@@ -26,24 +27,25 @@ beforeAll(() => {
 afterAll(() => jest.restoreAllMocks());
 
 const API = [
-  ['createRequest', 'requests', ['POST']],
-  ['listRequests', 'requests', ['GET']],
-  ['getRequest', 'requests/{id}', ['GET']],
-  ['approveRequest', 'requests/{id}/approve', ['POST']],
-  ['denyRequest', 'requests/{id}/deny', ['POST']],
-  ['cancelRequest', 'requests/{id}/cancel', ['POST']],
-  ['listGrants', 'grants', ['GET']],
-  ['revokeGrant', 'grants/{id}/revoke', ['POST']],
-  ['renewGrant', 'grants/{id}/renew', ['POST']],
-  ['queryAudit', 'audit', ['GET']],
-  ['verifyAudit', 'audit/verify', ['GET']],
-  ['health', 'health', ['GET']],
-  ['listAccess', 'access', ['GET']],
-  ['resetEnforcement', 'enforcement/reset', ['POST']],
-  ['messages', 'messages', ['POST']],
+  ['createRequest', 'api/requests', ['POST']],
+  ['listRequests', 'api/requests', ['GET']],
+  ['getRequest', 'api/requests/{id}', ['GET']],
+  ['approveRequest', 'api/requests/{id}/approve', ['POST']],
+  ['denyRequest', 'api/requests/{id}/deny', ['POST']],
+  ['cancelRequest', 'api/requests/{id}/cancel', ['POST']],
+  ['suggestRoles', 'api/suggestions', ['POST']],
+  ['listGrants', 'api/grants', ['GET']],
+  ['revokeGrant', 'api/grants/{id}/revoke', ['POST']],
+  ['renewGrant', 'api/grants/{id}/renew', ['POST']],
+  ['queryAudit', 'api/audit', ['GET']],
+  ['verifyAudit', 'api/audit/verify', ['GET']],
+  ['health', 'api/health', ['GET']],
+  ['listAccess', 'api/access', ['GET']],
+  ['resetEnforcement', 'api/enforcement/reset', ['POST']],
+  ['messages', 'api/messages', ['POST']],
 ] as const;
 
-test.each(API)('%s is registered at /api/%s', (name, route, methods) => {
+test.each(API)('%s is registered at /%s', (name, route, methods) => {
   expect(http.get(name)).toMatchObject({ route, methods, authLevel: 'anonymous' });
 });
 
@@ -86,7 +88,6 @@ describe('the Event Grid wrapper', () => {
 test('our own permanent failures are not swallowed: they go to retry and dead-letter', async () => {
   const handler = eventGrid.get('storageEvents')!.handler as (e: EventGridEvent, c: InvocationContext) => Promise<void>;
   // A valid blob event whose handling fails on our side (logging stands in for any dependency of the handler).
-  const { InternalError } = await import('../../shared/domain/errors');
   const spy = jest.spyOn(InvocationContext.prototype, 'log').mockImplementation(() => {
     throw new InternalError('AccessManager lacks a permission', 'AzurePermissionDenied');
   });

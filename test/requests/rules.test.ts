@@ -7,6 +7,7 @@ import { GROUPS, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 import {
   approvalsNeeded,
   distinctApprovers,
+  decisionProblem,
   evaluateApproval,
   evaluateCancel,
   evaluateNewRequest,
@@ -313,22 +314,39 @@ describe('evaluateApproval', () => {
 
   const approvedByBob = (): AccessRequest => pending({ approvals: [{ approverId: PEOPLE.bob, approverName: 'bob', decision: 'approve', at: NOW.toISOString() }] });
 
-  test.each<[string, () => AccessRequest, { approverId: string; decision?: 'approve' | 'deny' }, boolean, number, string, RegExp | string]>([
+  test.each<[string, () => AccessRequest, { approverId: string; decision?: 'approve' | 'deny'; comment?: string }, boolean, number, string, RegExp | string]>([
     ['approved request', () => pending({ status: 'approved' }), bob, true, 409, 'RequestResolved', 'Request req-1 is already approved'],
     ['denied request', () => pending({ status: 'denied' }), bob, true, 409, 'RequestResolved', /already denied/],
-    ['cancelled request, deny', () => pending({ status: 'cancelled' }), { ...bob, decision: 'deny' }, true, 409, 'RequestResolved', /already cancelled/],
+    ['cancelled request, deny', () => pending({ status: 'cancelled' }), { ...bob, decision: 'deny', comment: 'no' }, true, 409, 'RequestResolved', /already cancelled/],
     ['requester approving their own request', () => pending(), { approverId: PEOPLE.alice }, true, 403, 'SelfApproval', /own access/],
     ['requester in another case', () => pending(), { approverId: PEOPLE.alice.toUpperCase() }, true, 403, 'SelfApproval', /own access/],
     ['principal approving a request made for them', () => pending({ principalId: PEOPLE.carol }), carol, true, 403, 'SelfApproval', /own access/],
     ['not a member', () => pending(), { approverId: PEOPLE.mallory }, false, 403, 'NotAnApprover', `only members of group(s) ${GROUPS.weightsApprovers} may decide`],
     ['approving twice', approvedByBob, bob, true, 409, 'AlreadyDecided', /already decided on request req-1 \(approve/],
     ['approving twice, other case', approvedByBob, { approverId: PEOPLE.bob.toUpperCase() }, true, 409, 'AlreadyDecided', /already decided/],
-    ['denying after approving', approvedByBob, { ...bob, decision: 'deny' }, true, 409, 'AlreadyDecided', /already decided/],
+    ['denying after approving', approvedByBob, { ...bob, decision: 'deny', comment: 'no' }, true, 409, 'AlreadyDecided', /already decided/],
   ])('%s', (_name, make, who, isMember, status, code, message) => {
     const before = make();
     const result = evaluateApproval(before, { approverName: 'x', decision: 'approve', ...who }, isMember, at(H));
     expectError(result, status, code, message);
     expect(before).toEqual(make());
+  });
+
+  test.each<[string, () => AccessRequest, string | undefined]>([
+    ['no comment', pending, undefined],
+    ['an empty comment', pending, ''],
+    ['a blank comment', pending, ' \n\t '],
+    ['a resolved request (the reason is checked first)', () => pending({ status: 'approved' }), undefined],
+    ['the requester denying their own request', () => pending({ requester: { id: PEOPLE.bob, name: 'bob' } }), undefined],
+  ])('a denial needs a reason: %s is refused (400 ReasonRequired)', (_name, make, comment) => {
+    const result = evaluateApproval(make(), { ...bob, decision: 'deny', ...(comment === undefined ? {} : { comment }) }, true, at(H));
+    expectError(result, 400, 'ReasonRequired', 'A denial needs a reason: say why you deny.');
+    expect(decisionProblem('deny', comment)?.code).toBe('ReasonRequired');
+  });
+
+  test('an approval needs no comment', () => {
+    expect(decisionProblem('approve', undefined)).toBeUndefined();
+    expect(decisionProblem('deny', 'not this week')).toBeUndefined();
   });
 
   test('a comment longer than 2000 characters is refused', () => {

@@ -1,5 +1,5 @@
 /** ARM ids and scopes: case-insensitive, segment-safe, and strict about what a scope may look like. */
-import { armScopeProblem, deterministicGuid, isWithinScope, normalizeScope, parseRoleAssignmentId, roleDefinitionGuid, sameScope } from '../../shared/domain/armIds';
+import { armScopeProblem, deterministicGuid, isWithinScope, normalizeArmId, normalizeScope, parseRoleAssignmentId, roleDefinitionGuid, sameScope } from '../../shared/domain/armIds';
 
 const SUB = '/subscriptions/00000000-0000-0000-0000-000000000001';
 
@@ -80,5 +80,28 @@ describe('ids', () => {
     expect(deterministicGuid('grant', 'r2')).not.toBe(a);
     expect(deterministicGuid('gran', 'tr1')).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('normalizeArmId (the looser grammar of ids in events)', () => {
+  const GUID = '00000000-0000-0000-0000-000000000001';
+  const NAME = '5f0d7a3e-2c11-4b8e-9a57-0c6f3e9b1d24';
+  test.each([
+    [`/subscriptions/${GUID}`, true],
+    [`/subscriptions/${GUID}/resourceGroups/rg`, true],
+    [`/subscriptions/${GUID}/resourceGroups`, false],
+    [`/subscriptions/${GUID}/resourcegroups/rg/providers/Microsoft.Storage/storageAccounts/st/blobServices/default`, true],
+    [`/subscriptions/${GUID}/resourcegroups/rg/providers/Microsoft.Storage/storageAccounts/st/blobServices`, false],
+    [`/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st/providers/Microsoft.Authorization/roleAssignments/${NAME}`, true],
+    ['/providers/Microsoft.Management/managementGroups/mg', true],
+    ['/providers', false],
+    ['/', false],
+    ['', false],
+    ['/tenants/x', false],
+    [`/subscriptions/${GUID}/resourceGroups/rg /providers/Microsoft.Insights/metricAlerts/x`, false],
+    [`/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Insights/metricAlerts/High CPU`, true],
+    [`/subscriptions/${GUID}/resourceGroups/rg/providers/Microsoft.Insights/metricAlerts/a#b`, false],
+  ])('normalizeArmId(%s) is an id: %s', (raw, ok) => {
+    expect(normalizeArmId(raw) !== undefined).toBe(ok);
   });
 });

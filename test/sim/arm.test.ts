@@ -208,7 +208,7 @@ describe('role assignments', () => {
   });
 
   it('refuses an undecodable bearer token with 401', async () => {
-    const res = await new AuthorizationManagementClient({ getToken: async () => ({ token: 'garbage', expiresOnTimestamp: Date.now() + 60_000 }) }, LOCAL_SUBSCRIPTION_ID, {
+    const res = new AuthorizationManagementClient({ getToken: async () => ({ token: 'garbage', expiresOnTimestamp: Date.now() + 60_000 }) }, LOCAL_SUBSCRIPTION_ID, {
       endpoint: sim.url,
       tlsOptions: { ca: cert },
     });

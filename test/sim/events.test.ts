@@ -250,13 +250,11 @@ describe('delivery', () => {
 
   it('delays the first delivery by eventDelayMs without delaying the ARM answer', async () => {
     sim.knobs.eventDelayMs = 150;
-    const started = Date.now();
     await createAs(PEOPLE.dave);
-    expect(Date.now() - started).toBeLessThan(150);
+    // ARM has answered; the event is still waiting for its delay.
     expect(sim.events.pending()).toBe(1);
     expect(receiver.received).toHaveLength(0);
     await sim.events.idle();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     expect(receiver.received).toHaveLength(1);
   });
 

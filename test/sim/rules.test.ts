@@ -8,7 +8,7 @@ import { splitTarget } from '../../dev/sim/http';
 import { makeKnobs, SeededRandom } from '../../dev/sim/knobs';
 import { SimState } from '../../dev/sim/state';
 import { decodeSimToken, encodeSimToken, simClaimsFor } from '../../dev/sim/credential';
-import { findBuiltInRole } from '../../shared/domain/roles';
+import { builtInSimRole } from '../../dev/sim/arm/roleCatalog';
 import { PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 describe('actionMatches', () => {
@@ -33,7 +33,7 @@ describe('actionMatches', () => {
     ['Reader', false],
     ['Storage Blob Data Owner', false],
   ])('%s may write role assignments: %s', (roleName, expected) => {
-    expect(roleAllows(findBuiltInRole(roleName)!, 'Microsoft.Authorization/roleAssignments/write')).toBe(expected);
+    expect(roleAllows(builtInSimRole(roleName)!, 'Microsoft.Authorization/roleAssignments/write')).toBe(expected);
   });
 });
 
@@ -87,7 +87,7 @@ describe('pageOfAssignments', () => {
 });
 
 describe('roleDefinitionGuidOfBody', () => {
-  const guid = findBuiltInRole('Reader')!.guid;
+  const guid = builtInSimRole('Reader')!.guid;
   it.each([`/subscriptions/x/providers/Microsoft.Authorization/roleDefinitions/${guid}`, `/providers/microsoft.authorization/roleDefinitions/${guid.toUpperCase()}`])('accepts %s', (id) => {
     expect(roleDefinitionGuidOfBody(id)).toBe(guid);
   });

@@ -136,7 +136,7 @@ describe('approving from cards', () => {
     expect(textOf(again.body.value)).toContain(`You already decided on request ${id}`);
 
     const noReason = await click(stack, USERS.erin, 'deny', { requestId: id, comment: '  ' });
-    expect(textOf(noReason.body.value)).toContain('a denial needs a reason');
+    expect(textOf(noReason.body.value)).toContain('Your denial was not recorded: A denial needs a reason');
     expect(noReason.body.value?.actions?.map((a) => a.verb)).toEqual(['approve', 'deny']);
 
     const request = (await erin.get<RequestDto>(`/api/requests/${id}`)).body;
@@ -175,7 +175,7 @@ describe('approving from cards', () => {
     const cards = await sentCards(id);
     expect([...cards.keys()].sort()).toEqual(APPROVERS);
     for (const record of cards.values()) {
-      expect(cardOf(record)?.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Approve in the browser', url: `${stack.deps.config.PUBLIC_BASE_URL}/api/requests/${id}` }]);
+      expect(cardOf(record)?.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Approve in the browser', url: `${stack.deps.config.PUBLIC_BASE_URL}/approvals/${id}` }]);
     }
     const forged = await click(stack, USERS.bob, 'approve', { requestId: id });
     expect(textOf(forged.body.value)).toContain('needs step-up approval');

@@ -5,7 +5,11 @@
  * approver, a browser link instead of buttons for step-up roles, the refresh for late opens.
  * Also the pure decoders and formatters the bot relies on.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { requestableCatalog } from '../../shared/domain/policy/catalog';
+import { formDurations, renderRequestFormCard } from '../../shared/domain/cards/requestFormCard';
 import type { AccessRequest, Approval } from '../../shared/domain/requests/model';
 import { PolicySet } from '../../shared/domain/policy';
 import { PEOPLE, RG } from '../../dev/tenant';
@@ -129,7 +133,7 @@ describe('what each viewer sees', () => {
 
   it('a step-up role has no Approve button, only a link to the request in the browser', () => {
     const c = view(request({ approvalChannel: 'web' }));
-    expect(actionsOf(c)).toEqual([{ type: 'Action.OpenUrl', title: 'Approve in the browser', url: `${BASE}/api/requests/${request().id}` }]);
+    expect(actionsOf(c)).toEqual([{ type: 'Action.OpenUrl', title: 'Approve in the browser', url: `${BASE}/approvals/${request().id}` }]);
     expect(c.body.some((e) => e.type === 'Input.Text')).toBe(false);
     expect(allText(c)).toContain('step-up');
   });
@@ -299,5 +303,28 @@ describe('how cards write time', () => {
     expect(timeLeft('2030-05-01T12:15:00.000Z', NOW)).toBe('2 hours 15 minutes left (until 2030-05-01 12:15 UTC)');
     expect(timeLeft('2030-05-01T09:00:00.000Z', NOW)).toBe('passed at 2030-05-01 09:00 UTC');
     expect(formatInstant('not a date')).toBe('not a date');
+  });
+});
+
+describe('the request form card', () => {
+  const dir = join(__dirname, '..', '..', 'policies');
+  const catalog = requestableCatalog(PolicySet.fromSources(readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => ({ file: f, text: readFileSync(join(dir, f), 'utf8') }))).policies);
+
+  test('valid Adaptive Card JSON, empty and after a refusal (values kept, the reason on top)', () => {
+    expectValidCard(renderRequestFormCard({ catalog }));
+    const refused = renderRequestFormCard({ catalog, values: { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT8H', justification: 'x' }, notice: { tone: 'attention', text: 'Not sent: too long' } });
+    expectValidCard(refused);
+    expect(JSON.stringify(refused.body[0])).toContain('Not sent: too long');
+    expect(decodeCardAction({ action: { type: 'Action.Execute', verb: 'createRequest', data: { scope: RG.weights, role: 'Reader', duration: 'PT1H', justification: '  ' } } })).toEqual({
+      verb: 'createRequest',
+      scope: RG.weights,
+      role: 'Reader',
+      duration: 'PT1H',
+      justification: '',
+    });
+  });
+
+  test('durations: the usual ladder up to the longest any policy allows', () => {
+    expect(formDurations(catalog)).toEqual(['PT30M', 'PT1H', 'PT2H', 'PT4H', 'PT8H', 'P1D']);
   });
 });

@@ -5,15 +5,19 @@
  * The matching assignment is the evidence ARM writes into the event.
  */
 import { roleDefinitionGuid, scopeKey } from '../../../shared/domain/armIds';
-import { actionMatches, entryAllows, type PermissionEntry } from '../../../shared/domain/permissions';
+import { patternMatches } from '../../../shared/domain/suggestions/operations';
 import type { Directory } from '../directory';
 import type { AssignmentStore, RoleAssignment } from './assignmentStore';
-import type { SimRole } from './customRoles';
+import type { SimRole, SimRoleCatalog } from './roleCatalog';
 
-export { actionMatches };
+/** Action wildcards: `*` matches any run of characters (slashes included); comparison ignores case. */
+export const actionMatches = patternMatches;
 
-export function roleAllows(role: { permissions: PermissionEntry }, action: string): boolean {
-  return entryAllows(role.permissions, action);
+/** A permission block grants the action when one of its actions matches and none of its notActions does; a block under an ABAC condition is not trusted here. */
+export function roleAllows(role: Pick<SimRole, 'blocks'>, action: string): boolean {
+  return role.blocks.some(
+    (b) => b.condition === undefined && b.actions.some((a) => actionMatches(a, action)) && !b.notActions.some((a) => actionMatches(a, action)),
+  );
 }
 
 export interface Authorization {
@@ -25,12 +29,12 @@ export interface Authorization {
 export interface RbacView {
   assignments: AssignmentStore;
   directory: Directory;
-  role(guid: string): SimRole | undefined;
+  roles: Pick<SimRoleCatalog, 'get'>;
   /** Scope keys at and above `scope`, nearest first (resource, group, subscription, management groups, '/'). */
   ancestry(scope: string): string[];
 }
 
-/** Every assignment of the principal (or of its groups) that applies at `scope`, with its role. */
+/** Every assignment of the principal (or of its groups) that applies at `scope`, with its role: the highest scope first, ties by name. */
 export function applyingAssignments(rbac: RbacView, principalId: string, scope: string): Authorization[] {
   const above = rbac.ancestry(scope);
   const depthOf = new Map(above.map((s, i) => [s, above.length - i]));
@@ -40,15 +44,18 @@ export function applyingAssignments(rbac: RbacView, principalId: string, scope: 
       const depth = depthOf.get(scopeKey(assignment.properties.scope));
       if (depth === undefined) continue;
       const guid = roleDefinitionGuid(assignment.properties.roleDefinitionId);
-      const role = guid ? rbac.role(guid) : undefined;
+      const role = guid ? rbac.roles.get(guid) : undefined;
       if (role) out.push({ assignment, role, depth });
     }
   }
-  // Highest scope first, ties by name: the evidence is stable from run to run.
   return out.sort((a, b) => a.depth - b.depth || (a.assignment.name < b.assignment.name ? -1 : a.assignment.name > b.assignment.name ? 1 : 0));
 }
 
-/** The assignment that authorises `principalId` to perform `action` over `scope`, or undefined. */
+/**
+ * The assignment that authorises `principalId` to perform `action` over `scope`, or
+ * undefined. Several may; the one at the highest scope wins (ties by name), so the evidence
+ * is stable from run to run.
+ */
 export function findAuthorization(rbac: RbacView, principalId: string, scope: string, action: string): Authorization | undefined {
   return applyingAssignments(rbac, principalId, scope).find((a) => roleAllows(a.role, action));
 }

@@ -14,13 +14,15 @@ export function listPermissions(ctx: ArmContext, rawScope: string): SimReply {
   if (ctx.req.method !== 'GET') throw methodNotAllowed(ctx);
   const scope = normalizeScope(rawScope);
   resolveScope(ctx.state, scope);
-  const value = applyingAssignments(ctx.state.rbac(), ctx.caller.objectId, scope).map(({ assignment, role }) => ({
-    actions: [...role.permissions.actions],
-    notActions: [...role.permissions.notActions],
-    dataActions: [...role.permissions.dataActions],
-    notDataActions: [...role.permissions.notDataActions],
-    condition: assignment.properties.condition,
-    conditionVersion: assignment.properties.conditionVersion,
-  }));
+  const value = applyingAssignments(ctx.state.rbac(), ctx.caller.objectId, scope).flatMap(({ assignment, role }) =>
+    role.blocks.map((b) => ({
+      actions: [...b.actions],
+      notActions: [...b.notActions],
+      dataActions: [...b.dataActions],
+      notDataActions: [...b.notDataActions],
+      condition: b.condition ?? assignment.properties.condition,
+      conditionVersion: assignment.properties.conditionVersion,
+    })),
+  );
   return ok({ value });
 }

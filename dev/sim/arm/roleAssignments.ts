@@ -3,10 +3,9 @@
  * listing at a scope with `$filter` and `nextLink` paging, with the status codes, error codes
  * and events real ARM produces.
  */
-import { isGuid, normalizeScope, roleAssignmentId } from '../../../shared/domain/armIds';
+import { isGuid, normalizeScope, roleAssignmentId, scopeKey } from '../../../shared/domain/armIds';
 import { ok, queryParam, queryString, SimHttpError, type SimReply } from '../http';
 import { makeAssignment, roleDefinitionIdAt } from '../state';
-import { assignableAt } from './customRoles';
 import type { RoleAssignment } from './assignmentStore';
 import { authorize, emitArmEvent, methodNotAllowed, type ArmContext } from './context';
 import { decodePutBody, listedAtScope, pageOfAssignments, parseAssignmentFilter, roleDefinitionGuidOfBody } from './roleAssignmentRules';
@@ -52,11 +51,13 @@ function putAssignment(ctx: ArmContext, rawScope: string, name: string): SimRepl
   const authorization = authorize(ctx, id, WRITE);
 
   const roleGuid = roleDefinitionGuidOfBody(body.roleDefinitionId);
-  const role = ctx.state.role(roleGuid);
+  const role = ctx.state.roleDefinitions.get(roleGuid);
   if (!role) {
     throw new SimHttpError(400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleGuid.replace(/-/g, '')}' does not exist.`);
   }
-  if (!assignableAt(role, scope, (s) => ctx.state.ancestry(s))) {
+  // Assignable at one of its assignable scopes or below (management groups included).
+  const above = ctx.state.ancestry(scope);
+  if (!role.assignableScopes.some((s) => above.includes(scopeKey(s)))) {
     throw new SimHttpError(
       400,
       'InvalidRoleAssignmentScope',

@@ -8,8 +8,8 @@ import { queryParam, SimHttpError, type SimReply, type SimRequest } from '../htt
 import type { ArmContext, ArmDeps } from './context';
 import { getSubscription, listResourceGroups, listResources, resourceItem } from './resources';
 import { roleAssignmentItem, roleAssignmentList } from './roleAssignments';
-import { roleDefinitionItem, roleDefinitionList } from './roleDefinitions';
-import { managementGroupRead } from './managementGroups';
+import { providerOperations, roleDefinitionItem, roleDefinitionList } from './roleDefinitions';
+import { managementGroupRead } from './managementGroupApi';
 import { listPermissions } from './permissions';
 
 const RA_ITEM = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/([^/]+)$/i;
@@ -18,6 +18,7 @@ const RD_ITEM = /^(.*)\/providers\/Microsoft\.Authorization\/roleDefinitions\/([
 const RD_LIST = /^(.*)\/providers\/Microsoft\.Authorization\/roleDefinitions$/i;
 const PERMISSIONS = /^(.*)\/providers\/Microsoft\.Authorization\/permissions$/i;
 const MG_ITEM = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)(\/descendants)?$/i;
+const PROVIDER_OPERATIONS = /^\/providers\/Microsoft\.Authorization\/providerOperations(?:\/([^/]+))?$/i;
 const SUBSCRIPTION = /^\/subscriptions\/([^/]+)$/i;
 const RG_LIST = /^\/subscriptions\/([^/]+)\/resourcegroups$/i;
 const RESOURCE_LIST = /^(\/subscriptions\/[^/]+(?:\/resourcegroups\/[^/]+)?)\/resources$/i;
@@ -42,6 +43,7 @@ export function handleArm(req: SimRequest, deps: ArmDeps): SimReply {
   if ((m = RD_LIST.exec(path))) return roleDefinitionList(ctx, scopeOf(m[1]));
   if ((m = PERMISSIONS.exec(path))) return listPermissions(ctx, scopeOf(m[1]));
   if ((m = MG_ITEM.exec(path))) return managementGroupRead(ctx, m[1] ?? '', m[2] !== undefined);
+  if ((m = PROVIDER_OPERATIONS.exec(path))) return providerOperations(ctx, m[1]);
   if ((m = SUBSCRIPTION.exec(path))) return getSubscription(ctx, m[1] ?? '');
   if ((m = RG_LIST.exec(path))) return listResourceGroups(ctx, m[1] ?? '');
   if ((m = RESOURCE_LIST.exec(path))) return listResources(ctx, m[1] ?? '');

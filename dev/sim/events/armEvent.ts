@@ -4,6 +4,7 @@
  * authorising assignment; like Azure, the event never names a new assignee.
  */
 import type { RoleAssignment } from '../arm/assignmentStore';
+import type { SimRole } from '../arm/roleCatalog';
 
 export const RESOURCE_WRITE_SUCCESS = 'Microsoft.Resources.ResourceWriteSuccess';
 export const RESOURCE_DELETE_SUCCESS = 'Microsoft.Resources.ResourceDeleteSuccess';
@@ -70,7 +71,7 @@ export function toEventTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
 }
 
-export function evidenceOf(assignment: RoleAssignment, role: { roleName: string; guid: string }): AuthorizationEvidence {
+export function evidenceOf(assignment: RoleAssignment, role: Pick<SimRole, 'roleName' | 'guid'>): AuthorizationEvidence {
   return {
     role: role.roleName,
     roleAssignmentScope: assignment.properties.scope,

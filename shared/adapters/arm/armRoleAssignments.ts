@@ -39,6 +39,7 @@ const permissionsPageSchema = z.object({
       notActions: z.array(z.string()).default([]),
       dataActions: z.array(z.string()).default([]),
       notDataActions: z.array(z.string()).default([]),
+      condition: z.string().nullish(),
     }),
   ),
   nextLink: z.string().nullish(),

@@ -73,14 +73,17 @@ export class RequestStore implements RequestRepository {
       where.push('c.renewsGrantId = @renews');
       parameters.push({ name: '@renews', value: filter.renewsGrantId });
     }
-    if (filter.approver) {
-      const clauses = ['ARRAY_CONTAINS(c.approverUsers, @approverUser)'];
-      parameters.push({ name: '@approverUser', value: filter.approver.userId.toLowerCase() });
-      filter.approver.groupIds.forEach((g, i) => {
-        clauses.push(`ARRAY_CONTAINS(c.approverGroups, @g${i})`);
+    const approverClauses = (who: { userId: string; groupIds: string[] }): string[] => {
+      parameters.push({ name: '@approverUser', value: who.userId.toLowerCase() });
+      return ['ARRAY_CONTAINS(c.approverUsers, @approverUser)', ...who.groupIds.map((g, i) => {
         parameters.push({ name: `@g${i}`, value: g.toLowerCase() });
-      });
-      where.push(`(${clauses.join(' OR ')})`);
+        return `ARRAY_CONTAINS(c.approverGroups, @g${i})`;
+      })];
+    };
+    if (filter.approver) where.push(`(${approverClauses(filter.approver).join(' OR ')})`);
+    else if (filter.involving) {
+      parameters.push({ name: '@me', value: filter.involving.userId.toLowerCase() });
+      where.push(`(${['LOWER(c.requester.id) = @me', 'LOWER(c.principalId) = @me', ...approverClauses(filter.involving)].join(' OR ')})`);
     }
     const query = `SELECT * FROM c${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY c.createdAt DESC`;
     return withCallerToken(filter.continuationToken, () =>

@@ -2,9 +2,10 @@
  * Admin queries over the audit ledger: filters from queryPlan, newest first, one page at a time
  * with our own keyset continuation token.
  */
-import type { Container } from '@azure/cosmos';
+import type { Container, SqlParameter, SqlQuerySpec } from '@azure/cosmos';
+import { scopeKey } from '../../domain/armIds';
 import { fetchUpTo } from './fetchUpTo';
-import { buildAuditQuery, decodeContinuationToken, encodeContinuationToken, parseAuditQueryFilter, type AuditQueryFilter } from '../../domain/audit/queryPlan';
+import { decodeContinuationToken, encodeContinuationToken, parseAuditQueryFilter, type AuditCursor, type AuditQueryFilter, type ParsedAuditQueryFilter } from '../../domain/audit/queryPlan';
 import { auditRecordSchema } from '../../domain/audit/record';
 import type { AuditQueryPage } from '../../ports/audit';
 
@@ -22,4 +23,46 @@ export async function queryAuditRecords(audit: Container, input: AuditQueryFilte
   const items = rows.slice(0, filter.limit);
   const last = items[items.length - 1]!;
   return { items, continuationToken: encodeContinuationToken({ at: last.at, id: last.id }) };
+}
+
+/**
+ * The SQL for one page: every filter is a parameter, newest first on (at, id) - the audit
+ * container's composite index - and `TOP @take` with one extra row to learn whether a next page exists.
+ */
+export function buildAuditQuery(filter: ParsedAuditQueryFilter, after: AuditCursor | undefined, take: number): SqlQuerySpec {
+  const where: string[] = [];
+  const parameters: SqlParameter[] = [{ name: '@take', value: take }];
+  const equals = (field: string, value: string | undefined) => {
+    if (value === undefined) return;
+    where.push(`c.${field} = @${field}`);
+    parameters.push({ name: `@${field}`, value });
+  };
+  equals('principalId', filter.principalId);
+  equals('action', filter.action);
+  equals('requestId', filter.requestId);
+  equals('grantId', filter.grantId);
+  if (filter.scope !== undefined) {
+    const key = scopeKey(filter.scope);
+    if (key === '/') {
+      where.push('STARTSWITH(c.scopeKey, "/")');
+    } else {
+      // Segment-safe: the scope itself, or something under it followed by a slash.
+      where.push('(c.scopeKey = @scopeKey OR STARTSWITH(c.scopeKey, @scopePrefix))');
+      parameters.push({ name: '@scopeKey', value: key }, { name: '@scopePrefix', value: `${key}/` });
+    }
+  }
+  if (filter.from !== undefined) {
+    where.push('c.at >= @from');
+    parameters.push({ name: '@from', value: filter.from });
+  }
+  if (filter.to !== undefined) {
+    where.push('c.at < @to');
+    parameters.push({ name: '@to', value: filter.to });
+  }
+  if (after !== undefined) {
+    where.push('(c.at < @afterAt OR (c.at = @afterAt AND c.id < @afterId))');
+    parameters.push({ name: '@afterAt', value: after.at }, { name: '@afterId', value: after.id });
+  }
+  const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+  return { query: `SELECT TOP @take * FROM c${clause} ORDER BY c.at DESC, c.id DESC`, parameters };
 }

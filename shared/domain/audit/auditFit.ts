@@ -5,10 +5,8 @@
  * before it is made, so an entry that did not fit would stop the revocation itself, every time.
  * Long values are cut and end with "…"; the full assignment and event ids move to `details`.
  */
-import type { AuditEntry } from './record';
+import { AUDIT_LIMITS as LIMITS, type AuditEntry } from './record';
 
-/** The ledger's limits (shared/audit/record.ts), in UTF-16 code units as zod counts them. */
-const LIMITS = { id: 2048, eventId: 256, reason: 2000, actorName: 300, actorId: 200, shortId: 200 } as const;
 /** `details` must stay under the ledger's 4,096 bytes with room for the decision's own fields. */
 const DETAIL_BYTES = { assignmentId: 3000, eventId: 400 } as const;
 
@@ -40,9 +38,9 @@ export function fitForLedger(entry: AuditEntry): AuditEntry {
     fitted[field] = clip(value, max);
     if (field === 'assignmentId' || field === 'eventId') untruncated[field] = clipBytes(value, DETAIL_BYTES[field]);
   };
-  fit('scope', LIMITS.id);
-  fit('assignmentId', LIMITS.id);
-  fit('roleDefinitionId', LIMITS.id);
+  fit('scope', LIMITS.armId);
+  fit('assignmentId', LIMITS.armId);
+  fit('roleDefinitionId', LIMITS.armId);
   fit('eventId', LIMITS.eventId);
   fit('principalId', LIMITS.shortId);
   fit('policyId', LIMITS.shortId);

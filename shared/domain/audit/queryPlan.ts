@@ -1,11 +1,9 @@
 /**
- * Audit queries as pure values: the filter admins send (validated), the parameterized SQL it
- * becomes, and the opaque continuation token (keyset on (at, id), newest first) we issue ourselves
- * so that paging works the same on real Cosmos and on the embedded server.
+ * Audit queries as pure values: the filter admins send (validated) and the opaque continuation
+ * token (keyset on (at, id), newest first) we issue ourselves so that paging works the same on
+ * real Cosmos and on the embedded server (the SQL lives with the ledger's adapter).
  */
-import type { SqlParameter, SqlQuerySpec } from '@azure/cosmos';
 import { z } from 'zod';
-import { scopeKey } from '../armIds';
 import { ValidationError } from '../errors';
 import { AUDIT_ACTIONS } from './record';
 
@@ -83,46 +81,4 @@ export function decodeContinuationToken(token: string): AuditCursor {
   const parsed = cursorSchema.safeParse(decoded);
   if (!parsed.success) throw invalid();
   return { at: parsed.data.at, id: parsed.data.id };
-}
-
-/**
- * The SQL for one page: every filter is a parameter, newest first on (at, id) - the audit
- * container's composite index - and `TOP @take` with one extra row to learn whether a next page exists.
- */
-export function buildAuditQuery(filter: ParsedAuditQueryFilter, after: AuditCursor | undefined, take: number): SqlQuerySpec {
-  const where: string[] = [];
-  const parameters: SqlParameter[] = [{ name: '@take', value: take }];
-  const equals = (field: string, value: string | undefined) => {
-    if (value === undefined) return;
-    where.push(`c.${field} = @${field}`);
-    parameters.push({ name: `@${field}`, value });
-  };
-  equals('principalId', filter.principalId);
-  equals('action', filter.action);
-  equals('requestId', filter.requestId);
-  equals('grantId', filter.grantId);
-  if (filter.scope !== undefined) {
-    const key = scopeKey(filter.scope);
-    if (key === '/') {
-      where.push('STARTSWITH(c.scopeKey, "/")');
-    } else {
-      // Segment-safe: the scope itself, or something under it followed by a slash.
-      where.push('(c.scopeKey = @scopeKey OR STARTSWITH(c.scopeKey, @scopePrefix))');
-      parameters.push({ name: '@scopeKey', value: key }, { name: '@scopePrefix', value: `${key}/` });
-    }
-  }
-  if (filter.from !== undefined) {
-    where.push('c.at >= @from');
-    parameters.push({ name: '@from', value: filter.from });
-  }
-  if (filter.to !== undefined) {
-    where.push('c.at < @to');
-    parameters.push({ name: '@to', value: filter.to });
-  }
-  if (after !== undefined) {
-    where.push('(c.at < @afterAt OR (c.at = @afterAt AND c.id < @afterId))');
-    parameters.push({ name: '@afterAt', value: after.at }, { name: '@afterId', value: after.id });
-  }
-  const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-  return { query: `SELECT TOP @take * FROM c${clause} ORDER BY c.at DESC, c.id DESC`, parameters };
 }

@@ -3,8 +3,9 @@
  * pure step that places an entry in a chain and seals it with its hash.
  */
 import { z } from 'zod';
-import { scopeKey } from '../armIds';
+import { MAX_ARM_ID_LENGTH, scopeKey } from '../armIds';
 import { ValidationError } from '../errors';
+import { MAX_EVENT_ID_LENGTH } from '../events/envelope';
 import { canonicalJson, sha256Hex } from './canonicalJson';
 
 /** Every action the ledger records. Add new ones here; queries validate against this list. */
@@ -29,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'enforcement.selfAccessLost',
   'enforcement.selfAccessRestored',
   'enforcement.rogueActor',
+  'suggestion.made',
   'chain.opened',
 ] as const;
 
@@ -45,6 +47,19 @@ const HASH = /^[0-9a-f]{64}$/;
 /** Details stay small: the ledger is evidence, not a data store. */
 export const MAX_DETAILS_BYTES = 4096;
 
+/**
+ * Field limits, in UTF-16 code units as zod counts them (auditFit.ts cuts entries to them). ARM
+ * ids and event ids are as long as the event decoders accept: an event's audit entry always fits.
+ */
+export const AUDIT_LIMITS = {
+  armId: MAX_ARM_ID_LENGTH,
+  eventId: MAX_EVENT_ID_LENGTH,
+  reason: 2000,
+  actorName: 300,
+  actorId: 200,
+  shortId: 200,
+} as const;
+
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
@@ -55,10 +70,10 @@ const text = (max: number) => z.string().min(1, 'must not be empty').max(max, `m
 
 const actorSchema = z.strictObject({
   /** Entra object id of a person or of a managed identity. */
-  id: text(200).optional(),
-  name: text(300).optional(),
+  id: text(AUDIT_LIMITS.actorId).optional(),
+  name: text(AUDIT_LIMITS.actorName).optional(),
   /** Application (client) id when the actor is an app. */
-  appId: text(200).optional(),
+  appId: text(AUDIT_LIMITS.actorId).optional(),
 });
 
 export type AuditActor = z.infer<typeof actorSchema>;
@@ -70,19 +85,19 @@ const isoInstant = z
 
 /** Target and context fields shared by entries and records. */
 const targetFields = {
-  principalId: text(200).optional(),
-  // ARM ids run long (nested resources, Key Vault object names): 2,048 is the longest the event decoder accepts.
-  scope: text(2048)
+  principalId: text(AUDIT_LIMITS.shortId).optional(),
+  // ARM ids run long (nested resources, Key Vault object names).
+  scope: text(AUDIT_LIMITS.armId)
     .refine((s) => s.startsWith('/'), 'must be an ARM scope starting with /')
     .optional(),
-  roleDefinitionId: text(2048).optional(),
-  assignmentId: text(2048).optional(),
-  requestId: text(200).optional(),
-  grantId: text(200).optional(),
-  eventId: text(256).optional(),
-  policyId: text(200).optional(),
+  roleDefinitionId: text(AUDIT_LIMITS.armId).optional(),
+  assignmentId: text(AUDIT_LIMITS.armId).optional(),
+  requestId: text(AUDIT_LIMITS.shortId).optional(),
+  grantId: text(AUDIT_LIMITS.shortId).optional(),
+  eventId: text(AUDIT_LIMITS.eventId).optional(),
+  policyId: text(AUDIT_LIMITS.shortId).optional(),
   mode: z.enum(['audit', 'enforce']).optional(),
-  reason: text(2000).optional(),
+  reason: text(AUDIT_LIMITS.reason).optional(),
   details: z
     .record(z.string(), jsonValue)
     .refine((d) => Buffer.byteLength(canonicalJson(d), 'utf8') <= MAX_DETAILS_BYTES, `must be at most ${MAX_DETAILS_BYTES} bytes as JSON`)

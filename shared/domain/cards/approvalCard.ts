@@ -4,13 +4,15 @@
  * link to the browser), everyone else sees the same facts and where the request stands.
  * Pure: the same request, viewer and clock always give the same card.
  */
+import { sameId } from '../armIds';
 import type { AccessRequest } from '../requests/model';
 import { approvalsNeeded, distinctApprovers, MAX_TEXT_LENGTH, requestDurationMs, scopeLabel, timeoutIfExpired } from '../requests/rules';
 import { card, container, execute, facts, MAX_REFRESH_USERS, openUrl, text, textInput, type AdaptiveCardJson, type CardElement, type Fact, type TextColor } from './adaptiveCard';
 import { formatInstant, humanDuration, timeLeft } from './cardFormat';
+import { needFacts, needVerdict } from './needSection';
 
 /** Verbs of the approval card's Action.Execute buttons and of its automatic refresh. */
-export const CARD_VERBS = { approve: 'approve', deny: 'deny', refresh: 'refreshCard', renew: 'renew' } as const;
+export const CARD_VERBS = { approve: 'approve', deny: 'deny', refresh: 'refreshCard', renew: 'renew', createRequest: 'createRequest' } as const;
 /** Id of the comment input; Teams merges input values into the action's data under this name. */
 export const COMMENT_INPUT_ID = 'comment';
 
@@ -36,11 +38,14 @@ export interface ApprovalCardView {
   notice?: CardNotice;
 }
 
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
-/** The API address of a request: where a step-up approval happens, with the tenant's sign-in policies. */
+/** The portal's page of a request (its requester, approvers and admins all see it there). */
 export function requestUrl(publicBaseUrl: string, requestId: string): string {
-  return `${publicBaseUrl.replace(/\/+$/, '')}/api/requests/${encodeURIComponent(requestId)}`;
+  return `${publicBaseUrl.replace(/\/+$/, '')}/requests/${encodeURIComponent(requestId)}`;
+}
+
+/** The portal's approval page of a request: where a step-up approval happens, with the tenant's sign-in policies. */
+export function approvalUrl(publicBaseUrl: string, requestId: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/approvals/${encodeURIComponent(requestId)}`;
 }
 
 /** One line saying where the request stands, and the colour to show it in. */
@@ -69,9 +74,10 @@ export function statusLine(request: AccessRequest, now: Date): { text: string; c
 
 function requestFacts(request: AccessRequest, view: ApprovalCardView): Fact[] {
   const list: Fact[] = [{ title: 'Requester', value: request.requester.name }];
-  if (!same(request.principalId, request.requester.id)) list.push({ title: 'For', value: view.principalName ? `${view.principalName} (${request.principalId})` : request.principalId });
+  if (!sameId(request.principalId, request.requester.id)) list.push({ title: 'For', value: view.principalName ? `${view.principalName} (${request.principalId})` : request.principalId });
   list.push(
     { title: 'Role', value: request.roleName },
+    ...needFacts(request),
     { title: 'Scope', value: `${scopeLabel(request.scope)} (${request.scope})` },
     { title: 'Duration', value: `${humanDuration(requestDurationMs(request))} (${request.duration}), from the time of the grant` },
     { title: 'Justification', value: request.justification || '(none given)' },
@@ -101,16 +107,16 @@ function viewerPart(request: AccessRequest, view: ApprovalCardView): { body: Car
   if (request.status !== 'pending') return { body: [], actions: [] };
   if (view.viewer.kind === 'person') {
     const me = view.viewer.objectId;
-    if (same(me, request.requester.id) || same(me, request.principalId)) {
+    if (sameId(me, request.requester.id) || sameId(me, request.principalId)) {
       return { body: [text('This is your request: the approvers decide.', { subtle: true })], actions: [] };
     }
-    const mine = request.approvals.find((a) => same(a.approverId, me));
+    const mine = request.approvals.find((a) => sameId(a.approverId, me));
     if (mine) return { body: [text(`You ${mine.decision === 'approve' ? 'approved' : 'denied'} this at ${formatInstant(mine.at)}.`, { color: 'good' })], actions: [] };
   }
   if (request.approvalChannel === 'web') {
     return {
       body: [text('This role needs step-up approval: approve in the browser, where sign-in policies such as MFA apply. It cannot be approved from Teams.', { color: 'warning' })],
-      actions: [openUrl('Approve in the browser', requestUrl(view.publicBaseUrl, request.id))],
+      actions: [openUrl('Approve in the browser', approvalUrl(view.publicBaseUrl, request.id))],
     };
   }
   const data = { requestId: request.id };
@@ -129,6 +135,7 @@ export function renderApprovalCard(view: ApprovalCardView): AdaptiveCardJson {
   body.push(text(`Access request: ${request.roleName}${request.exception ? ' (exception)' : ''}`, { size: 'large', weight: 'bolder' }));
   body.push(text(status.text, { color: status.color, weight: 'bolder', spacing: 'none' }));
   body.push(facts(requestFacts(request, view)));
+  body.push(...needVerdict(request));
   body.push(...decisionsSection(request));
   if (request.status === 'pending') body.push(text(`Still needed: ${needed} more approval${needed === 1 ? '' : 's'}.`, { weight: 'bolder' }));
   const mine = viewerPart(request, view);

@@ -8,11 +8,13 @@ import { ValidationError } from '../errors';
 import { MAX_TEXT_LENGTH } from '../requests/rules';
 import { CARD_VERBS, COMMENT_INPUT_ID } from './approvalCard';
 import { RENEW_INPUTS } from './notificationCards';
+import { REQUEST_FORM_INPUTS } from './requestFormCard';
 
 export type CardAction =
   | { verb: 'approve' | 'deny'; requestId: string; comment?: string }
   | { verb: 'refreshCard'; requestId: string }
-  | { verb: 'renew'; grantId: string; duration: string; justification: string };
+  | { verb: 'renew'; grantId: string; duration: string; justification: string }
+  | { verb: 'createRequest'; scope: string; resource?: string; role: string; duration: string; justification: string };
 
 const id = (what: string) => z.string({ error: `${what} is missing` }).regex(/^[A-Za-z0-9-]{1,100}$/, `${what} must be an id like 3f2b8c1e-...`);
 const optionalText = (what: string) =>
@@ -41,6 +43,15 @@ const renewData = z.object({
   [RENEW_INPUTS.justification]: optionalText('The justification'),
 });
 
+const formText = (what: string, max: number) => z.string({ error: `${what} must be text` }).max(max, `${what} must be at most ${max} characters`);
+const createData = z.object({
+  [REQUEST_FORM_INPUTS.scope]: formText('Where', 1000).trim().min(1, 'choose where you need access'),
+  [REQUEST_FORM_INPUTS.resource]: optionalText('The resource'),
+  [REQUEST_FORM_INPUTS.role]: formText('The role', 300).trim().min(1, 'choose a role'),
+  [REQUEST_FORM_INPUTS.duration]: formText('The duration', 50).trim().min(1, 'choose how long'),
+  [REQUEST_FORM_INPUTS.justification]: optionalText('The justification'),
+});
+
 function decode<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
@@ -65,7 +76,18 @@ export function decodeCardAction(value: unknown): CardAction {
       const d = decode(renewData, data);
       return { verb: 'renew', grantId: d.grantId, duration: d[RENEW_INPUTS.duration], justification: d[RENEW_INPUTS.justification] ?? '' };
     }
+    case CARD_VERBS.createRequest: {
+      const d = decode(createData, data);
+      return {
+        verb: 'createRequest',
+        scope: d[REQUEST_FORM_INPUTS.scope],
+        ...(d[REQUEST_FORM_INPUTS.resource] ? { resource: d[REQUEST_FORM_INPUTS.resource] } : {}),
+        role: d[REQUEST_FORM_INPUTS.role],
+        duration: d[REQUEST_FORM_INPUTS.duration],
+        justification: d[REQUEST_FORM_INPUTS.justification] ?? '',
+      };
+    }
     default:
-      throw new ValidationError(`Unknown card action "${action.verb.slice(0, 50)}": AccessManager's cards use approve, deny, refreshCard and renew.`, 'InvalidCardAction');
+      throw new ValidationError(`Unknown card action "${action.verb.slice(0, 50)}": AccessManager's cards use approve, deny, refreshCard, renew and createRequest.`, 'InvalidCardAction');
   }
 }

@@ -7,25 +7,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
-import { isGuid, normalizeScope, parseRoleAssignmentId, scopeKey, subscriptionOf } from '../armIds';
-
-/** ARM ids longer than this are refused: ARM itself stays far below, so longer is hostile. */
-export const MAX_ID_LENGTH = 2048;
-
-/**
- * The normalized delivery every decoder takes (both Event Grid and CloudEvents schemas map
- * onto it: `eventType`/`type`, `eventTime`/`time`, `topic`/`source`). `ReceivedEvent` of
- * `shared/events/envelope.ts` fits it.
- */
-export interface EventEnvelope {
-  id: string;
-  type: string;
-  subject: string;
-  /** A CloudEvent may omit it. */
-  time: string | undefined;
-  topic: string;
-  data: unknown;
-}
+import { MAX_ARM_ID_LENGTH, isGuid, normalizeArmId, parseRoleAssignmentId, scopeKey, subscriptionOf } from '../armIds';
+import type { IgnoredEvent, ReceivedEvent } from './envelope';
+import { describeValue, isSafeText, nonEmptyString, parseOrThrow, safeString, toIsoMillis } from './guards';
 
 /** Who made the change, from the caller's token claims. Informational: absent claims stay undefined. */
 export interface ArmCaller {
@@ -64,150 +48,7 @@ export interface ResourceChangeEvent {
   correlationId?: string;
 }
 
-/** An event enforcement has nothing to do with (failed operation, action, other event type). */
-export interface IgnoredEvent {
-  kind: 'ignored';
-  eventId: string;
-  reason: string;
-}
-
 export type ArmEvent = RoleAssignmentEvent | ResourceChangeEvent | IgnoredEvent;
-
-// ---------------------------------------------------------------------------------------------
-// Hostile-input guards, shared by the Key Vault and storage decoders.
-
-/**
- * True when `value` has no control characters (C0, DEL, C1), no invisible direction or
- * line-separator formatting characters and no unpaired surrogates: such characters in an id
- * can hide what an audit record says or break whatever later prints or keys it.
- */
-export function isSafeText(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
-    if (c === 0x200e || c === 0x200f || c === 0x2028 || c === 0x2029) return false;
-    if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return false;
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const next = value.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** A short, printable description of an untrusted value for error messages (never throws). */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') {
-    if (!isSafeText(value)) return 'a string with control characters';
-    return value.length > 80 ? `'${value.slice(0, 80)}...' (${value.length} characters)` : `'${value}'`;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
-  return typeof value === 'object' ? 'an object' : typeof value;
-}
-
-/** A zod string that refuses over-long and hostile text, with messages naming the problem. */
-export function safeString(max: number) {
-  return z
-    .string({ error: (iss) => (iss.input === undefined ? 'is missing' : `must be a string, not ${describeValue(iss.input)}`) })
-    .max(max, { error: `is longer than ${max} characters` })
-    .refine(isSafeText, { error: 'contains control or invisible formatting characters' });
-}
-
-/** Parses with `schema` or throws a ValidationError listing every problem with its path. */
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string, root: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = [root, ...issue.path.map(String)].filter((p) => p.length > 0).join('.');
-    return `${path} ${issue.message}`;
-  });
-  throw new ValidationError(`${what}: ${problems.join('; ')}`, 'InvalidEvent');
-}
-
-/** The envelope fields every decoder needs, validated the same way for every event source. */
-export const envelopeSchema = z.object({
-  id: safeString(256).refine((s) => s.length > 0, { error: 'is empty' }),
-  type: safeString(256).refine((s) => s.length > 0, { error: 'is empty' }),
-  subject: safeString(MAX_ID_LENGTH).optional(),
-  time: safeString(64).optional(),
-  topic: safeString(MAX_ID_LENGTH).optional(),
-  data: z.unknown(),
-});
-
-export type CheckedEnvelope = z.infer<typeof envelopeSchema>;
-
-/** Validates the envelope; `what` names the event source in messages ("ARM event"). */
-export function checkEnvelope(event: unknown, what: string): CheckedEnvelope {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    throw new ValidationError(`${what}: expected one event object, got ${describeValue(event)}`, 'InvalidEvent');
-  }
-  const maybeId = (event as { id?: unknown }).id;
-  const label = typeof maybeId === 'string' && maybeId.length > 0 && maybeId.length <= 256 && isSafeText(maybeId) ? `${what} ${maybeId}` : what;
-  return parseOrThrow(envelopeSchema, event, label, '');
-}
-
-/** RFC 3339 date-time as Event Grid and Key Vault send it (up to 9 fractional digits). */
-export const RFC3339_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
-
-/** An RFC 3339 event time as ISO 8601 in milliseconds; undefined stays undefined (CloudEvents may omit it). */
-export function parseEventTime(time: string | undefined, label: string): string | undefined {
-  if (time === undefined) return undefined;
-  const ms = RFC3339_DATE_TIME.test(time) ? Date.parse(time) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    throw new ValidationError(`${label}: time ${describeValue(time)} is not an RFC 3339 date-time`, 'InvalidEvent');
-  }
-  return new Date(ms).toISOString();
-}
-
-/**
- * Checks that `raw` is an ARM resource id or scope (`/subscriptions/{guid}[/resourceGroups/{rg}]`
- * or `/providers/...`, then `providers/{Namespace}/{type}/{name}[/{type}/{name}...]` groups) and
- * returns it normalized; undefined when it is not one. Length and characters are checked by the caller.
- */
-export function normalizeArmId(raw: string): string | undefined {
-  if (!raw.startsWith('/')) return undefined;
-  const normalized = normalizeScope(raw);
-  const segments = normalized.split('/').slice(1);
-  if (segments.length === 0 || segments[0] === undefined || segments[0] === '') return undefined;
-  for (const segment of segments) {
-    // Inner spaces occur in real names (metric alerts); edge whitespace, `?`, `#` and dot
-    // segments do not, and would let one id masquerade as another.
-    if (segment === '.' || segment === '..' || /[?#]/.test(segment) || segment !== segment.trim()) return undefined;
-  }
-  const is = (i: number, word: string): boolean => segments[i]?.toLowerCase() === word;
-  let i = 0;
-  if (is(0, 'subscriptions')) {
-    if (!isGuid(segments[1] ?? '')) return undefined;
-    i = 2;
-    if (is(i, 'resourcegroups')) {
-      if (segments[i + 1] === undefined) return undefined;
-      i += 2;
-    }
-  } else if (!is(0, 'providers')) {
-    return undefined;
-  }
-  while (i < segments.length) {
-    // Each extension starts with `providers/{Namespace}` and names at least one {type}/{name} pair.
-    if (!is(i, 'providers') || !(segments[i + 1] ?? '').includes('.')) return undefined;
-    i += 2;
-    let pairs = 0;
-    while (i < segments.length && !is(i, 'providers')) {
-      if (segments[i + 1] === undefined) return undefined;
-      i += 2;
-      pairs++;
-    }
-    if (pairs === 0) return undefined;
-  }
-  return normalized;
-}
-
-// ---------------------------------------------------------------------------------------------
-// ARM events.
 
 const WRITE_SUCCESS = 'microsoft.resources.resourcewritesuccess';
 const DELETE_SUCCESS = 'microsoft.resources.resourcedeletesuccess';
@@ -220,11 +61,11 @@ const CLAIM_UPN = ['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn', 
 const CLAIM_APP_ID = ['appid', 'azp'];
 const CLAIM_IP = ['ipaddr'];
 
-// Only the fields we use are declared; everything else (authorization, httpRequest, future
-// fields) passes through unread.
+// Only the fields we use are declared; everything else (authorization, future fields) passes
+// through unread. test/events/sdk.test.ts checks the names against the Event Grid SDK's model.
 const armDataSchema = z.looseObject({
-  resourceUri: safeString(MAX_ID_LENGTH).optional(),
-  operationName: safeString(512).refine((s) => s.trim().length > 0, { error: 'is empty' }),
+  resourceUri: safeString(MAX_ARM_ID_LENGTH).optional(),
+  operationName: nonEmptyString(512),
   status: safeString(64).optional(),
   subscriptionId: safeString(64).optional(),
   correlationId: z.unknown().optional(),
@@ -278,8 +119,8 @@ function armIdOrThrow(raw: string, field: string, label: string): string {
  * The changed resource: `data.resourceUri`, falling back to the subject (they name the same
  * resource on ARM events); when both are present they must agree, or the event is refused.
  */
-function resourceIdOf(resourceUri: string | undefined, subject: string | undefined, label: string): string {
-  const fromSubject = subject !== undefined && subject.length > 0 ? subject : undefined;
+function resourceIdOf(resourceUri: string | undefined, subject: string, label: string): string {
+  const fromSubject = subject.length > 0 ? subject : undefined;
   if (resourceUri === undefined || resourceUri.length === 0) {
     if (fromSubject === undefined) {
       throw new ValidationError(`${label}: data.resourceUri is missing and the event has no subject to fall back on`, 'InvalidEvent');
@@ -301,12 +142,11 @@ function optionalText(value: unknown): string | undefined {
 }
 
 /**
- * Decodes one ARM resource event. Returns `ignored` for event types and statuses enforcement
- * does not act on; throws ValidationError (permanent: Event Grid must not redeliver) for
- * malformed or hostile data.
+ * Decodes the data of one ARM resource event (its envelope was validated by envelope.ts).
+ * Returns `ignored` for event types and statuses enforcement does not act on; throws
+ * ValidationError (permanent: Event Grid must not redeliver) for malformed or hostile data.
  */
-export function decodeArmEvent(event: EventEnvelope): ArmEvent {
-  const envelope = checkEnvelope(event, 'ARM event');
+export function decodeArmEvent(envelope: ReceivedEvent): ArmEvent {
   const label = `ARM event ${envelope.id}`;
   const type = envelope.type.toLowerCase();
   let change: 'write' | 'delete';
@@ -327,7 +167,7 @@ export function decodeArmEvent(event: EventEnvelope): ArmEvent {
   if (status.toLowerCase() !== 'succeeded') {
     return { kind: 'ignored', eventId: envelope.id, reason: `status is ${describeValue(status)}, not Succeeded` };
   }
-  const eventTime = parseEventTime(envelope.time, label);
+  const eventTime = toIsoMillis(envelope.time);
   const resourceId = resourceIdOf(data.resourceUri, envelope.subject, label);
   const operationName = data.operationName.trim();
   const operation = operationName.toLowerCase();

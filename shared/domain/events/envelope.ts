@@ -5,22 +5,23 @@
  * naming the event index and the field, because Event Grid does not retry a 400.
  */
 import { z } from 'zod';
+import { MAX_ARM_ID_LENGTH } from '../armIds';
 import { ValidationError } from '../errors';
+import { nonEmptyString, rfc3339, safeString } from './guards';
 
 /** Event Grid's own limits: ids up to 256 characters; 5000 events is far beyond any batch it sends (max 1 MB). */
 export const MAX_EVENT_ID_LENGTH = 256;
 export const MAX_EVENTS_PER_DELIVERY = 5000;
 
-/** Messages are predicates: they read as "event[2].id is required". */
-const text = (optional = false) =>
-  z.string({ error: (iss) => (iss.input === undefined && !optional ? 'is required' : 'must be a string') });
-const nonEmpty = () => text().min(1, 'must not be empty');
-const eventId = nonEmpty().max(MAX_EVENT_ID_LENGTH, `must be at most ${MAX_EVENT_ID_LENGTH} characters`);
-const timestamp = () =>
-  z.iso.datetime({
-    offset: true,
-    error: (iss) => (iss.input === undefined ? 'is required' : 'must be an RFC 3339 timestamp with a time zone (2026-11-20T10:00:00Z)'),
-  });
+/**
+ * Messages are predicates: they read as "event[2].id is required". The fields every decoder
+ * reads (id, type, subject, topic/source) refuse hostile text here, once for every event source;
+ * subject and topic carry ARM ids, so they are held to the ARM id limit.
+ */
+const text = () => z.string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') });
+const eventId = nonEmptyString(MAX_EVENT_ID_LENGTH);
+const eventType = nonEmptyString(256);
+const armText = safeString(MAX_ARM_ID_LENGTH);
 /** System events always carry object data; `null` is read as "no data". */
 const objectData = z
   .custom<Record<string, unknown> | null>((v) => v === null || (typeof v === 'object' && !Array.isArray(v)), {
@@ -29,27 +30,27 @@ const objectData = z
   .optional()
   .transform((v) => (v === null ? undefined : v));
 
-export const eventGridEventSchema = z.looseObject({
+const eventGridEventSchema = z.looseObject({
   id: eventId,
-  topic: text(),
-  subject: text(),
-  eventType: nonEmpty(),
-  eventTime: timestamp(),
-  dataVersion: text(true).optional(),
-  metadataVersion: text(true).optional(),
+  topic: armText,
+  subject: armText,
+  eventType,
+  eventTime: rfc3339(),
+  dataVersion: text().optional(),
+  metadataVersion: text().optional(),
   data: objectData,
 });
 
-export const cloudEventSchema = z
+const cloudEventSchema = z
   .looseObject({
     specversion: z.literal('1.0', { error: 'must be "1.0"' }),
     id: eventId,
-    source: nonEmpty(),
-    type: nonEmpty(),
-    subject: text(true).optional(),
-    time: timestamp().optional(),
-    datacontenttype: text(true).optional(),
-    dataschema: text(true).optional(),
+    source: nonEmptyString(MAX_ARM_ID_LENGTH),
+    type: eventType,
+    subject: armText.optional(),
+    time: rfc3339().optional(),
+    datacontenttype: text().optional(),
+    dataschema: text().optional(),
     data: objectData,
     data_base64: z.base64({ error: 'must be a base64 string' }).optional(),
   })
@@ -62,25 +63,33 @@ export const cloudEventSchema = z
     path: ['data_base64'],
   });
 
-export type EventGridSchemaEvent = z.output<typeof eventGridEventSchema>;
-export type CloudEvent = z.output<typeof cloudEventSchema>;
+type EventGridSchemaEvent = z.output<typeof eventGridEventSchema>;
+type CloudEvent = z.output<typeof cloudEventSchema>;
 /** One event as delivered (after validation), in either schema. */
 export type RawEvent = EventGridSchemaEvent | CloudEvent;
 
+/** The one envelope every decoder takes: validated by parseEvent, so its text fields are safe. */
 export interface ReceivedEvent {
   schema: 'EventGrid' | 'CloudEvents';
   id: string;
   type: string;
   /** '' when a CloudEvent has no subject. */
   subject: string;
-  /** As sent; a CloudEvent may omit it. */
+  /** RFC 3339 as sent (toIsoMillis normalises it); a CloudEvent may omit it. */
   time: string | undefined;
   /** Event Grid `topic`, or CloudEvents `source`. */
   topic: string;
   data: unknown;
 }
 
-export function isCloudEvent(event: RawEvent): event is CloudEvent {
+/** What a decoder returns for an event its function has nothing to do with (failed operation, other type). */
+export interface IgnoredEvent {
+  kind: 'ignored';
+  eventId: string;
+  reason: string;
+}
+
+function isCloudEvent(event: RawEvent): event is CloudEvent {
   return 'specversion' in event;
 }
 

@@ -3,18 +3,10 @@
  * the wire and published samples carry stray spaces in keys and string-typed NBF/EXP, so keys
  * are trimmed and matched case-insensitively and times accept Unix seconds as number or string.
  */
+import { MAX_ARM_ID_LENGTH, normalizeArmId } from '../armIds';
 import { ValidationError } from '../errors';
-import {
-  MAX_ID_LENGTH,
-  RFC3339_DATE_TIME,
-  checkEnvelope,
-  describeValue,
-  isSafeText,
-  normalizeArmId,
-  parseEventTime,
-  type EventEnvelope,
-  type IgnoredEvent,
-} from './armEvent';
+import type { IgnoredEvent, ReceivedEvent } from './envelope';
+import { describeValue, isRfc3339, parseOrThrow, safeString, toIsoMillis } from './guards';
 
 /** The Key Vault event types Azure publishes, in their canonical spelling. */
 export const KEY_VAULT_EVENT_TYPES = [
@@ -29,6 +21,9 @@ export const KEY_VAULT_EVENT_TYPES = [
   'Microsoft.KeyVault.SecretExpired',
   'Microsoft.KeyVault.VaultAccessPolicyChanged',
 ] as const;
+
+/** The data fields read, by their wire names (the Event Grid SDK's model spells them in camelCase, the wire does not). */
+export type VaultField = 'Id' | 'VaultName' | 'ObjectType' | 'ObjectName' | 'Version' | 'NBF' | 'EXP';
 
 export interface KeyVaultEvent {
   kind: 'keyVault';
@@ -73,24 +68,21 @@ function normalizedKeys(data: unknown, label: string): Map<string, unknown> {
   return keys;
 }
 
-function optionalText(keys: Map<string, unknown>, name: string, label: string, max: number): string | undefined {
+function optionalText(keys: Map<string, unknown>, name: VaultField, label: string, max: number): string | undefined {
   const value = keys.get(name.toLowerCase());
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new ValidationError(`${label}: data.${name} must be a string, not ${describeValue(value)}`, 'InvalidEvent');
-  const trimmed = value.trim();
-  if (trimmed.length > max) throw new ValidationError(`${label}: data.${name} is longer than ${max} characters`, 'InvalidEvent');
-  if (!isSafeText(trimmed)) throw new ValidationError(`${label}: data.${name} contains control or invisible formatting characters`, 'InvalidEvent');
-  return trimmed.length === 0 ? undefined : trimmed;
+  const text = parseOrThrow(safeString(max), typeof value === 'string' ? value.trim() : value, label, `data.${name}`);
+  return text.length === 0 ? undefined : text;
 }
 
-function requiredText(keys: Map<string, unknown>, name: string, label: string, max: number): string {
+function requiredText(keys: Map<string, unknown>, name: VaultField, label: string, max: number): string {
   const value = optionalText(keys, name, label, max);
   if (value === undefined) throw new ValidationError(`${label}: data.${name} is missing or empty`, 'InvalidEvent');
   return value;
 }
 
 /** NBF/EXP: Unix seconds as a number or numeric string, or an RFC 3339 string; null means unset. */
-export function parseVaultTime(value: unknown, field: string, label: string): Date | undefined {
+export function parseVaultTime(value: unknown, field: VaultField, label: string): Date | undefined {
   if (value === undefined || value === null) return undefined;
   let seconds: number;
   if (typeof value === 'number') {
@@ -100,8 +92,8 @@ export function parseVaultTime(value: unknown, field: string, label: string): Da
     if (trimmed === '') return undefined;
     if (/^-?\d{1,15}(\.\d{1,9})?$/.test(trimmed)) {
       seconds = Number(trimmed);
-    } else if (RFC3339_DATE_TIME.test(trimmed) && !Number.isNaN(Date.parse(trimmed))) {
-      return new Date(Date.parse(trimmed));
+    } else if (isRfc3339(trimmed)) {
+      return new Date(trimmed);
     } else {
       throw new ValidationError(`${label}: data.${field} ${describeValue(value)} is neither Unix seconds nor an RFC 3339 date-time`, 'InvalidEvent');
     }
@@ -115,30 +107,28 @@ export function parseVaultTime(value: unknown, field: string, label: string): Da
 }
 
 /**
- * Decodes one Key Vault event. Non-Key Vault event types come back `ignored`; malformed or
- * hostile data throws ValidationError.
+ * Decodes the data of one Key Vault event (its envelope was validated by envelope.ts).
+ * Non-Key Vault event types come back `ignored`; malformed or hostile data throws ValidationError.
  */
-export function decodeKeyVaultEvent(event: EventEnvelope): KeyVaultEvent | IgnoredEvent {
-  const envelope = checkEnvelope(event, 'Key Vault event');
+export function decodeKeyVaultEvent(envelope: ReceivedEvent): KeyVaultEvent | IgnoredEvent {
   const label = `Key Vault event ${envelope.id}`;
   const lowerType = envelope.type.toLowerCase();
   if (!lowerType.startsWith('microsoft.keyvault.')) {
     return { kind: 'ignored', eventId: envelope.id, reason: `${envelope.type} is not a Key Vault event` };
   }
   const eventType = KNOWN_TYPES.get(lowerType) ?? envelope.type;
-  const eventTime = parseEventTime(envelope.time, label);
+  const eventTime = toIsoMillis(envelope.time);
 
-  const topic = envelope.topic ?? '';
-  const vaultId = topic.length <= MAX_ID_LENGTH ? normalizeArmId(topic) : undefined;
+  const vaultId = normalizeArmId(envelope.topic);
   const topicVaultName = vaultId === undefined ? undefined : VAULT_ID.exec(vaultId)?.[1];
   if (vaultId === undefined || topicVaultName === undefined) {
-    throw new ValidationError(`${label}: topic ${describeValue(topic)} is not the ARM id of a key vault`, 'InvalidEvent');
+    throw new ValidationError(`${label}: topic ${describeValue(envelope.topic)} is not the ARM id of a key vault`, 'InvalidEvent');
   }
 
   const keys = normalizedKeys(envelope.data, label);
   const vaultName = requiredText(keys, 'VaultName', label, 256);
   if (vaultName.toLowerCase() !== topicVaultName.toLowerCase()) {
-    throw new ValidationError(`${label}: data.VaultName ${describeValue(vaultName)} is not the vault of topic ${describeValue(topic)}`, 'InvalidEvent');
+    throw new ValidationError(`${label}: data.VaultName ${describeValue(vaultName)} is not the vault of topic ${describeValue(envelope.topic)}`, 'InvalidEvent');
   }
   const decoded: KeyVaultEvent = {
     kind: 'keyVault',
@@ -150,7 +140,7 @@ export function decodeKeyVaultEvent(event: EventEnvelope): KeyVaultEvent | Ignor
     objectType: requiredText(keys, 'ObjectType', label, 64),
     objectName: requiredText(keys, 'ObjectName', label, 256),
     version: optionalText(keys, 'Version', label, 256),
-    objectUrl: optionalText(keys, 'Id', label, MAX_ID_LENGTH),
+    objectUrl: optionalText(keys, 'Id', label, MAX_ARM_ID_LENGTH),
   };
   const nbf = parseVaultTime(keys.get('nbf'), 'NBF', label);
   const exp = parseVaultTime(keys.get('exp'), 'EXP', label);

@@ -4,18 +4,10 @@
  * which API. Account-level events without a blob (lifecycle, inventory) come back `ignored`.
  */
 import { z } from 'zod';
+import { MAX_ARM_ID_LENGTH, normalizeArmId } from '../armIds';
 import { ValidationError } from '../errors';
-import {
-  MAX_ID_LENGTH,
-  checkEnvelope,
-  describeValue,
-  normalizeArmId,
-  parseEventTime,
-  parseOrThrow,
-  safeString,
-  type EventEnvelope,
-  type IgnoredEvent,
-} from './armEvent';
+import type { IgnoredEvent, ReceivedEvent } from './envelope';
+import { describeValue, nonEmptyString, parseOrThrow, safeString, toIsoMillis } from './guards';
 
 /** The storage event types that name one blob or directory in their subject. */
 export const BLOB_EVENT_TYPES = [
@@ -54,9 +46,10 @@ const BLOB_SUBJECT = /^\/blobServices\/default\/containers\/([^/]+)\/blobs\/(.+)
 const CONTAINER_NAME = /^(\$root|\$web|\$logs|[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)$/;
 const MAX_BLOB_NAME = 1024;
 
+// Fields not read pass through unread. test/events/sdk.test.ts checks the names against the Event Grid SDK's model.
 const blobDataSchema = z.looseObject({
-  api: safeString(128).refine((s) => s.length > 0, { error: 'is empty' }),
-  url: safeString(MAX_ID_LENGTH).refine(isHttpUrl, { error: 'is not an http(s) URL' }),
+  api: nonEmptyString(128),
+  url: safeString(MAX_ARM_ID_LENGTH).refine(isHttpUrl, { error: 'is not an http(s) URL' }),
   contentLength: z
     .number({ error: (iss) => `must be a number, not ${describeValue(iss.input)}` })
     .int({ error: 'must be a whole number of bytes' })
@@ -74,11 +67,10 @@ function isHttpUrl(value: string): boolean {
 }
 
 /**
- * Decodes one storage event. Non-blob storage events and other sources come back `ignored`;
- * malformed or hostile data throws ValidationError.
+ * Decodes one storage event (its envelope was validated by envelope.ts). Non-blob storage
+ * events and other sources come back `ignored`; malformed or hostile data throws ValidationError.
  */
-export function decodeStorageEvent(event: EventEnvelope): StorageEvent | IgnoredEvent {
-  const envelope = checkEnvelope(event, 'Storage event');
+export function decodeStorageEvent(envelope: ReceivedEvent): StorageEvent | IgnoredEvent {
   const label = `Storage event ${envelope.id}`;
   const lowerType = envelope.type.toLowerCase();
   const eventType = BLOB_TYPES.get(lowerType);
@@ -88,16 +80,16 @@ export function decodeStorageEvent(event: EventEnvelope): StorageEvent | Ignored
       : `${envelope.type} is not a storage event`;
     return { kind: 'ignored', eventId: envelope.id, reason };
   }
-  const eventTime = parseEventTime(envelope.time, label);
+  const eventTime = toIsoMillis(envelope.time);
 
-  const topic = envelope.topic ?? '';
+  const topic = envelope.topic;
   const accountId = normalizeArmId(topic);
   const accountName = accountId === undefined ? undefined : ACCOUNT_ID.exec(accountId)?.[1];
   if (accountId === undefined || accountName === undefined) {
     throw new ValidationError(`${label}: topic ${describeValue(topic)} is not the ARM id of a storage account`, 'InvalidEvent');
   }
 
-  const subject = envelope.subject ?? '';
+  const subject = envelope.subject;
   const match = BLOB_SUBJECT.exec(subject);
   const container = match?.[1];
   const blobPath = match?.[2];

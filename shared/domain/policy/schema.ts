@@ -214,6 +214,7 @@ export const policySchema = z
         window: duration.prefault(DEFAULT_BREAKER.window),
       })
       .prefault({}),
+    narrowest: z.enum(['advise', 'require'], { error: 'must be advise (show the narrowest role) or require (state the need; a broader role needs one more approval)' }).default('advise'),
     notify: z
       .strictObject({
         teamsChannel: z.strictObject({ teamId: nonEmpty, channelId: nonEmpty }).optional(),
@@ -266,5 +267,3 @@ export const policySchema = z
     breaker: { maxRevocations: p.breaker.maxRevocations, window: formatDuration(p.breaker.window), windowMs: p.breaker.window },
   }));
 
-/** What a policy file decodes to, before the loader adds where it came from. */
-export type DecodedPolicy = z.output<typeof policySchema>;

@@ -14,6 +14,14 @@ export type PolicyKind = 'rigid' | 'flexible';
 
 export type ApprovalChannel = 'teams' | 'web';
 
+/**
+ * What a request's stated need does. `advise` (default): the need is optional and approvers see
+ * the requested role beside the narrowest role that covers it. `require`: every new request must
+ * state its need as operations, the role must cover it, and a role broader than the narrowest one
+ * the policy lets one request needs one more approval and a justification.
+ */
+export type NarrowestRule = 'advise' | 'require';
+
 /** Who may approve: members (transitively) of any group, or any listed user. Object ids. */
 export interface Approvers {
   groups: string[];
@@ -96,6 +104,7 @@ export interface Policy {
   exemptions: Exemptions;
   breaker: BreakerSettings;
   notify?: { teamsChannel?: TeamsChannel };
+  narrowest: NarrowestRule;
   /** The file the policy was read from, for messages and audit. */
   source: string;
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ApprovalChannel } from '../policy/types';
 import { outboxEntrySchema, type OutboxEntry } from '../audit/outbox';
+import type { NeedCheck, StatedNeed } from '../suggestions/needCheck';
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'cancelled' | 'timedOut' | 'failed';
 export type Decision = 'approve' | 'deny';
@@ -75,12 +76,46 @@ export interface AccessRequest {
   grantFrom?: string;
   /** Audit entries of changes not yet in the ledger (see domain/audit/outbox). Internal: not part of the API's request. */
   outbox?: OutboxEntry[];
+  /** What the requester says they need (free text and/or operations). */
+  need?: StatedNeed;
+  /** The requested role measured against the stated operations when the request was made. */
+  needCheck?: NeedCheck;
+  /** Why the request needs more approvals than its role's terms (policy `narrowest: require`). */
+  extraApprovalReason?: string;
 }
 
 /** A request before the store gives it an id. */
 export type RequestDraft = Omit<AccessRequest, 'id'>;
 
 const isoInstant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
+
+const names = z.array(z.string());
+const breadthSchema = z.object({ dataActions: z.number(), accessActions: z.number(), writeActions: z.number(), readActions: z.number() });
+const verdictSchema = z.object({ roleName: z.string(), roleDefinitionGuid: z.string(), exact: z.boolean(), breadth: breadthSchema });
+
+export const statedNeedSchema = z.object({ text: z.string().optional(), actions: names, dataActions: names });
+
+export const needCheckSchema = z.object({
+  scope: z.string(),
+  requested: verdictSchema.extend({
+    covers: z.boolean(),
+    missing: z.object({ actions: names, dataActions: names }),
+    extra: z.array(
+      z.object({
+        kind: z.enum(['action', 'dataAction']),
+        permission: z.string(),
+        except: names.optional(),
+        effective: z.boolean(),
+        conditional: z.boolean().optional(),
+        note: z.string().optional(),
+      }),
+    ),
+  }),
+  narrowest: verdictSchema.extend({ requestable: z.boolean() }).optional(),
+  narrowestRequestable: verdictSchema.optional(),
+  broaderThanNeeded: z.boolean(),
+  broaderThanRequestable: z.boolean(),
+});
 
 export const approvalSchema = z.object({
   approverId: z.string().min(1),
@@ -121,4 +156,7 @@ export const accessRequestSchema = z.object({
   waitingForPermission: z.boolean().optional(),
   grantFrom: isoInstant.optional(),
   outbox: z.array(outboxEntrySchema).optional(),
+  need: statedNeedSchema.optional(),
+  needCheck: needCheckSchema.optional(),
+  extraApprovalReason: z.string().optional(),
 }) satisfies z.ZodType<AccessRequest>;

@@ -10,11 +10,16 @@
  *   with a justification. A duration above that cap is refused (400), not escalated further.
  * - Renewals are never exceptions: the role must be listed, renewable, and within its
  *   maximum. An exception is a one-off; ask for a new one.
- * - Any deny ends a request. Approvals count distinct approvers; the requester and the
- *   principal who would get the role never count.
+ * - A stated need is measured against the requested role (../suggestions/needCheck.ts). Under a
+ *   policy with `narrowest: require`, a new request must state its need as operations, the role
+ *   must cover it, and a role broader than the narrowest requestable one needs one more approval
+ *   and a justification. Renewals keep the role they renew and are not measured again.
+ * - Any deny ends a request, and needs a reason (the requester is told it, the audit trail
+ *   keeps it). Approvals count distinct approvers; the requester and the principal who would
+ *   get the role never count.
  */
 import { AppError, ConflictError, ForbiddenError, ValidationError } from '../errors';
-import { armScopeProblem, isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameScope, subscriptionOf } from '../armIds';
+import { armScopeProblem, isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameId, sameScope, subscriptionOf } from '../armIds';
 import { findBuiltInRole, type BuiltInRole } from '../roles';
 import { isPrivilegedRole } from '../permissions';
 import { freeTextProblem, hasVisibleText } from '../text';
@@ -22,9 +27,10 @@ import { checkDuration, formatDuration, parseDuration } from '../policy/duration
 import { exceptionTerms, findPolicyRole, type PolicySet } from '../policy/policySet';
 import { ACCEPTED_ROLE_FORMS } from '../policy/schema';
 import type { ApprovalChannel, Approvers, ExceptionTerms, JustificationRule, Policy } from '../policy/types';
+import type { NeedCheck, StatedNeed } from '../suggestions/needCheck';
 import type { AccessRequest, Approval, Decision, RequestDraft, Requester } from './model';
 
-export type { AccessRequest, Approval, Decision, RequestDraft, RequestStatus, Requester } from './model';
+export type { AccessRequest, Decision, RequestDraft, Requester } from './model';
 
 /** Longest justification or comment kept; the rest of the system shows them on cards and in audit. */
 export const MAX_TEXT_LENGTH = 2000;
@@ -64,6 +70,10 @@ export interface NewRequestCommand {
   principalId?: string;
   /** Set when this request renews (extends) an existing grant. */
   renewsGrant?: RenewableGrant;
+  /** What the requester says they need. */
+  need?: StatedNeed;
+  /** The requested role measured against the need's operations (absent when the need names none). */
+  needCheck?: NeedCheck;
 }
 
 export type NewRequestResult = { ok: true; draft: RequestDraft } | RuleFailure;
@@ -76,7 +86,6 @@ export function scopeLabel(scope: string): string {
   return type === 'subscriptions' ? `subscription ${name}` : name;
 }
 
-const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 const fail = (error: AppError, request?: AccessRequest): RuleFailure => (request ? { ok: false, error, request } : { ok: false, error });
 
 function checkJustification(text: string, rule: JustificationRule, what: string): AppError | undefined {
@@ -108,7 +117,7 @@ function checkJustification(text: string, rule: JustificationRule, what: string)
 function renewalProblem(command: NewRequestCommand, principalId: string, guid: string, now: Date): AppError | undefined {
   const grant = command.renewsGrant;
   if (!grant) return undefined;
-  if (!same(grant.principalId, principalId) || roleDefinitionGuid(grant.roleDefinitionId) !== guid || !sameScope(grant.scope, command.scope)) {
+  if (!sameId(grant.principalId, principalId) || roleDefinitionGuid(grant.roleDefinitionId) !== guid || !sameScope(grant.scope, command.scope)) {
     return new ValidationError(
       `A renewal must be for the same principal, role and scope as grant ${grant.id}; request other access as a new request.`,
       'RenewalMismatch',
@@ -224,6 +233,27 @@ function decideTerms(policy: Policy, role: BuiltInRole, durationMs: number, rene
   };
 }
 
+/** The policy's `narrowest` rule applied to the terms: unchanged, stricter (with the reason), or a refusal. */
+function applyNarrowestRule(policy: Policy, roleName: string, terms: Terms, command: NewRequestCommand): { terms: Terms; reason?: string } | AppError {
+  if (policy.narrowest !== 'require' || command.renewsGrant) return { terms };
+  const check = command.needCheck;
+  const where = `${scopeLabel(policy.scope)} (policy ${policy.id})`;
+  if (!check) {
+    return new ValidationError(
+      `Policy ${policy.id} asks every request on ${scopeLabel(policy.scope)} to state its need: send need.actions and/or need.dataActions (POST /api/suggestions finds them from words).`,
+      'NeedRequired',
+    );
+  }
+  if (!check.requested.covers) {
+    const missing = [...check.requested.missing.actions, ...check.requested.missing.dataActions].join(', ');
+    const instead = check.narrowestRequestable ? `; ${check.narrowestRequestable.roleName} does` : '';
+    return new ValidationError(`${roleName} does not grant ${missing} at ${check.scope}, which the stated need names${instead}.`, 'RoleDoesNotCoverNeed');
+  }
+  if (!check.broaderThanRequestable || !check.narrowestRequestable) return { terms };
+  const reason = `${roleName} is broader than ${check.narrowestRequestable.roleName}, the narrowest role for the stated need that ${where} lets one request: one more approval, and a justification.`;
+  return { terms: { ...terms, approvals: terms.approvals + 1, justification: { ...terms.justification, required: true } }, reason };
+}
+
 /** Checks a new request (or a renewal) against the governing policy and drafts it. */
 export function evaluateNewRequest(command: NewRequestCommand, policies: PolicySet, now: Date): NewRequestResult {
   const problem = armScopeProblem(command.scope.trim());
@@ -250,14 +280,17 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
   const policy = policies.governing(scope);
   if (!policy) return fail(new ForbiddenError(`no policy governs ${scope}: AccessManager only grants access where a policy allows it.`, 'NoPolicy'));
 
-  const terms = decideTerms(policy, role, checked.ms, command.renewsGrant !== undefined);
-  if (terms instanceof AppError) return fail(terms);
+  const decided = decideTerms(policy, role, checked.ms, command.renewsGrant !== undefined);
+  if (decided instanceof AppError) return fail(decided);
+  const narrowest = applyNarrowestRule(policy, role.roleName, decided, command);
+  if (narrowest instanceof AppError) return fail(narrowest);
+  const terms = narrowest.terms;
 
   const justificationError = checkJustification(command.justification, terms.justification, `${role.roleName} on ${scopeLabel(policy.scope)}`);
   if (justificationError) return fail(justificationError);
 
   // A request only users who cannot approve it could approve would wait for nothing.
-  const eligibleUsers = terms.approvers.users.filter((u) => !same(u, command.requester.id) && !same(u, principalId));
+  const eligibleUsers = terms.approvers.users.filter((u) => !sameId(u, command.requester.id) && !sameId(u, principalId));
   if (terms.approvers.groups.length === 0 && eligibleUsers.length < terms.approvals) {
     return fail(
       new ForbiddenError(
@@ -288,6 +321,9 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
     approvalChannel: terms.approvalChannel,
     maxDurationMs: terms.maxDurationMs,
     ...(command.renewsGrant ? { renewsGrantId: command.renewsGrant.id } : {}),
+    ...(command.need ? { need: command.need } : {}),
+    ...(command.needCheck ? { needCheck: command.needCheck } : {}),
+    ...(narrowest.reason ? { extraApprovalReason: narrowest.reason } : {}),
   };
   return { ok: true, draft };
 }
@@ -340,16 +376,28 @@ export interface ApprovalCommand {
 export type ApprovalOutcome = 'recorded' | 'approved' | 'denied';
 export type ApprovalResult = { ok: true; request: AccessRequest; outcome: ApprovalOutcome } | RuleFailure;
 
+/** A denial needs a reason: the requester is told it and the audit trail keeps it. Checked before anything else. */
+export function decisionProblem(decision: Decision, comment: string | undefined): ValidationError | undefined {
+  const text = comment?.trim();
+  const unsafe = text ? freeTextProblem(text, decision === 'deny' ? 'The reason' : 'The comment') : undefined;
+  if (unsafe) return new ValidationError(`${unsafe}.`, 'CommentInvalid');
+  // Zero-width or other invisible characters alone are no reason.
+  if (decision === 'deny' && !(text && hasVisibleText(text))) return new ValidationError('A denial needs a reason: say why you deny.', 'ReasonRequired');
+  return undefined;
+}
+
 /**
  * Records an approval or a denial. `isMember` is whether the approver is (transitively) in
  * one of the request's approver groups, resolved by the caller through Graph.
  */
 export function evaluateApproval(request: AccessRequest, command: ApprovalCommand, isMember: boolean, now: Date, opts: { memberOfPrincipal?: boolean } = {}): ApprovalResult {
+  const problem = decisionProblem(command.decision, command.comment);
+  if (problem) return fail(problem);
   const resolved = resolvedError(request, now);
   if (resolved) return resolved;
 
   const approverId = command.approverId;
-  if (same(approverId, request.requester.id) || same(approverId, request.principalId)) {
+  if (sameId(approverId, request.requester.id) || sameId(approverId, request.principalId)) {
     return fail(new ForbiddenError('You cannot approve or deny a request for your own access; another approver must decide.', 'SelfApproval'));
   }
   if (opts.memberOfPrincipal) {
@@ -357,7 +405,7 @@ export function evaluateApproval(request: AccessRequest, command: ApprovalComman
       new ForbiddenError(`You are a member of group ${request.principalId}, which this request gives access to: you cannot approve or deny it; another approver must decide.`, 'SelfApproval'),
     );
   }
-  const listedUser = request.approverUsers.some((u) => same(u, approverId));
+  const listedUser = request.approverUsers.some((u) => sameId(u, approverId));
   if (!listedUser && !isMember) {
     const who = [
       request.approverGroups.length ? `members of group(s) ${request.approverGroups.join(', ')}` : '',
@@ -367,18 +415,13 @@ export function evaluateApproval(request: AccessRequest, command: ApprovalComman
       .join(' or ');
     return fail(new ForbiddenError(`You are not an approver of request ${request.id}: only ${who} may decide.`, 'NotAnApprover'));
   }
-  const previous = request.approvals.find((a) => same(a.approverId, approverId));
+  const previous = request.approvals.find((a) => sameId(a.approverId, approverId));
   if (previous) {
     return fail(new ConflictError(`You already decided on request ${request.id} (${previous.decision}, at ${previous.at}); each approver decides once.`, 'AlreadyDecided'));
   }
   const comment = command.comment?.trim();
   if (comment && comment.length > MAX_TEXT_LENGTH) {
     return fail(new ValidationError(`The comment is ${comment.length} characters; keep it to ${MAX_TEXT_LENGTH}.`, 'CommentTooLong'));
-  }
-  const unsafeComment = comment ? freeTextProblem(comment, 'The comment') : undefined;
-  if (unsafeComment) return fail(new ValidationError(`${unsafeComment}.`, 'CommentInvalid'));
-  if (command.decision === 'deny' && !(comment && hasVisibleText(comment))) {
-    return fail(new ValidationError('A denial needs a reason with visible text: say why you deny.', 'ReasonRequired'));
   }
 
   const at = now.toISOString();
@@ -397,7 +440,7 @@ export type CancelResult = { ok: true; request: AccessRequest } | RuleFailure;
 
 /** Only the requester cancels, and only while the request is pending. */
 export function evaluateCancel(request: AccessRequest, callerId: string, now: Date): CancelResult {
-  if (!same(callerId, request.requester.id)) {
+  if (!sameId(callerId, request.requester.id)) {
     return fail(new ForbiddenError(`Only the requester can cancel request ${request.id}.`, 'NotRequester'));
   }
   const resolved = resolvedError(request, now);

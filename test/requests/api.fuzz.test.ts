@@ -1,43 +1,50 @@
 /**
- * Bad input, property-based (fast-check), over HTTP against every route of the request, grant
- * and audit API (API.md): random JSON bodies, random ids, random query strings, malformed Easy
- * Auth headers. Whatever arrives: never a 5xx, every 4xx in the `{"error":{"code","message"}}`
- * shape, and no write - documents of requests, grants, coverage and audit and the simulator's
- * role assignments are the same before and after. Inputs are invalid by construction (a valid
- * request could legitimately write), except on read-only routes, where any input is fair.
+ * Bad input, property-based (fast-check), against every route of the request, grant and audit
+ * API (API.md), through the registration table in-process (the functions' own decoding, identity
+ * and error mapping; repositories, ledger and ARM are fakes typed by the ports): random JSON
+ * bodies, random ids, random query strings, malformed Easy Auth headers. Whatever arrives: never
+ * a 5xx, every 4xx in the `{"error":{"code","message"}}` shape, and no write - requests, grants,
+ * coverage, audit records and role assignments are the same before and after. Inputs are invalid
+ * by construction (a valid request could legitimately write), except on read-only routes, where
+ * any input is fair. The same routes over HTTP against the real store: test/e2e/requests.flow.test.ts.
  */
 import fc from 'fast-check';
-import type { LocalStack } from '../../dev/localStack';
 import { checkDuration } from '../../shared/domain/policy/duration';
 import { findBuiltInRole } from '../../shared/domain/roles';
 import { principalHeaders, PRINCIPAL_HEADERS } from '../../shared/domain/caller';
 import { RG } from '../../dev/tenant';
-import { as, client, countDocuments, startTestStack, USERS, type ApiResponse, type Page, type RequestDto, type TestUser } from './helpers';
+import { USERS, type Page, type RequestDto, type TestUser } from '../e2e/helpers';
+import { startWorld, type CallAnswer, type World } from '../fakes/world';
+
+type ApiResponse<T = unknown> = CallAnswer<T>;
 
 const RUNS = 120;
-let stack: LocalStack;
+let world: World;
 /** A pending request of alice (rg-weights reader), an active grant of dave and the request behind it. */
 let pendingId: string;
 let grantId: string;
 let grantRequestId: string;
 
+/** The API as a caller with these headers reaches it. */
+function client(headers: Record<string, string>) {
+  return {
+    get: <T = unknown>(path: string) => world.call<T>('GET', path, { headers }),
+    post: <T = unknown>(path: string, body?: unknown) => world.call<T>('POST', path, { headers, ...(body !== undefined ? { body } : {}) }),
+  };
+}
+const as = (user: TestUser) => client(principalHeaders(user));
+
 beforeAll(async () => {
-  stack = await startTestStack();
-  const alice = as(stack, USERS.alice);
-  const pending = await alice.post<RequestDto>('/api/requests', { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT1H', justification: 'fuzz target' });
+  world = await startWorld();
+  const pending = await as(USERS.alice).post<RequestDto>('/api/requests', { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT1H', justification: 'fuzz target' });
   expect(pending.status).toBe(201);
   pendingId = pending.body.id;
-  const dave = as(stack, USERS.dave);
-  const toGrant = await dave.post<RequestDto>('/api/requests', { scope: RG.research, role: 'Storage Blob Data Contributor', duration: 'PT4H', justification: 'fuzz grant' });
+  const toGrant = await as(USERS.dave).post<RequestDto>('/api/requests', { scope: RG.research, role: 'Storage Blob Data Contributor', duration: 'PT4H', justification: 'fuzz grant' });
   expect(toGrant.status).toBe(201);
   grantRequestId = toGrant.body.id;
-  const approved = await as(stack, USERS.bob).post<RequestDto>(`/api/requests/${grantRequestId}/approve`);
+  const approved = await as(USERS.bob).post<RequestDto>(`/api/requests/${grantRequestId}/approve`);
   expect(approved.body.status).toBe('approved');
   grantId = approved.body.grantId!;
-});
-
-afterAll(async () => {
-  await stack?.stop();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -45,16 +52,13 @@ afterAll(async () => {
 
 /** Everything a refused call must leave as it was. */
 async function footprint(): Promise<unknown> {
-  const etag = async (container: 'requests' | 'grants', id: string) => (await stack.containers[container].item(id, id).read()).resource?._etag;
   return {
-    requests: await countDocuments(stack, 'requests'),
-    grants: await countDocuments(stack, 'grants'),
-    coverage: await countDocuments(stack, 'coverage'),
-    audit: await countDocuments(stack, 'audit'),
-    assignments: [...stack.sim.state.assignments.keys()].sort(),
-    pending: await etag('requests', pendingId),
-    grantRequest: await etag('requests', grantRequestId),
-    grant: await etag('grants', grantId),
+    writes: world.writes(),
+    requests: JSON.stringify([...world.requests.docs]),
+    grants: JSON.stringify([...world.grants.docs]),
+    coverage: JSON.stringify([...world.grants.coverage]),
+    audit: world.audit.records.length,
+    assignments: [...world.sim.assignments.keys()].sort(),
   };
 }
 
@@ -196,7 +200,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
   it('createRequest: random and invalid bodies', async () => {
     await noWrite(
       fc.asyncProperty(validCaller, badCreateBody, fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/xml'), async (caller, body, contentType) => {
-        const res = await client(stack.url, { ...principalHeaders(caller), 'content-type': contentType }).post('/api/requests', body);
+        const res = await client({ ...principalHeaders(caller), 'content-type': contentType }).post('/api/requests', body);
         expectRefused(res, { caller: caller.name, body, contentType });
       }),
       200,
@@ -218,7 +222,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
   it('listRequests: random query strings', async () => {
     await noWrite(
       fc.asyncProperty(validCaller, queryString(['status', 'mine', 'approver', 'limit', 'continuationToken']), async (caller, query) => {
-        const res = await as(stack, caller).get<Partial<Page<unknown>>>(`/api/requests?${query}`);
+        const res = await as(caller).get<Partial<Page<unknown>>>(`/api/requests?${query}`);
         expectListPage(res, { caller: caller.name, query });
       }),
     );
@@ -227,7 +231,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
   it('getRequest: random ids', async () => {
     await noWrite(
       fc.asyncProperty(validCaller, anyId(), async (caller, id) => {
-        const res = await as(stack, caller).get<RequestDto>(`/api/requests/${seg(id)}`);
+        const res = await as(caller).get<RequestDto>(`/api/requests/${seg(id)}`);
         expectWellFormed(res, { caller: caller.name, id });
         if (res.status === 200 && res.body.id !== id) throw new Error(`asked ${id}, got ${res.body.id}`);
       }),
@@ -237,7 +241,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
   it('listGrants: random query strings', async () => {
     await noWrite(
       fc.asyncProperty(validCaller, queryString(['principalId', 'scope', 'status', 'limit', 'continuationToken']), async (caller, query) => {
-        const res = await as(stack, caller).get<Partial<Page<unknown>>>(`/api/grants?${query}`);
+        const res = await as(caller).get<Partial<Page<unknown>>>(`/api/grants?${query}`);
         expectListPage(res, { caller: caller.name, query });
       }),
     );
@@ -249,7 +253,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
     const filter = fc.dictionary(fc.oneof(fc.constantFrom(...auditKeys), fc.string({ minLength: 1, maxLength: 10 })), filterValue, { maxKeys: 4 }).map((q) => new URLSearchParams(q).toString());
     await noWrite(
       fc.asyncProperty(fc.oneof(fc.constant<TestUser>(USERS.erin), validCaller), filter, async (caller, query) => {
-        const res = await as(stack, caller).get<Partial<Page<unknown>>>(`/api/audit?${query}`);
+        const res = await as(caller).get<Partial<Page<unknown>>>(`/api/audit?${query}`);
         expectListPage(res, { caller: caller.name, query });
         if (caller.id !== USERS.erin.id && res.status !== 403) throw new Error(`audit answered ${res.status} to ${caller.name}`);
       }),
@@ -259,7 +263,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
   it('verifyAudit: random query strings and callers', async () => {
     await noWrite(
       fc.asyncProperty(fc.oneof(fc.constant<TestUser>(USERS.erin), validCaller), queryString(['full', 'chain']), async (caller, query) => {
-        const res = await as(stack, caller).get<{ ok: boolean }>(`/api/audit/verify?${query}`);
+        const res = await as(caller).get<{ ok: boolean }>(`/api/audit/verify?${query}`);
         expectWellFormed(res, { caller: caller.name, query });
         if (res.status === 200 && res.body.ok !== true) throw new Error(`verify found a problem: ${JSON.stringify(res.body)}`);
       }),
@@ -300,7 +304,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
   const decisionRoute = (action: string, badBody: fc.Arbitrary<Wire>, refused: fc.Arbitrary<[TestUser, string, Wire]>) =>
     noWrite(
       fc.asyncProperty(fc.oneof(fc.tuple(validCaller, fc.oneof(fc.constant(pendingId), anyId()), badBody), refused), async ([caller, id, body]) => {
-        const res = await as(stack, caller).post(`/api/requests/${seg(id)}/${action}`, body);
+        const res = await as(caller).post(`/api/requests/${seg(id)}/${action}`, body);
         expectRefused(res, { caller: caller.name, id, body });
       }),
     );
@@ -352,7 +356,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
   const grantRoute = (action: string, badBody: fc.Arbitrary<Wire>, refused: fc.Arbitrary<[TestUser, string, Wire]>) =>
     noWrite(
       fc.asyncProperty(fc.oneof(fc.tuple(fc.oneof(fc.constant<TestUser>(USERS.dave), validCaller), fc.oneof(fc.constant(grantId), anyId()), badBody), refused), async ([caller, id, body]) => {
-        const res = await as(stack, caller).post(`/api/grants/${seg(id)}/${action}`, body);
+        const res = await as(caller).post(`/api/grants/${seg(id)}/${action}`, body);
         expectRefused(res, { caller: caller.name, id, body });
       }),
     );
@@ -432,7 +436,7 @@ describe('bad input never makes a 5xx, always has the error shape, and writes no
     await noWrite(
       fc.asyncProperty(malformedIdentity, fc.nat(10), async (headers, routeIndex) => {
         const [method, path, body] = everyRoute(pendingId)[routeIndex]!;
-        const c = client(stack.url, headers);
+        const c = client(headers);
         const res = method === 'GET' ? await c.get(path) : await c.post(path, body);
         expectWellFormed(res, { headers, method, path });
         if (res.status !== 401) throw new Error(`${method} ${path} answered ${res.status} to ${JSON.stringify(headers)}`);
