@@ -55,6 +55,9 @@ export interface RevocationIntentRepository {
 }
 
 export interface RogueActorRepository {
-  /** Applies `mutate` to the actor's counter (compare-and-swap) and returns what it decided. */
-  count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R }): Promise<R>;
+  /**
+   * Applies `mutate` to the actor's counter (compare-and-swap) and returns what it decided;
+   * `changed: false` writes nothing (and may be answered from what this process last saw).
+   */
+  count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R; changed: boolean }): Promise<R>;
 }

@@ -277,7 +277,7 @@ async function countRogueActor(deps: EnforcerDeps, live: LiveAssignment, trigger
   try {
     const counted = await deps.rogueActors.count(actorId, (current) => {
       const result = countRogueCreation(current, actorId, decision, now);
-      return { state: result.state, result };
+      return { state: result.state, result, changed: result.changed };
     });
     if (!counted.alert) return;
     const upn = trigger.caller?.objectId?.toLowerCase() === actorId ? trigger.caller.upn : undefined;

@@ -53,3 +53,14 @@ test('a new window starts over and may alert again', () => {
   expect(later[0]!.state).toMatchObject({ count: 1, windowStart: at(ROGUE_ACTOR_ALERT.windowMs).toISOString() });
   expect(later.map((r) => r.alert)).toEqual([false, false, true]);
 });
+
+test('after the alert, more creations in the same window change nothing to store (a burst costs no writes)', () => {
+  const results = countAll([
+    ['a', 0],
+    ['b', 1],
+    ['c', 2],
+    ['d', 3],
+    ['e', 4],
+  ]);
+  expect(results.map((r) => r.changed)).toEqual([true, true, true, false, false]);
+});

@@ -313,7 +313,7 @@ export class InMemoryRevocations implements RevocationIntentRepository {
 export class InMemoryRogueActors implements RogueActorRepository {
   readonly states = new Map<string, RogueActorState>();
 
-  async count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R }): Promise<R> {
+  async count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R; changed: boolean }): Promise<R> {
     const current = this.states.get(actorId.toLowerCase());
     const decided = mutate(current && copy(current));
     this.states.set(actorId.toLowerCase(), copy(decided.state));

@@ -129,11 +129,13 @@ export class RogueActorStore implements RogueActorRepository {
 
   constructor(private readonly state: Container) {}
 
-  async count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R }): Promise<R> {
+  async count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R; changed: boolean }): Promise<R> {
     const id = `rogue-actor:${actorId.toLowerCase()}`;
     const known = this.known.get(id);
     if (known) {
       const decided = mutate(rogueState(known.doc));
+      // Nothing to store (this window's alert is out): no round-trip at all.
+      if (!decided.changed) return decided.result;
       try {
         const written = await replaceDoc(this.state, { id, ...decided.state }, known.etag, id);
         this.remember(id, written.doc, written.etag);
@@ -153,7 +155,7 @@ export class RogueActorStore implements RogueActorRepository {
       (current): Mutation<RogueDoc> => {
         const decided = mutate(rogueState(current));
         result = decided.result;
-        return { id, ...decided.state };
+        return decided.changed ? { id, ...decided.state } : ABORT;
       },
       { create: true, maxAttempts: 30 },
     );

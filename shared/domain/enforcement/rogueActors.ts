@@ -21,6 +21,11 @@ export interface RogueCount {
   state: RogueActorState;
   /** True exactly once per window: record `enforcement.rogueActor` and alert. */
   alert: boolean;
+  /**
+   * False when nothing needs storing: this window's alert is out already, so further creations
+   * change nothing that matters (a burst by one actor then costs no write at all).
+   */
+  changed: boolean;
 }
 
 const COUNTED_LIMIT = 64;
@@ -30,8 +35,8 @@ export function countRogueCreation(state: RogueActorState | undefined, actorId: 
   const start = state ? Date.parse(state.windowStart) : NaN;
   const fresh = !state || Number.isNaN(start) || now.getTime() - start >= settings.windowMs;
   const current: RogueActorState = fresh ? { actorId, windowStart: now.toISOString(), count: 0, counted: [] } : state;
-  if (current.counted.includes(decision)) return { state: current, alert: false };
+  if (current.counted.includes(decision) || current.alertedAt) return { state: current, alert: false, changed: false };
   const next: RogueActorState = { ...current, count: current.count + 1, counted: [...current.counted, decision].slice(-COUNTED_LIMIT) };
-  if (next.count >= settings.creations && !next.alertedAt) return { state: { ...next, alertedAt: now.toISOString() }, alert: true };
-  return { state: next, alert: false };
+  if (next.count >= settings.creations) return { state: { ...next, alertedAt: now.toISOString() }, alert: true, changed: true };
+  return { state: next, alert: false, changed: true };
 }
