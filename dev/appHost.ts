@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     instanceTag: opts.instanceTag,
     notifier: new RecordingNotifier(),
     ...(opts.clock ? { clock: scaledClock(opts.clock.epochMs, opts.clock.speed) } : {}),
+    ...(opts.auditLeaseMs !== undefined ? { auditLeaseMs: opts.auditLeaseMs } : {}),
   });
   app.catch(() => undefined);
   const host = await startHost({ port: opts.port, functions: functionTable(() => app), routePrefix: appRoutePrefix() });

@@ -10,6 +10,8 @@ export interface AppHostOptions {
   instanceTag: string;
   /** Time runs `speed` times faster from `epochMs` (one-minute grants expire within seconds). */
   clock?: { epochMs: number; speed: number };
+  /** The audit ledger's lease (how long a killed host's unfinished append holds its key). */
+  auditLeaseMs?: number;
 }
 
 /** A clock running `speed` times faster than the real one from `epochMs` on; every process given the same two agrees. */

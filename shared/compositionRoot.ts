@@ -74,6 +74,8 @@ export interface RootOverrides {
   notifier?: Notifier;
   /** Tag in the audit chain ids of this process. */
   instanceTag?: string;
+  /** How long an unfinished idempotent append holds its key before a retry takes over (default 10 s; crash tests shorten it). */
+  auditLeaseMs?: number;
   /** Where the Teams bot fetches keys for tokens not signed by the Bot Framework (tests: a local key server). */
   botTokenAuthority?: string;
   instrument?: Instrumentation;
@@ -154,6 +156,7 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
       state: stores.state,
       now: () => clock.now(),
       leaseNow: () => new Date(),
+      ...(overrides.auditLeaseMs !== undefined ? { leaseMs: overrides.auditLeaseMs } : {}),
       instanceTag: overrides.instanceTag,
       anchorSinks: anchorSinks(config, credential, stores),
     }),
