@@ -47,6 +47,8 @@ export interface ChaosOptions {
   maxUpMs?: number;
   /** Operations in flight at once. */
   workers?: number;
+  /** At least this many operations complete between two kills (however slow the machine), so every run does real work. Default 4. */
+  minOperationsBetweenKills?: number;
   /** How much faster the app's clock runs (one-minute grants expire in a second at 60). */
   clockSpeed?: number;
   seed?: number;
@@ -358,10 +360,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         }
       }
     });
+    const completed = () => Object.values(ops).reduce((a, b) => a + b, 0);
     for (let k = 0; k < opts.kills; k++) {
+      const before = completed();
       await sleep((opts.minUpMs ?? 400) + rnd() * ((opts.maxUpMs ?? 1500) - (opts.minUpMs ?? 400)));
+      const deadline = Date.now() + 30_000;
+      while (completed() < before + (opts.minOperationsBetweenKills ?? 4) && Date.now() < deadline) await sleep(20);
       await killChild();
-      log(`chaos: kill ${k + 1}/${opts.kills} after ${Object.values(ops).reduce((a, b) => a + b, 0)} operations`);
+      log(`chaos: kill ${k + 1}/${opts.kills} after ${completed()} operations`);
       await sleep(rnd() * 200);
       await startChild();
     }

@@ -11,7 +11,8 @@ test('killed 3 times under load, nothing is lost, doubled or left unapproved, an
   expect(result.violations).toEqual([]);
   expect(result.verify.ok).toBe(true);
   // The run did something worth checking.
-  expect(result.requests).toBeGreaterThanOrEqual(3);
-  expect(result.rogueAssignments + result.requests).toBeGreaterThan(5);
+  // The run did real work between kills (at least 4 operations each time, however slow the machine).
+  expect(Object.values(result.operations).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(12);
+  expect(result.requests).toBeGreaterThan(0);
   expect(result.grants.active + result.grants.ended).toBeGreaterThan(0);
 }, 60_000);
