@@ -14,9 +14,10 @@
  *
  * Per event (measured by bench/enforcement.ts): an approved assignment costs 1 ARM read and 1
  * coverage point read, nothing written; a fresh rogue one the ARM read, the coverage read, the
- * intent (1 write), the ARM delete, the record (its idempotency marker and the record: 2 creates),
- * the intent's removal, and the creator's counter (a compare-and-swap); an exempt one the ARM read
- * and the audit record, and nothing at all in the store once this process recorded it.
+ * intent (1 write), the ARM delete, the record (its idempotency marker and the record: 2 creates)
+ * and the intent's removal: 5 store operations (plus the creator's counter for their first three
+ * in an hour); an exempt one the ARM read and the audit record, and nothing at all in the store
+ * once this process recorded it.
  */
 import type { LiveAssignment } from '../ports/roleAssignments';
 import type { Deps } from '../ports/deps';
