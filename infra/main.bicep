@@ -251,7 +251,8 @@ resource anchorWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Event Grid system topic on the governed subscription: role assignment, storage and Key Vault writes.
+// Event Grid system topic on the governed subscription: role assignment, storage and Key Vault writes,
+// and the storage key and SAS actions (string filters compare case-insensitively).
 resource subscriptionTopic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
   name: '${prefix}-subscription-events'
   location: 'global'
@@ -276,7 +277,7 @@ resource armEventsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscripti
       properties: { resourceId: '${app.id}/functions/armEvents', maxEventsPerBatch: 1 }
     }
     filter: {
-      includedEventTypes: [ 'Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceDeleteSuccess' ]
+      includedEventTypes: [ 'Microsoft.Resources.ResourceWriteSuccess', 'Microsoft.Resources.ResourceDeleteSuccess', 'Microsoft.Resources.ResourceActionSuccess' ]
       advancedFilters: [
         {
           operatorType: 'StringIn'
@@ -285,7 +286,13 @@ resource armEventsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscripti
             'Microsoft.Authorization/roleAssignments/write'
             'Microsoft.Authorization/roleAssignments/delete'
             'Microsoft.Storage/storageAccounts/write'
+            'Microsoft.Storage/storageAccounts/privateEndpointConnections/write'
+            'Microsoft.Storage/storageAccounts/listKeys/action'
+            'Microsoft.Storage/storageAccounts/regenerateKey/action'
+            'Microsoft.Storage/storageAccounts/listAccountSas/action'
+            'Microsoft.Storage/storageAccounts/listServiceSas/action'
             'Microsoft.KeyVault/vaults/write'
+            'Microsoft.KeyVault/vaults/accessPolicies/write'
           ]
         }
       ]

@@ -13,6 +13,7 @@ import { SimRoleCatalog } from './arm/roleCatalog';
 import { Directory, type PrincipalType } from './directory';
 import { SEED_ASSIGNMENTS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
 import { TeamsStore, teamsUserId, type TeamsMember } from './teams/store';
+import { SimKeyVaults } from './keyvault/store';
 
 export interface SimStats {
   armRequests: number;
@@ -56,6 +57,8 @@ export class SimState {
   readonly teams = new TeamsStore();
   /** Management groups by lower-cased name: the tenant root group and `mg-research`, which holds the subscription. */
   readonly managementGroups = new Map<string, ManagementGroup>();
+  /** The vaults' data plane: secrets, where each vault listens, where Key Vault events go. */
+  readonly keyVaults = new SimKeyVaults();
   directory = new Directory();
   stats: SimStats = zeroStats();
   /** ARM's clock (createdOn, updatedOn): the real one, or the scaled one of a test whose app runs faster. */
@@ -88,6 +91,7 @@ export class SimState {
     this.seedHierarchy();
     this.resources.clear();
     for (const r of seedResources()) this.resources.set(scopeKey(r.id), r);
+    this.keyVaults.clearSecrets();
     this.assignments.clear();
     this.roleDefinitions.clearCustom();
     for (const a of SEED_ASSIGNMENTS) {

@@ -21,7 +21,19 @@ export type NotificationKind =
   | 'breaker.tripped'
   | 'enforcement.rogueActor'
   | 'enforcement.selfAccessLost'
-  | 'enforcement.selfAccessRestored';
+  | 'enforcement.selfAccessRestored'
+  | GuardrailNotificationKind;
+
+/** Guardrail alerts (shared/usecases/guardrails.ts): all but the secret notices go to the security channel. */
+export type GuardrailNotificationKind =
+  | 'guardrail.remediated'
+  | 'guardrail.wouldRemediate'
+  | 'guardrail.violation'
+  | 'guardrail.contested'
+  | 'guardrail.exceptionEnded'
+  | 'storage.keyAccess'
+  | 'secret.nearExpiry'
+  | 'secret.expired';
 
 export interface Notification {
   kind: NotificationKind;

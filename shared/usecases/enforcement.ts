@@ -29,6 +29,7 @@ import { InternalError, NotFoundError, PermissionDeniedError, TransientError, Va
 import { endGrant } from './grants';
 import { flushGrantAudit } from './outbox';
 import { notifySafely } from './notify';
+import { handleGuardrailEvent } from './guardrails';
 import { liveEntries } from '../domain/grants/grant';
 import type { PolicyEnforcement } from '../domain/enforcement/status';
 import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../domain/events/armEvent';
@@ -51,6 +52,7 @@ type EnforcerDeps = Pick<
   | 'clock'
   | 'appPrincipalId'
   | 'config'
+  | 'guardrails'
   | 'directory'
   | 'selfAccess'
   | 'revocations'
@@ -391,9 +393,8 @@ async function handleDecoded(deps: EnforcerDeps, event: ArmEvent, log: (line: st
       return handleDelete(deps, event, log);
     case 'storageAccountWrite':
     case 'keyVaultWrite':
-      // Acknowledged and logged; guardrails for these writes are a later piece of work.
-      log(`armEvents ${event.eventId}: ${event.kind} ${event.resourceId} by ${event.caller.upn ?? event.caller.objectId ?? 'unknown'} (${event.operationName}); no guardrail configured`);
-      return;
+    case 'storageAccountAction':
+      return handleGuardrailEvent(deps, event, log);
     default:
       return;
   }

@@ -2,9 +2,15 @@
  * What `GET /api/health` reports. `status` is `degraded` whenever enforcement cannot do its job:
  * the store or ARM does not answer, AccessManager lacks its permission at a governed scope (asked
  * of ARM's permissions API, not inferred from a call that did not fail), or a blast-radius
- * breaker is tripped. Each reason is one entry in `problems`.
+ * breaker is tripped, or another automation fights a guardrail so that a setting is no longer
+ * fixed. Each reason is one entry in `problems`.
+ *
+ * The endpoint is anonymous: `forAnyone` keeps the codes and counts and drops what would tell an
+ * outsider where enforcement is weak (the scopes AccessManager cannot act at, the policies whose
+ * breaker is tripped, dependency error texts). Admins get the full report.
  */
 import type { Deps } from '../ports/deps';
+import { contestedGuardrails } from './guardrails';
 import { checkSelfAccess, SELF_ACCESS_CACHE_MS } from './selfAccess';
 
 export interface DependencyHealth {
@@ -14,7 +20,7 @@ export interface DependencyHealth {
 }
 
 export interface HealthProblem {
-  code: 'StoreUnavailable' | 'ArmUnavailable' | 'SelfAccessLost' | 'BreakerTripped';
+  code: 'StoreUnavailable' | 'ArmUnavailable' | 'SelfAccessLost' | 'BreakerTripped' | 'GuardrailContested';
   message: string;
 }
 
@@ -26,10 +32,16 @@ export interface HealthReport {
   arm: DependencyHealth;
   /** How many policies are loaded. Which scopes are in audit mode is not said here: the endpoint is anonymous. */
   policies: number;
-  /** AccessManager's own permission at every governed scope. */
+  /** AccessManager's own permission at every governed scope (`missing` and `lostSince` for admins only). */
   selfAccess: { ok: boolean; missing?: Array<{ scope: string; actions: string[] }>; lostSince?: string };
-  /** Policies whose breaker is tripped (standing access there is only recorded until an admin resets it). */
-  trippedBreakers: Array<{ policyId: string; trippedAt?: string }>;
+  /** Policies whose breaker is tripped (standing access there is only recorded until an admin resets it). Admins only. */
+  trippedBreakers?: Array<{ policyId: string; trippedAt?: string }>;
+  /**
+   * How many storage account or vault settings AccessManager stopped fixing because another
+   * automation fights it (each was recorded and alerted; which ones is for admins, in the audit
+   * trail). Absent when the store could not say.
+   */
+  contestedGuardrails?: number;
 }
 
 const message = (err: unknown) => (err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
@@ -67,6 +79,10 @@ export async function checkHealth(deps: Deps): Promise<HealthReport> {
   for (const t of tripped) {
     problems.push({ code: 'BreakerTripped', message: `The blast-radius breaker of policy ${t.policyId} tripped${t.trippedAt ? ` at ${t.trippedAt}` : ''}: standing access there is only recorded until an admin resets it (new unapproved assignments are still revoked).` });
   }
+  const contested = store.health.ok ? await contestedGuardrails(deps).then((c) => c.length).catch(() => undefined) : undefined;
+  if (contested) {
+    problems.push({ code: 'GuardrailContested', message: `${contested} storage account or vault setting${contested === 1 ? ' is' : 's are'} no longer fixed: another automation changes ${contested === 1 ? 'it' : 'them'} back (guardrail.contested in the audit trail).` });
+  }
   return {
     status: problems.length === 0 ? 'ok' : 'degraded',
     problems,
@@ -76,5 +92,30 @@ export async function checkHealth(deps: Deps): Promise<HealthReport> {
     policies: deps.policies.policies.length,
     selfAccess: self ? { ok: self.ok, ...(self.ok ? {} : { missing: self.missing, lostSince: self.lostSince }) } : { ok: false },
     trippedBreakers: tripped,
+    ...(contested !== undefined ? { contestedGuardrails: contested } : {}),
   };
+}
+
+const PUBLIC_MESSAGES: Record<HealthProblem['code'], string> = {
+  StoreUnavailable: 'The store does not answer.',
+  ArmUnavailable: 'Azure Resource Manager does not answer.',
+  SelfAccessLost: 'AccessManager lacks a permission it needs at a governed scope.',
+  BreakerTripped: 'A blast-radius breaker is tripped.',
+  GuardrailContested: '',
+};
+
+/** The report as anyone may see it: codes, counts and latencies; no scope, policy or error text. */
+export function forAnyone(report: HealthReport): HealthReport {
+  const tripped = report.trippedBreakers?.length ?? 0;
+  const seen = new Set<string>();
+  const problems: HealthProblem[] = [];
+  for (const p of report.problems) {
+    if (seen.has(p.code)) continue;
+    seen.add(p.code);
+    const message = p.code === 'GuardrailContested' ? p.message : p.code === 'BreakerTripped' && tripped > 1 ? `${tripped} blast-radius breakers are tripped.` : PUBLIC_MESSAGES[p.code];
+    problems.push({ code: p.code, message });
+  }
+  const { trippedBreakers: _tripped, ...rest } = report;
+  const dependency = ({ error: _error, ...d }: DependencyHealth): DependencyHealth => d;
+  return { ...rest, problems, store: dependency(report.store), arm: dependency(report.arm), selfAccess: { ok: report.selfAccess.ok } };
 }

@@ -11,6 +11,7 @@
  *   tripping again.
  */
 import type { LocalStack } from '../../dev/localStack';
+import { principalHeaders } from '../../shared/domain/caller';
 import { scopeKey } from '../../shared/domain/armIds';
 import { BreakerStore } from '../../shared/adapters/cosmos/breakerStore';
 import type { CountOutcome } from '../../shared/ports/breakers';
@@ -68,7 +69,7 @@ async function trips(): Promise<number> {
 }
 
 async function health(): Promise<{ status: string; problems: Array<{ code: string; message: string }>; trippedBreakers: Array<{ policyId: string }> }> {
-  return (await fetch(`${stack.url}/api/health`)).json() as Promise<never>;
+  return (await fetch(`${stack.url}/api/health`, { headers: principalHeaders({ ...USER.erin, roles: [...USER.erin.roles] }) })).json() as Promise<never>;
 }
 
 describe('fresh rogue assignments: always revoked, never counted', () => {
@@ -132,6 +133,11 @@ describe('standing access: what the breaker protects', () => {
     expect(h.status).toBe('degraded');
     expect(h.trippedBreakers).toEqual([expect.objectContaining({ policyId: 'model-weights' })]);
     expect(h.problems).toEqual([expect.objectContaining({ code: 'BreakerTripped', message: expect.stringContaining('model-weights') })]);
+    // Anyone else learns that enforcement is degraded, not where.
+    const anyone = (await (await fetch(`${stack.url}/api/health`)).json()) as Record<string, unknown>;
+    expect(anyone).toMatchObject({ status: 'degraded', problems: [{ code: 'BreakerTripped', message: 'A blast-radius breaker is tripped.' }] });
+    expect(anyone['trippedBreakers']).toBeUndefined();
+    expect(JSON.stringify(anyone)).not.toContain('model-weights');
   });
 
   it('while it is tripped, a fresh rogue assignment is still revoked', async () => {

@@ -6,6 +6,7 @@
  * meanwhile waits instead of failing; once the permission is back both are done and health is ok.
  */
 import type { LocalStack } from '../../dev/localStack';
+import { principalHeaders } from '../../shared/domain/caller';
 import { roleAssignmentId, roleDefinitionId } from '../../shared/domain/armIds';
 import { RecordingNotifier } from '../../shared/adapters/recordingNotifier';
 import { APP_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
@@ -34,7 +35,7 @@ interface Health {
 }
 
 async function health(): Promise<Health> {
-  return (await fetch(`${stack.url}/api/health`)).json() as Promise<Health>;
+  return (await fetch(`${stack.url}/api/health`, { headers: principalHeaders({ ...USER.erin, roles: [...USER.erin.roles] }) })).json() as Promise<Health>;
 }
 
 describe('AccessManager losing its own role assignment', () => {
@@ -60,9 +61,14 @@ describe('AccessManager losing its own role assignment', () => {
       return now.status === 'degraded' ? now : undefined;
     }, 'health to be degraded');
     expect(h.problems).toEqual([expect.objectContaining({ code: 'SelfAccessLost' })]);
+    // Its guardrail role (Contributor locally) still reads role assignments; writing and deleting them is what was lost.
     expect(h.selfAccess.missing).toEqual(
-      expect.arrayContaining([{ scope: SUBSCRIPTION_SCOPE, actions: ['Microsoft.Authorization/roleAssignments/read', 'Microsoft.Authorization/roleAssignments/write', 'Microsoft.Authorization/roleAssignments/delete'] }]),
+      expect.arrayContaining([{ scope: SUBSCRIPTION_SCOPE, actions: ['Microsoft.Authorization/roleAssignments/write', 'Microsoft.Authorization/roleAssignments/delete'] }]),
     );
+    // Without the admin role: degraded, but not which scope AccessManager can no longer act at.
+    const anyone = (await (await fetch(`${stack.url}/api/health`, { headers: principalHeaders(USER.dave) })).json()) as Record<string, unknown>;
+    expect(anyone).toMatchObject({ status: 'degraded', problems: [{ code: 'SelfAccessLost' }], selfAccess: { ok: false } });
+    expect(JSON.stringify(anyone)).not.toContain(LOCAL_SUBSCRIPTION_ID);
   });
 
   it('a rogue Owner made while AccessManager is blind is recorded as a failed revocation, never as revoked', async () => {

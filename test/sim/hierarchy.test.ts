@@ -151,10 +151,17 @@ describe('the permissions API', () => {
   it("answers the caller's effective permissions at a scope, one entry per applying assignment, management groups included", async () => {
     const app = await arm('GET', `${SUBSCRIPTION_SCOPE}/providers/Microsoft.Authorization/permissions`, PEOPLE.accessManager);
     expect(app.status).toBe(200);
-    expect(app.body.value).toEqual([expect.objectContaining({ actions: ['*/read', 'Microsoft.Authorization/*', 'Microsoft.Support/*'], notActions: [] })]);
+    // Its three roles at the subscription: User Access Administrator, and locally Contributor and Key Vault Reader for guardrails.
+    expect(app.body.value).toHaveLength(3);
+    expect(app.body.value).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ actions: ['*/read', 'Microsoft.Authorization/*', 'Microsoft.Support/*'], notActions: [] }),
+        expect.objectContaining({ actions: ['*'], notActions: expect.arrayContaining(['Microsoft.Authorization/*/Write', 'Microsoft.Authorization/*/Delete']) }),
+      ]),
+    );
     const sdk = [];
     for await (const p of client(PEOPLE.accessManager).permissions.listForResourceGroup('rg-weights')) sdk.push(p);
-    expect(sdk).toHaveLength(1);
+    expect(sdk).toHaveLength(3);
 
     expect((await arm('GET', `${RG.weights}/providers/Microsoft.Authorization/permissions`, PEOPLE.mallory)).body.value).toEqual([]);
     sim.state.seedAssignment({ scope: MANAGEMENT_GROUP.scope, role: 'Reader', principalId: PEOPLE.mallory });
