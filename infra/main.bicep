@@ -53,6 +53,38 @@ resource deadLetters 'Microsoft.Storage/storageAccounts/blobServices/containers@
   name: '${storage.name}/default/eventgrid-deadletter'
 }
 
+@description('Days an audit anchor blob cannot be changed or deleted (time-based retention; appends stay allowed).')
+param anchorRetentionDays int = 365
+
+// Audit anchors outside Cosmos: append blobs under a time-based retention policy that allows
+// protected append writes, so the Cosmos writer cannot rewrite them. Lock the policy once it is
+// right (README, Audit ledger): a locked policy cannot be shortened or removed, by anyone.
+resource anchorStorage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: take('${prefix}anc${suffix}', 24)
+  location: location
+  sku: { name: 'Standard_ZRS' }
+  kind: 'StorageV2'
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    supportsHttpsTrafficOnly: true
+  }
+}
+
+resource anchorContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  name: '${anchorStorage.name}/default/audit-anchors'
+}
+
+resource anchorRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = {
+  parent: anchorContainer
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: anchorRetentionDays
+    allowProtectedAppendWritesAll: true
+  }
+}
+
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-05-15' = {
   name: '${prefix}-cosmos-${suffix}'
   location: location
@@ -148,6 +180,7 @@ resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
     AZURE_OPENAI_ENDPOINT: openAiEndpoint
     AZURE_OPENAI_DEPLOYMENT: openAiDeployment
     PUBLIC_BASE_URL: 'https://${app.properties.defaultHostName}'
+    AUDIT_ANCHOR_CONTAINER_URL: '${anchorStorage.properties.primaryEndpoints.blob}audit-anchors'
     // The portal is served at /: the host's own home page must not answer there.
     AzureWebJobsDisableHomepage: 'true'
   }
@@ -201,6 +234,18 @@ resource storageOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, app.id, 'blob-owner')
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')
+    principalId: app.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Storage Blob Data Contributor on the anchor container only: it appends anchors (the retention
+// policy refuses overwrites and deletes, whatever the role says).
+resource anchorWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: anchorContainer
+  name: guid(anchorContainer.id, app.id, 'anchor-writer')
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'ba92f5b4-2d11-453d-a403-e96b0029c9fe')
     principalId: app.identity.principalId
     principalType: 'ServicePrincipal'
   }

@@ -22,7 +22,7 @@ import { ManualClock } from '../../shared/domain/clock';
 import type { Deps } from '../../shared/ports/deps';
 import { MemoryAuditTrail } from './audit';
 import { SimDirectory, SimRoleAssignments } from './azure';
-import { InMemoryBreakers, InMemoryConversations, InMemoryGrants, InMemoryRequests, WriteCounter } from './stores';
+import { InMemoryBreakers, InMemoryConversations, InMemoryGrants, InMemoryRequests, InMemoryRevocations, InMemoryRogueActors, InMemorySelfAccess, WriteCounter } from './stores';
 import { BUILT_IN_DEFINITIONS, KNOWN_OPERATIONS } from '../suggestions/catalogData';
 import { fakeGuardrails, type FakeGuardrails } from './guardrails';
 
@@ -102,6 +102,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     requests,
     grants,
     breakers,
+    selfAccess: new InMemorySelfAccess(),
+    revocations: new InMemoryRevocations(),
+    rogueActors: new InMemoryRogueActors(),
+    // The policy set took effect when the world started: what the seed holds is standing.
+    policySetEffectiveAt: clock.now().toISOString(),
     audit,
     conversations: new InMemoryConversations(),
     roleAssignments: arm,
