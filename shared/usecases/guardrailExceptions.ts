@@ -10,7 +10,7 @@ import type { Deps } from '../ports/deps';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest } from '../domain/requests/model';
 import { grantWindow, requestDurationMs } from '../domain/requests/rules';
-import { evaluateGuardrailException } from '../domain/guardrails/exceptionRules';
+import { evaluateGuardrailException, type GuardrailExceptionCommand } from '../domain/guardrails/exceptionRules';
 import { propertyState, withClosed, withException } from '../domain/guardrails/state';
 import type { Grant } from '../domain/grants/grant';
 import { fulfilRequest, notifySafely, requestTarget } from './grants';
@@ -19,15 +19,8 @@ import { flushRequestAudit } from './outbox';
 
 type ExceptionDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'guardrails' | 'selfAccess'>;
 
-export interface GuardrailExceptionInput {
-  /** The storage account or vault id. */
-  scope: string;
-  property: string;
-  allowedValue: unknown;
-  duration: string;
-  justification: string;
-  compensatingControl: string;
-}
+/** The exception asked for: the rule's command without the requester (the caller is). */
+export type GuardrailExceptionInput = Omit<GuardrailExceptionCommand, 'requester'>;
 
 export async function createGuardrailExceptionRequest(deps: ExceptionDeps, caller: Caller, input: GuardrailExceptionInput): Promise<AccessRequest> {
   const result = evaluateGuardrailException({ ...input, requester: { id: caller.id, name: caller.name } }, deps.policies, deps.clock.now());

@@ -10,6 +10,7 @@
  */
 import { isWithinScope, roleDefinitionGuid, scopeKey } from '../armIds';
 import { findBuiltInRole } from '../roles';
+import type { LiveAssignment } from '../roleAssignment';
 
 /** The governing policy as the rule needs it; `Policy` of `shared/policy` fits. */
 export interface PolicyView {
@@ -19,15 +20,8 @@ export interface PolicyView {
   scope: string;
 }
 
-/** A live role assignment, as read back from ARM (never from the event). */
-export interface AssignmentView {
-  id: string;
-  name: string;
-  scope: string;
-  principalId: string;
-  principalType?: string;
-  roleDefinitionId: string;
-}
+/** A live role assignment as the rule needs it, read back from ARM (never from the event). */
+export type AssignmentView = Pick<LiveAssignment, 'id' | 'name' | 'scope' | 'principalId' | 'principalType' | 'roleDefinitionId'>;
 
 /**
  * One grant found for the assignment's (principal, role, exact scope): a coverage entry

@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import { isGuid, normalizeScope, parseRoleAssignmentId } from '../armIds';
 import { BUILT_IN_ROLES, findBuiltInRole } from '../roles';
-import { checkDuration, formatDuration } from './duration';
+import { formatDuration } from './duration';
 import type { AssignmentExemption, PolicyRole } from './types';
 import { guardrailsSchema } from '../guardrails/policySchema';
+import { approversSchema, duration, objectId } from './fields';
 
 export const ACCEPTED_ROLE_FORMS =
   'a built-in role display name (e.g. "Storage Blob Data Reader"), its role definition GUID, or its full role definition id';
@@ -18,26 +19,6 @@ export const DEFAULT_PENDING_REQUEST_TTL = 'PT24H';
 export const DEFAULT_BREAKER = { maxRevocations: 20, window: 'PT5M' } as const;
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
-
-const objectId = z
-  .string()
-  .trim()
-  .refine(isGuid, 'must be an Entra object id (a GUID)')
-  .transform((id) => id.toLowerCase());
-
-/** A positive ISO 8601 duration, decoded to milliseconds. */
-const duration = z.string().transform((text, ctx) => {
-  const checked = checkDuration(text);
-  if (!checked.ok) {
-    ctx.addIssue({ code: 'custom', message: checked.reason });
-    return z.NEVER;
-  }
-  if (checked.ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is zero: a duration must be longer than that` });
-    return z.NEVER;
-  }
-  return checked.ms;
-});
 
 const SUBSCRIPTION_SCOPE = /^\/subscriptions\/([^/]+)(\/.*)?$/i;
 const MANAGEMENT_GROUP_SCOPE = /^\/providers\/Microsoft\.Management\/managementGroups\/[\w.()-]{1,90}$/i;
@@ -76,15 +57,6 @@ const roleRef = z.string().transform((text, ctx) => {
   }
   return { written: text, roleDefinitionGuid: role.guid, roleName: role.roleName };
 });
-
-const dedupe = (ids: string[]): string[] => [...new Set(ids)];
-
-const approversSchema = z
-  .strictObject({
-    groups: z.array(objectId).default([]).transform(dedupe),
-    users: z.array(objectId).default([]).transform(dedupe),
-  })
-  .refine((a) => a.groups.length + a.users.length > 0, 'name at least one approver group or user (object ids)');
 
 const justificationSchema = z.strictObject({
   required: z.boolean().default(false),
