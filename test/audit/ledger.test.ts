@@ -16,7 +16,10 @@ let store: EmbeddedAuditStore;
 beforeAll(async () => {
   store = await startEmbeddedAuditStore();
 });
+/** Every ledger a test opened: closed before the store goes, so no anchor write outlives the file. */
+const opened: AuditLedger[] = [];
 afterAll(async () => {
+  await Promise.allSettled(opened.map((l) => l.close()));
   await store.stop();
 });
 
@@ -27,7 +30,9 @@ function entry(n: number): AuditEntry {
 }
 
 function ledger(stores: Stores, opts: Partial<AuditLedgerOptions> = {}): AuditLedger {
-  return new AuditLedger({ audit: stores.audit, state: stores.state, instanceTag: 'test', ...opts });
+  const l = new AuditLedger({ audit: stores.audit, state: stores.state, instanceTag: 'test', ...opts });
+  opened.push(l);
+  return l;
 }
 
 async function appendAll(l: AuditLedger, count: number, offset = 0): Promise<AuditRecord[]> {
@@ -130,7 +135,7 @@ describe('a create whose outcome is unknown (timeout, 5xx)', () => {
   test.each(['before', 'after'] as const)('failing %s the write: the caller gets a TransientError, the chain stays whole', async (when) => {
     const stores = await store.freshStores();
     const flaky = flakyCreates(stores.audit);
-    const l = new AuditLedger({ audit: flaky.container, state: stores.state, instanceTag: 'test', shards: 1 });
+    const l = ledger(stores, { audit: flaky.container, shards: 1 });
     const first = (await l.append(entry(1))) as AuditRecord;
     flaky.failNextCreate(when);
     await expect(l.append(entry(2))).rejects.toMatchObject({ name: 'TransientError' });
