@@ -24,6 +24,7 @@ import type { Deps } from '../ports/deps';
 import type { RevocationIntent } from '../ports/enforcementState';
 import { parseAuditEntry, type AuditActor, type AuditEntry } from '../domain/audit/record';
 import { isManagementGroupScope, scopeKey } from '../domain/armIds';
+import { isGoverned } from '../domain/governance';
 import type { Caller } from '../domain/caller';
 import { InternalError, NotFoundError, PermissionDeniedError, TransientError, ValidationError } from '../domain/errors';
 import { endGrant } from './grants';
@@ -58,6 +59,7 @@ type EnforcerDeps = Pick<
   | 'revocations'
   | 'rogueActors'
   | 'policySetEffectiveAt'
+  | 'governed'
 >;
 
 export interface Trigger {
@@ -365,7 +367,20 @@ export async function handleArmEvent(deps: EnforcerDeps, received: ReceivedEvent
   }
 }
 
+/** The scope an event is about: where it must be governed for AccessManager to act. */
+function eventScope(event: ArmEvent): string | undefined {
+  if (event.kind === 'roleAssignmentWrite' || event.kind === 'roleAssignmentDelete') return event.assignmentScope;
+  if ('resourceId' in event) return event.resourceId;
+  return undefined;
+}
+
 async function handleDecoded(deps: EnforcerDeps, event: ArmEvent, log: (line: string) => void): Promise<void> {
+  const scope = eventScope(event);
+  if (scope !== undefined && !isGoverned(deps.governed, scope)) {
+    // Another subscription's topic pointed at us (or a governed one was dropped from the settings): never act there, never ask ARM.
+    log(`armEvents ${event.eventId}: ${scope} is outside the governed scopes: ignored`);
+    return;
+  }
   switch (event.kind) {
     case 'roleAssignmentWrite': {
       const live = await deps.roleAssignments.get(event.assignmentId);
@@ -422,13 +437,14 @@ export interface ReconcileOptions {
   budgetMs?: number;
 }
 
-/** The scopes to list: every top governed scope, and for a management group each subscription under it. */
-function listingScopes(deps: Pick<EnforcerDeps, 'policies'>): string[] {
+/** The scopes to list: every top governed scope, and for a management group each governed subscription under it. */
+function listingScopes(deps: Pick<EnforcerDeps, 'policies' | 'governed'>): string[] {
   const scopes: string[] = [];
   for (const top of deps.policies.topScopes()) {
     if (isManagementGroupScope(top)) scopes.push(...deps.policies.subscriptionsUnder(top).map((s) => `/subscriptions/${s}`));
     else scopes.push(top);
   }
+  scopes.splice(0, scopes.length, ...scopes.filter((s) => isGoverned(deps.governed, s)));
   return [...new Map(scopes.map((s) => [scopeKey(s), s])).values()];
 }
 
