@@ -12,6 +12,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { Agent as UndiciAgent } from 'undici';
 import { ArmRoleAssignments } from './adapters/arm/armRoleAssignments';
+import { ArmPacer } from './adapters/arm/armPacer';
 import { ArmRoleDefinitions } from './adapters/arm/armRoleDefinitions';
 import { ArmGuardedResources } from './adapters/arm/armGuardedResources';
 import { KeyVaultSecretInventory } from './adapters/keyvault/secretInventory';
@@ -143,12 +144,18 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     config.BREAKGLASS_PRINCIPAL_IDS.map((id) => ({ id, reason: 'break-glass account (BREAKGLASS_PRINCIPAL_IDS): never revoked' })),
   );
   const stores = await openStores(config, credential, overrides.ca, instrument.cosmosHttpClient);
+  // ARM's throttling budget, shared by every ARM call of this instance: the SDK's retry policy honours Retry-After; the pacer spends the budget by priority.
+  const pacer = new ArmPacer();
   const arm = new AuthorizationManagementClient(credential, config.AZURE_SUBSCRIPTION_ID, {
     endpoint: config.ARM_ENDPOINT,
     // Fail fast and let Event Grid (or the timer) redeliver: the SDK's default back-off can outlast Event Grid's 30 s wait.
+    // A 429 is retried after its Retry-After by the same policy (throttlingRetryStrategy), within these retries.
     retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
     ...(overrides.ca ? { tlsOptions: { ca: overrides.ca } } : {}),
-    ...(instrument.armPolicies?.length ? { additionalPolicies: instrument.armPolicies.map((policy) => ({ policy, position: 'perCall' as const })) } : {}),
+    additionalPolicies: [
+      ...(instrument.armPolicies ?? []).map((policy) => ({ policy, position: 'perCall' as const })),
+      { policy: pacer.policy(), position: 'perRetry' as const },
+    ],
   });
   // A policy that governs a management group reaches the subscriptions under it: ask ARM which.
   const tree = new Map<string, ManagementGroupDescendants>();
@@ -214,6 +221,7 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     },
     appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
     governed,
+    pacing: pacer,
   };
   // Start-up check of AccessManager's own permission: records a loss found now, and learns its own
   // assignments so a later delete of one is recognised. Best effort: ARM may be briefly unreachable.

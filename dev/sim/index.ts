@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { EventDelivery, type DeliveryRecord } from './events/delivery';
 import { makeKnobs, SeededRandom, type SimKnobs } from './knobs';
+import { ArmThrottle } from './arm/throttle';
 import { createSimServer } from './server';
 import { SimState } from './state';
 import { installForAllUsers, SIM_BOT_APP_ID, type InstallResult } from './teams/install';
@@ -15,6 +16,7 @@ import { startVaultDataPlane, type VaultDataPlane } from './keyvault/dataPlane';
 
 export { simCredential, simClaimsFor, encodeSimToken } from './credential';
 export { DEFAULT_KNOBS, type SimKnobs } from './knobs';
+export { ARM_LIMITS, type ThrottleSpec } from './arm/throttle';
 export { SimState } from './state';
 export type { DeliveryRecord } from './events/delivery';
 export type { EventGridEvent, ArmEventData } from './events/armEvent';
@@ -30,6 +32,8 @@ export interface SimulatorOptions {
   /** The host's armEvents webhook, e.g. http://localhost:7071/runtime/webhooks/eventgrid?functionName=armEvents. */
   eventsWebhook?: string;
   knobs?: Partial<SimKnobs>;
+  /** The token buckets' clock (ms); default the real one. */
+  throttleClock?: () => number;
   /** Seed the local tenant (default true); false starts empty. */
   seed?: boolean;
   /** ARM's clock for createdOn/updatedOn (default: the real one). */
@@ -68,6 +72,8 @@ export interface Simulator {
   knobs: SimKnobs;
   /** Direct access for tests: `state.assignments`, `state.directory`, `state.resources`, `state.teams`, `state.reset()`. */
   state: SimState;
+  /** ARM's token buckets (active with the `armThrottle` knob): 429s answered per kind, `reset()`. */
+  throttle: ArmThrottle;
   events: SimulatorEvents;
   /** Deliveries of the vaults' system topics (`Microsoft.KeyVault.*`) to the keyVaultEvents webhook. */
   keyVaultEvents: SimulatorEvents;
@@ -93,7 +99,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   });
   state.keyVaults.setPublisher((event) => keyVaultDelivery.publish(event));
   let port = opts.port ?? 0;
-  const server = createSimServer(opts.tls, { state, knobs, delivery, random }, () => `localhost:${port}`);
+  const throttle = new ArmThrottle(opts.throttleClock);
+  const server = createSimServer(opts.tls, { state, knobs, delivery, random, throttle }, () => `localhost:${port}`);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -112,6 +119,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     port,
     knobs,
     state,
+    throttle,
     events: eventsOf(delivery),
     keyVaultEvents: eventsOf(keyVaultDelivery),
     teams: {

@@ -19,6 +19,8 @@ export interface SimStats {
   armRequests: number;
   /** ARM calls answered with an injected 429/5xx (the `armFailureRate` knob). */
   armInjectedFailures: number;
+  /** ARM calls refused with 429 by the token buckets (the `armThrottle` knob). */
+  armThrottled: number;
   graphRequests: number;
   graphInjectedFailures: number;
   connectorRequests: number;
@@ -43,7 +45,7 @@ export interface SeedAssignmentInput {
 }
 
 function zeroStats(): SimStats {
-  return { armRequests: 0, armInjectedFailures: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0, openaiRequests: 0 };
+  return { armRequests: 0, armInjectedFailures: 0, armThrottled: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0, openaiRequests: 0 };
 }
 
 export class SimState {

@@ -7,6 +7,7 @@ import type { Clock } from '../domain/clock';
 import type { PolicySet } from '../domain/policy';
 import type { Config } from '../config';
 import type { GovernedScopes } from '../domain/governance';
+import type { WorkPacing } from './pacing';
 import type { AuditTrail } from './audit';
 import type { BreakerRepository } from './breakers';
 import type { ConversationRepository } from './conversations';
@@ -57,4 +58,6 @@ export interface Deps {
   appPrincipalId: string;
   /** The subscriptions and management groups AccessManager acts in (configuration; domain/governance). */
   governed: GovernedScopes;
+  /** Marks work whose ARM calls may wait for event enforcement's (reconcile, expiry). */
+  pacing: WorkPacing;
 }

@@ -60,6 +60,7 @@ type EnforcerDeps = Pick<
   | 'rogueActors'
   | 'policySetEffectiveAt'
   | 'governed'
+  | 'pacing'
 >;
 
 export interface Trigger {
@@ -457,7 +458,12 @@ function listingScopes(deps: Pick<EnforcerDeps, 'policies' | 'governed'>): strin
  * and judges again any assignment that re-created such a grant's access out of band.
  * Memory holds one page plus a small record per live assignment and the active grants.
  */
-export async function reconcile(deps: EnforcerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+export function reconcile(deps: EnforcerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+  // Background work: its ARM calls leave a reserve of every budget to event enforcement.
+  return deps.pacing.background(() => reconcileNow(deps, opts));
+}
+
+async function reconcileNow(deps: EnforcerDeps, opts: ReconcileOptions): Promise<ReconcileReport> {
   const startedAt = deps.clock.now();
   const scopes = listingScopes(deps);
   const report: ReconcileReport = { scopes, assignments: 0, revoked: 0, wouldRevoke: 0, exempt: 0, allowed: 0, grantsEnded: 0, deferred: 0, failures: 0, selfAccessOk: true };

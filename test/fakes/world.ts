@@ -119,6 +119,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     roleDefinitions: { builtIn: async () => BUILT_IN_DEFINITIONS, operations: async () => KNOWN_OPERATIONS, customAt: async () => [] },
     advisor: undefined,
     appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
+    pacing: { background: (work) => work() },
     governed: governedScopes({
       defaultSubscription: config.AZURE_SUBSCRIPTION_ID,
       subscriptions: config.GOVERNED_SUBSCRIPTION_IDS,
