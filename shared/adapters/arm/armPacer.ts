@@ -67,11 +67,14 @@ function bucketKey(url: string, kind: ArmBucketKind): string {
   return `${kind}|${sub}`;
 }
 
+/** How long ARM asked to wait (as the SDK's throttling strategy reads it); a second when it did not say. */
 function retryAfterMs(response: PipelineResponse): number {
-  const ms = Number(response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms'));
-  if (Number.isFinite(ms) && ms > 0) return ms;
-  const seconds = Number(response.headers.get('retry-after'));
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
+  for (const [name, factor] of [['retry-after-ms', 1], ['x-ms-retry-after-ms', 1], ['retry-after', 1000]] as const) {
+    const raw = response.headers.get(name);
+    const value = raw === undefined || raw.trim() === '' ? Number.NaN : Number(raw);
+    if (Number.isFinite(value) && value >= 0) return value * factor;
+  }
+  return 1000;
 }
 
 export class ArmPacer implements WorkPacing {
@@ -112,7 +115,7 @@ export class ArmPacer implements WorkPacing {
   private estimate(state: BucketState, kind: ArmBucketKind, now: number): number {
     if (state.remaining === undefined) return Number.POSITIVE_INFINITY;
     const refilled = state.remaining + ((now - state.at) / 1000) * REFILL_PER_SECOND[kind];
-    return Math.min(Math.max(state.largest, state.remaining), refilled) - state.inFlight;
+    return Math.min(Math.max(state.largest, state.remaining, 1), refilled) - state.inFlight;
   }
 
   private async send(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
@@ -154,8 +157,11 @@ export class ArmPacer implements WorkPacing {
     }
     if (response.status === 429) {
       this.stats.throttled += 1;
-      state.remaining = 0;
-      state.at = answeredAt;
+      // An empty bucket, as far as we know it; without any budget header only Retry-After says anything.
+      if (state.remaining !== undefined) {
+        state.remaining = 0;
+        state.at = answeredAt;
+      }
       state.blockedUntil = Math.max(state.blockedUntil, answeredAt + retryAfterMs(response));
     }
     return response;
