@@ -10,7 +10,7 @@
  * entry in the same write (domain/audit/outbox), so no change is left without its record.
  */
 import type { AuditActor } from '../domain/audit/record';
-import { queueAudit } from '../domain/audit/outbox';
+import { queueAudit, readyEntries, withoutAudit } from '../domain/audit/outbox';
 import { roleAssignmentId, roleDefinitionGuid, sameScope, scopeKey } from '../domain/armIds';
 import type { Deps } from '../ports/deps';
 import { AppError, ConflictError, InternalError, PermissionDeniedError, TransientError, ValidationError } from '../domain/errors';
@@ -294,7 +294,16 @@ export async function endGrant(deps: GrantDeps, grantId: string, how: GrantEndRe
         throw err;
       }
     }
-    ({ grant, etag } = await grants.update(grant.id, (g) => (g.pendingRemoval ? { ...g, pendingRemoval: false } : g), etag ? { grant, etag } : undefined));
+    // The assignment is gone: the records held for it are appended (idempotent), then one write
+    // marks the removal done and clears them. A crash in between leaves pendingRemoval set, and
+    // the next expireGrants run repeats these steps under the same idempotency keys.
+    const removed = { ...grant, pendingRemoval: false };
+    const done = new Set<string>();
+    for (const o of readyEntries(removed)) {
+      await deps.audit.append(o.entry, { idempotencyKey: o.key });
+      done.add(o.key);
+    }
+    ({ grant, etag } = await grants.update(grant.id, (g) => (g.pendingRemoval || g.outbox?.some((o) => done.has(o.key)) ? withoutAudit({ ...g, pendingRemoval: false }, done) : g), etag ? { grant, etag } : undefined));
   }
   grant = await flushGrantAudit(deps, grant, etag);
 
