@@ -15,7 +15,9 @@
  * (./guardrails.ts).
  * BENCH_CHAOS_KILLS (default 25) for the crash test (dev/chaos.ts: the app host in its own process,
  * killed with SIGKILL at random points under mixed load, then every invariant checked).
- * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|guardrails|chaos runs one of them.
+ * BENCH_SCALE_SUBSCRIPTIONS (10), BENCH_SCALE_ASSIGNMENTS (1,000 per subscription), BENCH_SCALE_ROGUE (1,000)
+ * and BENCH_SCALE_GRANTS (2,000) for the scale section (./scale.ts: many subscriptions, ARM's token buckets).
+ * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|guardrails|chaos|scale runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +29,7 @@ import { benchPortal } from './portal';
 import { benchStore } from './store';
 import { benchSuggestions } from './suggestions';
 import { benchGuardrails, guardrailOptionsFromEnv } from './guardrails';
+import { benchScale } from './scale';
 import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
@@ -86,7 +89,7 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'guardrails', 'chaos'];
+  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'guardrails', 'chaos', 'scale'];
   if (only !== undefined && only !== '' && !sections.includes(only)) throw new ConfigError(`BENCH_ONLY must be one of ${sections.join(', ')} (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
@@ -154,6 +157,14 @@ async function main(): Promise<void> {
     const chaos = await runChaos({ kills, minUpMs: 500, maxUpMs: 3000, seed: envCount('BENCH_CHAOS_SEED', 1), log: say });
     say(`chaos: ${JSON.stringify(chaos)}`);
     summary['chaos'] = { ...chaos, ok: chaos.violations.length === 0 && chaos.verify.ok };
+  }
+
+  if (!only || only === 'scale') {
+    say('== scale (a management group of subscriptions under ARM\'s real token buckets; issue 14) ==');
+    const t = performance.now();
+    const scale = await benchScale(say);
+    say(`scale: ${JSON.stringify(scale)}`);
+    summary['scale'] = { ...scale, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   summary['totalSeconds'] = Math.round((performance.now() - started) / 1000);
