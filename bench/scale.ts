@@ -14,7 +14,8 @@
  *   subscription) or the irreducible I/O made directly with the SDKs (1 ARM read, 1 store read,
  *   1 audit append, 1 ARM delete each, at the webhook's concurrency), whichever is longer.
  * - expiry: bench/requests' expiry run for BENCH_SCALE_GRANTS (2,000) grants: store operations per grant.
- * - instances: not measured here (see the closing note of issue 14).
+ * - instances: two app instances on the same store and simulated Azure (dev/instances.ts), events
+ *   spread across them and every third delivered to both: events per second and the checks.
  */
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { Agent } from 'undici';
@@ -25,7 +26,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLocalStack, type LocalStack } from '../dev/localStack';
 import { ARM_LIMITS, simCredential, type Simulator } from '../dev/sim';
-import { MANAGEMENT_GROUP, PEOPLE } from '../dev/tenant';
+import { LOCAL_SUBSCRIPTION_ID, MANAGEMENT_GROUP, PEOPLE, SUBSCRIPTION_SCOPE } from '../dev/tenant';
+import { spreadDeliveries, startExtraInstance } from '../dev/instances';
 import { createDoc } from '../shared/adapters/cosmos/document';
 import { roleAssignmentId, roleDefinitionId } from '../shared/domain/armIds';
 import { mapLimited } from '../shared/domain/concurrency';
@@ -222,6 +224,75 @@ async function benchRogueBurst(stack: LocalStack, subs: readonly string[], total
   };
 }
 
+/**
+ * Two instances on one store and one simulated Azure: BENCH_SCALE_INSTANCE_EVENTS rogue assignments
+ * (500) whose events are spread across both, every third also delivered to the other; both run
+ * reconcile at the same moment afterwards. Events per second from the first creation to the last
+ * revocation, and the checks: one record per revocation, nothing left, the ledger verifies.
+ */
+async function benchInstances(stack: LocalStack, total: number, log: (line: string) => void): Promise<Json> {
+  const second = await startExtraInstance(stack, 'scale-second');
+  const spread = await spreadDeliveries([stack.url, second.host.url]);
+  stack.sim.events.setWebhook(spread.webhook);
+  try {
+    const people = addUsers(stack, total, 'instances');
+    const dispatcher = new Agent({ connect: { ca: stack.ca } });
+    const started = performance.now();
+    const ids = await mapLimited(people, 32, async (person) => {
+      const id = roleAssignmentId(`${SUBSCRIPTION_SCOPE}/resourceGroups/rg-weights`, randomUUID());
+      const res = await fetch(`${stack.sim.url}${id}?api-version=2022-04-01`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-sim-caller': PEOPLE.dave },
+        body: JSON.stringify({ properties: { roleDefinitionId: roleDefinitionId(LOCAL_SUBSCRIPTION_ID, ROGUE_ROLE.guid), principalId: person.id } }),
+        dispatcher,
+      } as RequestInit);
+      await res.arrayBuffer();
+      if (res.status !== 201) throw new Error(`PUT ${id} answered ${res.status}`);
+      return id;
+    });
+    while (ids.some((id) => stack.sim.state.assignments.has(id))) await new Promise((resolve) => setTimeout(resolve, 10));
+    const seconds = (performance.now() - started) / 1000;
+    await dispatcher.close();
+    await Promise.all([reconcile(stack.deps), reconcile(second.app.deps)]);
+    await stack.sim.events.idle();
+    const records = new Map<string, number>();
+    for (const id of ids) records.set(id.toLowerCase(), 0);
+    let token: string | undefined;
+    do {
+      const page = await stack.deps.audit.query({ action: 'assignment.revoked', limit: 500, ...(token ? { continuationToken: token } : {}) });
+      for (const r of page.items) {
+        const key = r.assignmentId?.toLowerCase();
+        if (key && records.has(key)) records.set(key, (records.get(key) ?? 0) + 1);
+      }
+      token = page.continuationToken;
+    } while (token);
+    const verify = await second.app.deps.audit.verify();
+    const counts = [...records.values()];
+    const result = {
+      instances: 2,
+      rogueAssignments: ids.length,
+      // Each rogue assignment raises two events: its creation and AccessManager's own delete.
+      events: spread.counts.perInstance.reduce((a, b) => a + b, 0),
+      eventsPerSecond: round(spread.counts.perInstance.reduce((a, b) => a + b, 0) / seconds, 0),
+      seconds: round(seconds, 2),
+      deliveriesPerInstance: spread.counts.perInstance,
+      duplicateDeliveries: spread.counts.duplicates,
+      checks: {
+        oneRecordPerRevocation: counts.every((c) => c === 1),
+        recordsMissing: counts.filter((c) => c === 0).length,
+        recordsDuplicated: counts.filter((c) => c > 1).length,
+        nothingLeft: ids.every((id) => !stack.sim.state.assignments.has(id)),
+        ledgerVerifies: verify.ok,
+      },
+    };
+    log(`(scale) two instances: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await spread.stop();
+    await second.stop();
+  }
+}
+
 export async function benchScale(log: (line: string) => void = () => undefined): Promise<Json> {
   const subCount = envCount('BENCH_SCALE_SUBSCRIPTIONS', 10);
   const perSub = envCount('BENCH_SCALE_ASSIGNMENTS', 1000);
@@ -245,6 +316,7 @@ export async function benchScale(log: (line: string) => void = () => undefined):
     });
     out.reconcile = await benchReconcile(stack, reconcileSubs, perSub, log);
     out.rogueBurst = await benchRogueBurst(stack, rogueSubs, rogue, log);
+    out.instances = await benchInstances(stack, envCount('BENCH_SCALE_INSTANCE_EVENTS', 500), log);
   } finally {
     await stack?.stop();
     await policies.cleanup();
@@ -257,6 +329,5 @@ export async function benchScale(log: (line: string) => void = () => undefined):
     seconds: round(runMs / 1000, 1),
     projected10000Seconds: round((runMs / 1000) * (10_000 / grants), 0),
   };
-  out.instances = { measured: false, note: 'two app hosts against one store are not benchmarked yet (issue 14 closing note)' };
   return out;
 }

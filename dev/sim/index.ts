@@ -16,7 +16,7 @@ import { startVaultDataPlane, type VaultDataPlane } from './keyvault/dataPlane';
 
 export { simCredential, simClaimsFor, encodeSimToken } from './credential';
 export { DEFAULT_KNOBS, type SimKnobs } from './knobs';
-export { ARM_LIMITS, type ThrottleSpec } from './arm/throttle';
+export { ARM_LIMITS } from './arm/throttle';
 export { SimState } from './state';
 export type { DeliveryRecord } from './events/delivery';
 export type { EventGridEvent, ArmEventData } from './events/armEvent';
