@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startLocalStack, type LocalStack } from '../dev/localStack';
 import { ARM_LIMITS, simCredential, type Simulator } from '../dev/sim';
-import { LOCAL_SUBSCRIPTION_ID, MANAGEMENT_GROUP, PEOPLE, SUBSCRIPTION_SCOPE } from '../dev/tenant';
+import { MANAGEMENT_GROUP, PEOPLE } from '../dev/tenant';
 import { spreadDeliveries, startExtraInstance } from '../dev/instances';
 import { createDoc } from '../shared/adapters/cosmos/document';
 import { roleAssignmentId, roleDefinitionId } from '../shared/domain/armIds';
@@ -162,28 +162,30 @@ async function benchReconcile(stack: LocalStack, subs: readonly string[], perSub
   };
 }
 
+/** dave's out-of-band assignment in a subscription's rg-main; his own write bucket's 429s are waited out. */
+async function putRogue(stack: LocalStack, dispatcher: Agent, sub: string, principalId: string, events: boolean): Promise<string> {
+  const scope = `/subscriptions/${sub}/resourceGroups/rg-main`;
+  const id = roleAssignmentId(scope, randomUUID());
+  for (;;) {
+    const res = await fetch(`${stack.sim.url}${id}?api-version=2022-04-01`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-sim-caller': PEOPLE.dave, ...(events ? {} : { 'x-sim-events': 'off' }) },
+      body: JSON.stringify({ properties: { roleDefinitionId: roleDefinitionId(sub, ROGUE_ROLE.guid), principalId } }),
+      dispatcher,
+    } as RequestInit);
+    const body = await res.arrayBuffer();
+    if (res.status === 201 || res.status === 200) return id;
+    if (res.status !== 429) throw new Error(`PUT ${id} answered ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
+    await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? '1') * 1000));
+  }
+}
+
 async function benchRogueBurst(stack: LocalStack, subs: readonly string[], total: number, log: (line: string) => void): Promise<Json> {
   const perSub = Math.ceil(total / subs.length);
   const people = addUsers(stack, perSub * 2, 'rogue').map((u) => u.id);
   const targets = subs.flatMap((sub) => people.slice(0, perSub).map((principalId) => ({ sub, principalId })));
   const dispatcher = new Agent({ connect: { ca: stack.ca } });
-  const put = async ({ sub, principalId }: { sub: string; principalId: string }, events: boolean): Promise<string> => {
-    const scope = `/subscriptions/${sub}/resourceGroups/rg-main`;
-    const name = randomUUID();
-    const id = roleAssignmentId(scope, name);
-    for (;;) {
-      const res = await fetch(`${stack.sim.url}${id}?api-version=2022-04-01`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', 'x-sim-caller': PEOPLE.dave, ...(events ? {} : { 'x-sim-events': 'off' }) },
-        body: JSON.stringify({ properties: { roleDefinitionId: roleDefinitionId(sub, ROGUE_ROLE.guid), principalId } }),
-        dispatcher,
-      } as RequestInit);
-      const body = await res.arrayBuffer();
-      if (res.status === 201 || res.status === 200) return id;
-      if (res.status !== 429) throw new Error(`PUT ${id} answered ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
-      await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? '1') * 1000));
-    }
-  };
+  const put = (t: { sub: string; principalId: string }, events: boolean) => putRogue(stack, dispatcher, t.sub, t.principalId, events);
 
   const started = performance.now();
   const ids = await mapLimited(targets, 32, (t) => put(t, true));
@@ -230,7 +232,7 @@ async function benchRogueBurst(stack: LocalStack, subs: readonly string[], total
  * reconcile at the same moment afterwards. Events per second from the first creation to the last
  * revocation, and the checks: one record per revocation, nothing left, the ledger verifies.
  */
-async function benchInstances(stack: LocalStack, total: number, log: (line: string) => void): Promise<Json> {
+async function benchInstances(stack: LocalStack, subs: readonly string[], total: number, log: (line: string) => void): Promise<Json> {
   const second = await startExtraInstance(stack, 'scale-second');
   const spread = await spreadDeliveries([stack.url, second.host.url]);
   stack.sim.events.setWebhook(spread.webhook);
@@ -238,18 +240,8 @@ async function benchInstances(stack: LocalStack, total: number, log: (line: stri
     const people = addUsers(stack, total, 'instances');
     const dispatcher = new Agent({ connect: { ca: stack.ca } });
     const started = performance.now();
-    const ids = await mapLimited(people, 32, async (person) => {
-      const id = roleAssignmentId(`${SUBSCRIPTION_SCOPE}/resourceGroups/rg-weights`, randomUUID());
-      const res = await fetch(`${stack.sim.url}${id}?api-version=2022-04-01`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', 'x-sim-caller': PEOPLE.dave },
-        body: JSON.stringify({ properties: { roleDefinitionId: roleDefinitionId(LOCAL_SUBSCRIPTION_ID, ROGUE_ROLE.guid), principalId: person.id } }),
-        dispatcher,
-      } as RequestInit);
-      await res.arrayBuffer();
-      if (res.status !== 201) throw new Error(`PUT ${id} answered ${res.status}`);
-      return id;
-    });
+    // Spread over the subscriptions so each stays inside its buckets, as the rogue burst does.
+    const ids = await mapLimited(people, 32, (person, i) => putRogue(stack, dispatcher, subs[i % subs.length]!, person.id, true));
     while (ids.some((id) => stack.sim.state.assignments.has(id))) await new Promise((resolve) => setTimeout(resolve, 10));
     const seconds = (performance.now() - started) / 1000;
     await dispatcher.close();
@@ -316,7 +308,7 @@ export async function benchScale(log: (line: string) => void = () => undefined):
     });
     out.reconcile = await benchReconcile(stack, reconcileSubs, perSub, log);
     out.rogueBurst = await benchRogueBurst(stack, rogueSubs, rogue, log);
-    out.instances = await benchInstances(stack, envCount('BENCH_SCALE_INSTANCE_EVENTS', 500), log);
+    out.instances = await benchInstances(stack, rogueSubs, envCount('BENCH_SCALE_INSTANCE_EVENTS', 500), log);
   } finally {
     await stack?.stop();
     await policies.cleanup();
