@@ -11,13 +11,15 @@
  * BENCH_PORTAL_RUNS (default 5) navigations per page for the portal's first render (./portal.ts).
  * BENCH_SUGGESTIONS (default 2,000 engine runs) and BENCH_SUGGESTION_CALLS (default 200 API calls) for
  * role suggestions (./suggestions.ts).
- * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions runs one of them.
+ * BENCH_PACKAGE_RUNS (default 7) fresh-process imports of the deployable package and of the build (./package.ts).
+ * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|package runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
+import { benchPackage } from './package';
 import { benchPortal } from './portal';
 import { benchStore } from './store';
 import { benchSuggestions } from './suggestions';
@@ -66,7 +68,7 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions'];
+  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'package'];
   if (only !== undefined && only !== '' && !sections.includes(only)) throw new ConfigError(`BENCH_ONLY must be one of ${sections.join(', ')} (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
@@ -119,6 +121,14 @@ async function main(): Promise<void> {
     const t = performance.now();
     const suggestions = await benchSuggestions(say);
     summary['suggestions'] = { ...suggestions, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'package') {
+    say('== deployable package (npm run package: size; import of its main against the build, fresh processes) ==');
+    const t = performance.now();
+    const pkg = await benchPackage(envCount('BENCH_PACKAGE_RUNS', 7), say);
+    say(`package: ${JSON.stringify(pkg)}`);
+    summary['package'] = { ...pkg, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   summary['totalSeconds'] = Math.round((performance.now() - started) / 1000);

@@ -1,0 +1,15 @@
+/**
+ * The app half of the deployable package (app.js, loaded by ./main.ts on the first invocation):
+ * the registration table's handlers by function name, with dependencies built on first use. The
+ * package ships its policies next to this file, so that folder is the default POLICIES_DIR (the
+ * working directory of a Functions worker is not the app's folder).
+ */
+import { join } from 'node:path';
+import { lazyApp } from '../../shared/compositionRoot';
+import { registrationOf } from '../registrations';
+import { functionTable } from '../table';
+
+export function handlers(): ReadonlyMap<string, unknown> {
+  const getApp = lazyApp(() => ({ POLICIES_DIR: join(__dirname, 'policies'), ...process.env }));
+  return new Map(functionTable(getApp).map((spec) => [spec.name, registrationOf(spec).handler]));
+}
