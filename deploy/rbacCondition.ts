@@ -1,6 +1,8 @@
 /**
- * The ABAC condition on AccessManager's Role Based Access Control Administrator assignment,
- * derived from the policies (azd preprovision hook: `node dist/deploy/rbacCondition.js`).
+ * The azd preprovision hook's look at the policies (`node dist/deploy/rbacCondition.js`): they
+ * must govern the subscription being deployed for (the shipped ones govern the local simulator's,
+ * and a deployment that enforced those would enforce nothing), and they decide the ABAC
+ * condition on AccessManager's Role Based Access Control Administrator assignment.
  *
  * Writes are constrained, deletes never: the enforcer must be able to remove any rogue
  * assignment, Owner included. With only rigid policies AccessManager may assign exactly the roles
@@ -10,6 +12,7 @@
  * shapes follow Microsoft's "Examples to delegate Azure role assignment management with conditions".
  */
 import { loadPolicies } from '../shared/adapters/policyFiles';
+import { subscriptionOf } from '../shared/domain/armIds';
 import type { Policy } from '../shared/domain/policy';
 import { azdEnvSet } from './azureCli';
 
@@ -47,9 +50,25 @@ export function roleAssigningRequestable(assignable: AssignableRoles): string[] 
   return assignable.kind === 'only' ? assignable.roleIds.filter((id) => (ROLE_ASSIGNING_ROLES as readonly string[]).includes(id)) : [];
 }
 
+/** Policies whose scope lies outside the governed subscription (none may). */
+export function policiesElsewhere(policies: readonly Policy[], governedSubscriptionId: string): Policy[] {
+  return policies.filter((p) => subscriptionOf(p.scope) !== governedSubscriptionId.toLowerCase());
+}
+
 async function main(): Promise<void> {
   const dir = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'policies';
-  const assignable = assignableRoles((await loadPolicies(dir)).policies);
+  const policies = (await loadPolicies(dir)).policies;
+  const governed = process.env.GOVERNED_SUBSCRIPTION_ID || process.env.AZURE_SUBSCRIPTION_ID;
+  if (governed) {
+    const elsewhere = policiesElsewhere(policies, governed);
+    if (elsewhere.length > 0) {
+      throw new Error(
+        `${elsewhere.map((p) => `${p.id} (${p.scope})`).join(', ')} ${elsewhere.length === 1 ? 'governs' : 'govern'} another subscription than ${governed}. ` +
+          `The shipped policies describe the local simulator's tenant: write your own with \`npm run cli -- policies init --subscription ${governed} --approver-group <group id> --force\`, review and commit them, then azd up again (README, Running in Azure).`,
+      );
+    }
+  }
+  const assignable = assignableRoles(policies);
   const condition = rbacCondition(assignable);
   for (const id of roleAssigningRequestable(assignable)) console.warn(`Warning: the policies make role ${id} requestable, and it can itself assign roles.`);
   console.log(
