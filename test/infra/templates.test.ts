@@ -42,13 +42,14 @@ test('what the hooks read from the azd environment is set by azd or output by ma
 
 test('azure.yaml deploys the package as a Flex function app, with hooks that exist', () => {
   const azure = parse(readRepoFile('azure.yaml')) as {
-    services: Record<string, { host: string; language: string; dist: string; remoteBuild: boolean; project: string }>;
+    services: Record<string, { host: string; language: string; dist: string; remoteBuild: boolean; project: string; hooks: Record<string, { posix: { run: string }; windows: { run: string } }> }>;
     hooks: Record<string, { posix: { run: string }; windows: { run: string } }>;
   };
   expect(azure.services.api).toMatchObject({ host: 'function', language: 'ts', dist: 'artifacts/package', remoteBuild: false, project: '.' });
   // azd finds the app to deploy by this tag.
   expect(main).toMatch(/'azd-service-name': 'api'/);
-  for (const [name, hook] of Object.entries(azure.hooks)) {
+  expect(Object.keys(azure.services.api.hooks)).toEqual(['prepackage']);
+  for (const [name, hook] of [...Object.entries(azure.hooks), ...Object.entries(azure.services.api.hooks)]) {
     for (const run of [hook.posix.run, hook.windows.run]) expect({ name, run, exists: existsSync(join(root, run)) }).toEqual({ name, run, exists: true });
   }
 });
