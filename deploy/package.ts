@@ -15,11 +15,12 @@
  * are kept (no identifier mangling) so stack traces in Application Insights read as the source.
  */
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { optionsOf, registrationOf, type RegistrationOptions } from '../functions/registrations';
 import { functionTable } from '../functions/table';
+import { repoRoot } from './azureCli';
 
 /** Provided by the Functions worker at run time. */
 const WORKER_PROVIDED = ['@azure/functions-core'];
@@ -42,16 +43,6 @@ export interface PackageResult {
   manifest: RegistrationOptions[];
 }
 
-function repositoryRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'host.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`No host.json above ${__dirname}: run npm run package from the repository.`);
-    dir = parent;
-  }
-  return dir;
-}
-
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
@@ -72,7 +63,7 @@ export function registrationManifest(): RegistrationOptions[] {
 }
 
 export async function buildPackage(options: PackageOptions = {}): Promise<PackageResult> {
-  const root = options.root ?? repositoryRoot();
+  const root = options.root ?? repoRoot();
   const outDir = options.outDir ?? join(root, 'artifacts');
   const dir = join(outDir, 'package');
   const portal = join(root, 'dist', 'portal');

@@ -15,6 +15,7 @@ import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { zipSync } from 'fflate';
 import { PNG } from 'pngjs';
+import { repoRoot } from './azureCli';
 
 export interface TeamsAppValues {
   BOT_APP_ID: string;
@@ -26,17 +27,7 @@ export interface TeamsAppValues {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function appPackageDir(): string {
-  // deploy/ in the sources, dist/deploy/ when built.
-  const candidates = [join(__dirname, '..', 'appPackage'), join(__dirname, '..', '..', 'appPackage')];
-  for (const dir of candidates) {
-    try {
-      readFileSync(join(dir, 'manifest.json'));
-      return dir;
-    } catch {
-      // try the next
-    }
-  }
-  throw new Error('appPackage/manifest.json not found');
+  return join(repoRoot(), 'appPackage');
 }
 
 /** The manifest with every `${{NAME}}` filled; unknown or missing names and malformed ids are refused. */

@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { repoRoot } from './azureCli';
 
 type Rgba = readonly [number, number, number, number];
 
@@ -34,4 +35,4 @@ export function drawIcons(dir: string): void {
   writeFileSync(join(dir, 'outline.png'), draw(32, [255, 255, 255, 255], [0, 0, 0, 0]));
 }
 
-if (require.main === module) drawIcons(join(__dirname, '..', '..', 'appPackage'));
+if (require.main === module) drawIcons(join(repoRoot(), 'appPackage'));

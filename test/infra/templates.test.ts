@@ -41,9 +41,10 @@ test('what the hooks read from the azd environment is set by azd or output by ma
 });
 
 test('azure.yaml deploys the package as a Flex function app, with hooks that exist', () => {
+  type Hooks = Record<string, { posix: { run: string }; windows: { run: string } }>;
   const azure = parse(readRepoFile('azure.yaml')) as {
-    services: Record<string, { host: string; language: string; dist: string; remoteBuild: boolean; project: string; hooks: Record<string, { posix: { run: string }; windows: { run: string } }> }>;
-    hooks: Record<string, { posix: { run: string }; windows: { run: string } }>;
+    services: { api: { host: string; language: string; dist: string; remoteBuild: boolean; project: string; hooks: Hooks } };
+    hooks: Hooks;
   };
   expect(azure.services.api).toMatchObject({ host: 'function', language: 'ts', dist: 'artifacts/package', remoteBuild: false, project: '.' });
   // azd finds the app to deploy by this tag.
