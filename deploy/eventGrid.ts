@@ -155,7 +155,7 @@ export function sourcesFrom(env: Record<string, string | undefined>, deploymentS
 
 /** The functions the plan delivers to (from infra/shared/events.json). */
 export function functionsFor(topics: readonly PlannedTopic[]): string[] {
-  return [...new Set(topics.map((t) => eventsSpec.subscriptions.find((s) => s.source === t.kind)!.functionName))];
+  return [...new Set(topics.map((t) => eventsSpec.subscriptions[t.kind].functionName))];
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -139,8 +139,8 @@ module entra 'app/entra.bicep' = if (entraMode == 'graph') {
   }
 }
 
-var easyAuthClientId = entraMode == 'graph' ? entra!.outputs.authClientId : authClientId
-var teamsBotAppId = !teamsBot ? '' : entraMode == 'graph' ? entra!.outputs.botAppId : botAppId
+var easyAuthClientId = entraMode == 'graph' ? entra.outputs.authClientId : authClientId
+var teamsBotAppId = !teamsBot ? '' : entraMode == 'graph' ? entra.outputs.botAppId : botAppId
 
 module api 'app/function.bicep' = {
   name: 'api'

@@ -95,7 +95,7 @@ resource botCredential 'Microsoft.Graph/applications/federatedIdentityCredential
 }
 
 resource botServicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = if (teamsBot) {
-  appId: botApp!.appId
+  appId: botApp.appId
 }
 
 resource microsoftGraph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
@@ -113,4 +113,4 @@ resource graphGrants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [
 output authClientId string = authApp.appId
 output authServicePrincipalId string = authServicePrincipal.id
 output adminRoleId string = adminRoleId
-output botAppId string = teamsBot ? botApp!.appId : ''
+output botAppId string = teamsBot ? botApp.appId : ''

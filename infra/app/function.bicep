@@ -5,7 +5,7 @@
 // linuxFxVersion, ...; `forbidden` in infra/shared/app-settings.json) is set.
 //
 // App settings: exactly the `deployed` settings of infra/shared/app-settings.json plus its
-// `platform` ones, taken from `values` below (test/infra/consistency.test.ts compares the keys).
+// `platform` ones, taken from `values` below (./appSettings.bicep; a test compares the keys).
 //
 // App Service authentication (Easy Auth v2) signs people in with the app registration, whose
 // client credential is a federated credential trusting this identity
@@ -32,8 +32,6 @@ param cosmosDatabase string
 param botAppId string
 param openAiEndpoint string
 param openAiDeployment string
-
-var settingsSpec = loadJsonContent('../shared/app-settings.json')
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
@@ -89,42 +87,37 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // Keyed by setting name; infra/shared/app-settings.json decides which of them are deployed.
-var values = {
-  ACCESSMANAGER_ENV: 'azure'
-  AZURE_TENANT_ID: tenant().tenantId
-  AZURE_SUBSCRIPTION_ID: governedSubscriptionId
-  ACCESSMANAGER_PRINCIPAL_ID: identityPrincipalId
-  BREAKGLASS_PRINCIPAL_IDS: breakGlassPrincipalIds
-  AZURE_CLIENT_ID: identityClientId
-  COSMOS_ENDPOINT: cosmosEndpoint
-  COSMOS_DATABASE: cosmosDatabase
-  BOT_APP_ID: botAppId
-  PUBLIC_BASE_URL: 'https://${site.properties.defaultHostName}'
-  AZURE_OPENAI_ENDPOINT: openAiEndpoint
-  AZURE_OPENAI_DEPLOYMENT: openAiDeployment
-  // The Functions host: identity-based storage (blob only: timers and keys), telemetry with Entra auth.
-  AzureWebJobsStorage__credential: 'managedidentity'
-  AzureWebJobsStorage__clientId: identityClientId
-  AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
-  APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-  // The portal answers at /: the host's own home page must not.
-  AzureWebJobsDisableHomepage: 'true'
-  // Easy Auth's client credential: this identity's token, exchanged through the app registration's federated credential.
-  OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
-  WEBSITE_AUTH_AAD_ALLOWED_TENANTS: tenant().tenantId
-}
-
-var deployedNames = concat(
-  map(filter(items(settingsSpec.settings), s => s.value.deployed), s => s.key),
-  settingsSpec.platform
-)
-
-// One resource for all settings: some values exist only once the site does.
-resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
-  parent: site
-  name: 'appsettings'
-  properties: toObject(deployedNames, n => n, n => values[n])
+// Some values exist only once the site does, hence a module that receives them as a parameter.
+module settings 'appSettings.bicep' = {
+  name: '${name}-settings'
+  params: {
+    siteName: site.name
+    values: {
+      ACCESSMANAGER_ENV: 'azure'
+      AZURE_TENANT_ID: tenant().tenantId
+      AZURE_SUBSCRIPTION_ID: governedSubscriptionId
+      ACCESSMANAGER_PRINCIPAL_ID: identityPrincipalId
+      BREAKGLASS_PRINCIPAL_IDS: breakGlassPrincipalIds
+      AZURE_CLIENT_ID: identityClientId
+      COSMOS_ENDPOINT: cosmosEndpoint
+      COSMOS_DATABASE: cosmosDatabase
+      BOT_APP_ID: botAppId
+      PUBLIC_BASE_URL: 'https://${site.properties.defaultHostName}'
+      AZURE_OPENAI_ENDPOINT: openAiEndpoint
+      AZURE_OPENAI_DEPLOYMENT: openAiDeployment
+      // The Functions host: identity-based storage (blob only: timers and keys), telemetry with Entra auth.
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identityClientId
+      AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+      APPLICATIONINSIGHTS_CONNECTION_STRING: insights.properties.ConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+      // The portal answers at /: the host's own home page must not.
+      AzureWebJobsDisableHomepage: 'true'
+      // Easy Auth's client credential: this identity's token, exchanged through the app registration's federated credential.
+      OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
+      WEBSITE_AUTH_AAD_ALLOWED_TENANTS: tenant().tenantId
+    }
+  }
 }
 
 // Easy Auth's unauthenticated action is global, so anonymous requests reach the app: the API

@@ -33,7 +33,7 @@ module topic 'topic.bicep' = [
       useIdentity: t.useIdentity
       eventGridIdentityId: eventGridIdentityId
       functionAppId: functionAppId
-      subscriptionSpec: filter(spec.subscriptions, s => s.source == t.kind)[0]
+      subscriptionSpec: spec.subscriptions[t.kind]
       retryPolicy: spec.retryPolicy
       deadLetterStorageId: deadLetterStorageId
       deadLetterContainer: spec.deadLetterContainer

@@ -41,9 +41,10 @@ describe('app settings', () => {
     }
   });
 
-  test('function.bicep has a value for exactly the deployed and platform settings', () => {
-    const values = bicepObjectKeys(readRepoFile('infra/app/function.bicep'), 'var values');
+  test('function.bicep passes a value for exactly the deployed and platform settings, and appSettings.bicep deploys those', () => {
+    const values = bicepObjectKeys(readRepoFile('infra/app/function.bicep'), '    values: {');
     expect(values.sort()).toEqual([...deployed, ...appSettings.platform].sort());
+    expect(readRepoFile('infra/app/appSettings.bicep')).toMatch(/filter\(items\(spec\.settings\), s => s\.value\.deployed\)/);
   });
 
   test('no template sets anything Flex Consumption rejects', () => {
@@ -103,16 +104,17 @@ describe('Event Grid subscriptions', () => {
   const table = functionTable(() => Promise.reject(new Error('not used')));
 
   test('deliver to exactly the Event Grid functions of the registration table', () => {
-    expect(eventsSpec.subscriptions.map((s) => s.functionName).sort()).toEqual(table.filter((f) => f.kind === 'eventGrid').map((f) => f.name).sort());
+    expect(Object.values(eventsSpec.subscriptions).map((s) => s.functionName).sort()).toEqual(table.filter((f) => f.kind === 'eventGrid').map((f) => f.name).sort());
   });
 
-  test('one subscription per kind of source, each with a distinct name', () => {
-    expect(new Set(eventsSpec.subscriptions.map((s) => s.source)).size).toBe(eventsSpec.subscriptions.length);
-    expect(new Set(eventsSpec.subscriptions.map((s) => s.subscriptionName)).size).toBe(eventsSpec.subscriptions.length);
+  test('one subscription per kind of source the hook knows, each with a distinct name', () => {
+    const subscriptions = Object.values(eventsSpec.subscriptions);
+    expect(Object.keys(eventsSpec.subscriptions).sort()).toEqual(['keyVault', 'storage', 'subscription']);
+    expect(new Set(subscriptions.map((s) => s.subscriptionName)).size).toBe(subscriptions.length);
     expect(eventsSpec.retryPolicy).toEqual({ maxDeliveryAttempts: 30, eventTimeToLiveInMinutes: 1440 });
   });
 
-  const spec = (functionName: string) => eventsSpec.subscriptions.find((s) => s.functionName === functionName)!;
+  const spec = (functionName: string) => Object.values(eventsSpec.subscriptions).find((s) => s.functionName === functionName)!;
 
   test('keyVaultEvents receives exactly the Key Vault event types its decoder knows', () => {
     expect(spec('keyVaultEvents').includedEventTypes).toEqual([...KEY_VAULT_EVENT_TYPES]);
