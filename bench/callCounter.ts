@@ -53,11 +53,15 @@ export class CallCounter {
     }
   }
 
-  /** For `Instrumentation.decorate`: counts role assignment and role definition calls by method and directory calls as `graph`. */
+  /** For `Instrumentation.decorate`: counts role assignment, role definition, storage account and vault calls by method and directory calls as `graph`. */
   readonly decorate = <K extends keyof Deps>(name: K, port: Deps[K]): Deps[K] => {
     if (name === 'roleAssignments') return this.count(port as Deps['roleAssignments'], (m) => `roleAssignments.${m === 'listForScope' ? 'list' : m}`) as Deps[K];
     if (name === 'directory') return this.count(port as Deps['directory'], () => 'graph') as Deps[K];
     if (name === 'roleDefinitions') return this.count(port as Deps['roleDefinitions'], (m) => `roleDefinitions.${m}`) as Deps[K];
+    if (name === 'guardrails') {
+      const g = port as Deps['guardrails'];
+      return { ...g, resources: this.count(g.resources, (m) => `guardrails.${m}`), secrets: this.count(g.secrets, (m) => `secrets.${m}`) } as Deps[K];
+    }
     return port;
   };
 }

@@ -11,8 +11,10 @@
  * BENCH_PORTAL_RUNS (default 5) navigations per page for the portal's first render (./portal.ts).
  * BENCH_SUGGESTIONS (default 2,000 engine runs) and BENCH_SUGGESTION_CALLS (default 200 API calls) for
  * role suggestions (./suggestions.ts).
+ * BENCH_GUARDRAIL_CHANGES (default 250) and BENCH_GUARDRAIL_COST_SAMPLES (default 100) for guardrails
+ * (./guardrails.ts).
  * BENCH_PACKAGE_RUNS (default 7) fresh-process imports of the deployable package and of the build (./package.ts).
- * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|package runs one of them.
+ * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|guardrails|package runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
@@ -23,10 +25,25 @@ import { benchPackage } from './package';
 import { benchPortal } from './portal';
 import { benchStore } from './store';
 import { benchSuggestions } from './suggestions';
+import { benchGuardrails, guardrailOptionsFromEnv } from './guardrails';
 import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
 const TARGETS = { timeToRevokeP99Ms: 250, ratioToFloor: 1.3, allowedStoreOps: 2, revokedStoreOps: 3 };
+/** What the issue asks of guardrails (issue 11). */
+const GUARDRAIL_TARGETS = { timeToRemediateP99Ms: 250, ratioToFloor: 1.3 };
+
+/** Each guardrail target with the measured figure and whether it is met. */
+function judgeGuardrails(guardrails: Json): Json {
+  const p99 = pick(guardrails, 'timeToRemediate.p99Ms');
+  const kinds = ['remediated', 'ownWrite', 'compliant'];
+  const ratios = kinds.map((k) => [k, pick(guardrails, `costPerEvent.${k}.ratioToFloor`)] as const);
+  const worst = Math.max(...ratios.map(([, r]) => r ?? Number.POSITIVE_INFINITY));
+  return {
+    timeToRemediateP99: { targetMs: GUARDRAIL_TARGETS.timeToRemediateP99Ms, measuredMs: p99, met: p99 !== undefined && p99 < GUARDRAIL_TARGETS.timeToRemediateP99Ms },
+    ratioToFloor: { target: GUARDRAIL_TARGETS.ratioToFloor, measured: Object.fromEntries(ratios), worst, met: worst <= GUARDRAIL_TARGETS.ratioToFloor },
+  };
+}
 
 
 const say = (line: string) => console.log(line);
@@ -68,7 +85,7 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'package'];
+  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'guardrails', 'package'];
   if (only !== undefined && only !== '' && !sections.includes(only)) throw new ConfigError(`BENCH_ONLY must be one of ${sections.join(', ')} (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
@@ -121,6 +138,13 @@ async function main(): Promise<void> {
     const t = performance.now();
     const suggestions = await benchSuggestions(say);
     summary['suggestions'] = { ...suggestions, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'guardrails') {
+    say('== guardrails (local stack: a non-compliant storage account PATCH to the remediating PATCH; cost per event and floor) ==');
+    const t = performance.now();
+    const guardrails = await benchGuardrails(guardrailOptionsFromEnv(say));
+    summary['guardrails'] = { ...guardrails, targets: judgeGuardrails(guardrails), seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   if (!only || only === 'package') {

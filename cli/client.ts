@@ -30,6 +30,15 @@ export interface NewRequest {
   principalId?: string;
 }
 
+/** A guardrail exception request (docs/api.md, "Guardrail exceptions"). */
+export interface NewGuardrailException {
+  kind: 'guardrailException';
+  scope: string;
+  guardrail: { property: string; allowedValue: string | boolean; compensatingControl: string };
+  duration: string;
+  justification: string;
+}
+
 /** What POST /api/suggestions answers (docs/api.md, "Suggestions"). */
 export interface Suggestion {
   roleName: string;
@@ -168,7 +177,7 @@ export class AccessManagerClient {
     else if (options.user) Object.assign(this.headers, principalHeaders(options.user));
   }
 
-  async createRequest(request: NewRequest): Promise<AccessRequest> {
+  async createRequest(request: NewRequest | NewGuardrailException): Promise<AccessRequest> {
     return decode(objectBody, await this.call('POST', 'requests', undefined, request), 'createRequest') as unknown as AccessRequest;
   }
 

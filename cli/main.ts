@@ -406,6 +406,30 @@ Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
     });
 
   requests
+    .command('exception')
+    .description('ask for a time-bound exception to a storage account or key vault guardrail, approved like a role request')
+    .requiredOption('--scope <id>', 'the storage account or key vault id')
+    .requiredOption('--property <name>', 'the guarded setting, e.g. allowSharedKeyAccess')
+    .requiredOption('--value <value>', 'the value it may hold meanwhile (true, false, or the setting\'s text value)')
+    .requiredOption('--duration <duration>', 'ISO 8601, counted from the approval, e.g. P1D')
+    .requiredOption('--justification <text>', 'why the guardrail must give way')
+    .requiredOption('--compensating-control <text>', 'what protects the resource meanwhile')
+    .action(async (options: { scope: string; property: string; value: string; duration: string; justification: string; compensatingControl: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      const allowedValue = options.value === 'true' ? true : options.value === 'false' ? false : options.value;
+      printRequest(
+        ctx,
+        await ctx.client.createRequest({
+          kind: 'guardrailException',
+          scope: options.scope,
+          guardrail: { property: options.property, allowedValue, compensatingControl: options.compensatingControl },
+          duration: options.duration,
+          justification: options.justification,
+        }),
+      );
+    });
+
+  requests
     .command('list')
     .description('your own requests and those you may approve (both, by default); admins: --everyone')
     .addOption(new Option('--status <status>', 'only requests in this state').choices(['pending', 'approved', 'denied', 'cancelled', 'timedOut', 'failed']))

@@ -139,6 +139,7 @@ export function requestLines(r: AccessRequest): [string, string | number | undef
     ['Extra approval', r.extraApprovalReason],
     ['Approvals', `${approvalsOf(r)}/${r.requiredApprovals}${r.approvals.length ? ` (${r.approvals.map((a) => `${a.approverName}: ${a.decision}`).join(', ')})` : ''}`],
     ['Justification', r.justification],
+    ['Compensating control', r.guardrail?.compensatingControl],
     ['Policy', r.policyId],
     ['Created', r.createdAt],
     ['Grant', r.grantId],

@@ -145,6 +145,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     started.push(() => app.close());
     started.push(() => host.stop());
     sim.events.setWebhook(`${host.url}/runtime/webhooks/eventgrid?functionName=armEvents`);
+    sim.keyVaultEvents.setWebhook(`${host.url}/runtime/webhooks/eventgrid?functionName=keyVaultEvents`);
     // Teams installs the app for everyone, so each person has a 1:1 chat with the bot. The simulator
     // cannot sign Bot Framework tokens: with a BOT_APP_ID, tests install with signed activities themselves.
     if (!config.BOT_APP_ID) await sim.teams.installForAllUsers(`${host.url}/api/messages`);

@@ -1,8 +1,10 @@
 /**
- * Event Grid functions. armEvents enforces role assignments; keyVaultEvents and storageEvents
- * decode, validate and log what their system topics deliver (guardrails for them come later).
+ * Event Grid functions. armEvents enforces role assignments and storage account and key vault
+ * guardrails; keyVaultEvents checks secrets and re-judges vaults; storageEvents records the blob
+ * events a policy asks to watch.
  */
 import { reconcile, handleArmEvent } from '../shared/usecases/enforcement';
+import { keyVaultEvents, reconcileGuardrails, storageEvents } from '../shared/usecases/guardrails';
 import { receivedEventFrom } from '../shared/domain/events/envelope';
 import { decodeKeyVaultEvent } from '../shared/domain/events/keyVaultEvent';
 import { decodeStorageEvent } from '../shared/domain/events/storageEvent';
@@ -23,8 +25,11 @@ export function eventFunctions(getApp: GetApp): EventGridFunction[] {
       kind: 'eventGrid',
       name: 'keyVaultEvents',
       handler: async (event, context) => {
+        // Decoded before anything else: a malformed event is refused even while the app cannot start.
         const decoded = decodeKeyVaultEvent(receivedEventFrom(event));
-        if (decoded.kind === 'keyVault') context.log(`keyVaultEvents ${decoded.eventId}: ${decoded.eventType} ${decoded.vaultName}/${decoded.objectType}/${decoded.objectName}`);
+        if (decoded.kind !== 'keyVault') return;
+        context.log(`keyVaultEvents ${decoded.eventId}: ${decoded.eventType} ${decoded.vaultName}/${decoded.objectType}/${decoded.objectName}`);
+        await keyVaultEvents((await getApp()).deps, decoded, (line) => context.log(line));
       },
     },
     {
@@ -32,7 +37,9 @@ export function eventFunctions(getApp: GetApp): EventGridFunction[] {
       name: 'storageEvents',
       handler: async (event, context) => {
         const decoded = decodeStorageEvent(receivedEventFrom(event));
-        if (decoded.kind === 'storage') context.log(`storageEvents ${decoded.eventId}: ${decoded.eventType} ${decoded.accountName}/${decoded.container}/${decoded.blobPath}`);
+        if (decoded.kind !== 'storage') return;
+        context.log(`storageEvents ${decoded.eventId}: ${decoded.eventType} ${decoded.accountName}/${decoded.container}/${decoded.blobPath}`);
+        await storageEvents((await getApp()).deps, decoded, (line) => context.log(line));
       },
     },
   ];
@@ -44,8 +51,10 @@ export function reconcileTimer(getApp: GetApp): TimerFunction {
     name: 'reconcile',
     schedule: '0 */15 * * * *',
     handler: async (_timer, context) => {
-      const report = await reconcile((await getApp()).deps);
+      const { deps } = await getApp();
+      const report = await reconcile(deps);
       context.log(`reconcile: ${JSON.stringify(report)}`);
+      context.log(`reconcile guardrails: ${JSON.stringify(await reconcileGuardrails(deps))}`);
     },
   };
 }

@@ -13,6 +13,9 @@ import { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { Agent as UndiciAgent } from 'undici';
 import { ArmRoleAssignments } from './adapters/arm/armRoleAssignments';
 import { ArmRoleDefinitions } from './adapters/arm/armRoleDefinitions';
+import { ArmGuardedResources } from './adapters/arm/armGuardedResources';
+import { KeyVaultSecretInventory } from './adapters/keyvault/secretInventory';
+import { GuardrailStateStore } from './adapters/cosmos/guardrailStateStore';
 import { CachedRoleDefinitions } from './adapters/arm/cachedRoleDefinitions';
 import { BreakerStore } from './adapters/cosmos/breakerStore';
 import { CardStore } from './adapters/cosmos/cardStore';
@@ -140,6 +143,12 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     audit,
     conversations,
     roleAssignments: decorate('roleAssignments', new ArmRoleAssignments(arm)),
+    guardrails: decorate('guardrails', {
+      resources: new ArmGuardedResources({ credential, endpoint: config.ARM_ENDPOINT, ca: overrides.ca, policies: instrument.armPolicies }),
+      states: new GuardrailStateStore(stores.state),
+      // Locally the simulator's vaults answer at https://localhost:<port>; deployed only Key Vault DNS names are trusted.
+      secrets: new KeyVaultSecretInventory({ credential, ca: overrides.ca, localVaults: config.ACCESSMANAGER_ENV === 'local' }),
+    }),
     roleDefinitions: new CachedRoleDefinitions(decorate('roleDefinitions', new ArmRoleDefinitions(arm)), () => clock.now().getTime()),
     advisor: decorate(
       'advisor',

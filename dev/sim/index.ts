@@ -13,6 +13,7 @@ import { createSimServer } from './server';
 import { SimState } from './state';
 import { installForAllUsers, SIM_BOT_APP_ID, type InstallResult } from './teams/install';
 import { personalConversationId } from './teams/store';
+import { startVaultDataPlane, type VaultDataPlane } from './keyvault/dataPlane';
 
 export { simCredential, simClaimsFor, encodeSimToken } from './credential';
 export { DEFAULT_KNOBS, type SimKnobs } from './knobs';
@@ -68,7 +69,11 @@ export interface Simulator {
   /** Direct access for tests: `state.assignments`, `state.directory`, `state.resources`, `state.teams`, `state.reset()`. */
   state: SimState;
   events: SimulatorEvents;
+  /** Deliveries of the vaults' system topics (`Microsoft.KeyVault.*`) to the keyVaultEvents webhook. */
+  keyVaultEvents: SimulatorEvents;
   teams: SimulatorTeams;
+  /** The data-plane URL of a vault (`https://localhost:<port>/`), its server started on first use. */
+  vaultUrl(vaultId: string): Promise<string>;
   /** App Service's managed identity endpoint for AccessManager's identity: set these as IDENTITY_ENDPOINT and IDENTITY_HEADER. */
   managedIdentity: { endpoint: string; header: string };
   stop(): Promise<void>;
@@ -79,6 +84,15 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const random = new SeededRandom(knobs);
   const state = new SimState(opts.seed ?? true);
   const delivery = new EventDelivery(knobs, random, opts.eventsWebhook, opts.tls.cert);
+  const keyVaultDelivery = new EventDelivery(knobs, random, undefined, opts.tls.cert, 'ACCESSMANAGER-KEYVAULT-EVENTS');
+  // Each vault's data plane gets a server of its own on first use: the SecretClient needs a vault at the root of an origin.
+  const vaultPlanes: VaultDataPlane[] = [];
+  state.keyVaults.setStarter(async (vaultId) => {
+    const plane = await startVaultDataPlane({ tls: opts.tls, state, knobs, vaultId });
+    vaultPlanes.push(plane);
+    return plane.url;
+  });
+  state.keyVaults.setPublisher((event) => keyVaultDelivery.publish(event));
   let port = opts.port ?? 0;
   const identityHeader = randomUUID();
   const server = createSimServer(opts.tls, { state, knobs, delivery, random, identityHeader }, () => `localhost:${port}`);
@@ -100,27 +114,36 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     port,
     knobs,
     state,
-    events: {
-      delivered: () => delivery.delivered(),
-      pending: () => delivery.pending(),
-      attempts: () => delivery.attempts(),
-      idle: () => delivery.idle(),
-      recent: () => delivery.recent(),
-      setWebhook: (u) => delivery.setWebhook(u),
-    },
+    events: eventsOf(delivery),
+    keyVaultEvents: eventsOf(keyVaultDelivery),
     teams: {
       installForAllUsers: (messagesUrl, botAppId = SIM_BOT_APP_ID) => installForAllUsers(state, messagesUrl, serviceUrl, botAppId),
       conversationIdFor: (objectId) => personalConversationId(objectId),
       serviceUrl,
     },
+    vaultUrl: (vaultId) => state.keyVaults.urlFor(vaultId, ''),
     managedIdentity: { endpoint: `${url}${MANAGED_IDENTITY_PATH}`, header: identityHeader },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         delivery.stop();
+        keyVaultDelivery.stop();
         server.close(() => resolve());
         server.closeAllConnections();
+      }).then(async () => {
+        await Promise.all(vaultPlanes.map((p) => p.stop()));
       });
       return stopped;
     },
+  };
+}
+
+function eventsOf(delivery: EventDelivery): SimulatorEvents {
+  return {
+    delivered: () => delivery.delivered(),
+    pending: () => delivery.pending(),
+    attempts: () => delivery.attempts(),
+    idle: () => delivery.idle(),
+    recent: () => delivery.recent(),
+    setWebhook: (u) => delivery.setWebhook(u),
   };
 }

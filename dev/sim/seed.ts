@@ -4,6 +4,7 @@
  */
 import { roleDefinitionId } from '../../shared/domain/armIds';
 import { findBuiltInRole } from '../../shared/domain/roles';
+import { builtInSimRole } from './arm/roleCatalog';
 import {
   APP_ASSIGNMENT_NAME,
   BREAKGLASS_ASSIGNMENT_NAME,
@@ -106,6 +107,21 @@ function resourceGroup(scope: string): ArmResource {
   };
 }
 
+/** An approved private endpoint connection, in the shape of the resource provider (`actionRequired` for storage, `actionsRequired` for Key Vault). */
+function privateEndpointConnection(resourceId: string, type: string, name: string, storage: boolean): Record<string, unknown> {
+  return {
+    id: `${resourceId}/privateEndpointConnections/${name}`,
+    name,
+    type: `${type}/privateEndpointConnections`,
+    ...(storage ? {} : { etag: '' }),
+    properties: {
+      provisioningState: 'Succeeded',
+      privateEndpoint: { id: `/subscriptions/${LOCAL_SUBSCRIPTION_ID}/resourceGroups/rg-network/providers/Microsoft.Network/privateEndpoints/${name}` },
+      privateLinkServiceConnectionState: { status: 'Approved', description: 'Auto-Approved', ...(storage ? { actionRequired: 'None' } : { actionsRequired: 'None' }) },
+    },
+  };
+}
+
 export function storageAccount(rgScope: string, name: string, tags: Record<string, string> = {}): ArmResource {
   return {
     id: `${rgScope}/providers/Microsoft.Storage/storageAccounts/${name}`,
@@ -121,9 +137,12 @@ export function storageAccount(rgScope: string, name: string, tags: Record<strin
       accessTier: 'Hot',
       allowBlobPublicAccess: false,
       allowSharedKeyAccess: false,
+      allowCrossTenantReplication: false,
       minimumTlsVersion: 'TLS1_2',
       supportsHttpsTrafficOnly: true,
       publicNetworkAccess: 'Enabled',
+      keyCreationTime: { key1: SEED_TIME, key2: SEED_TIME },
+      privateEndpointConnections: [],
       isHnsEnabled: false,
       networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [], virtualNetworkRules: [] },
       encryption: {
@@ -178,10 +197,12 @@ export function keyVault(rgScope: string, name: string): ArmResource {
       enabledForTemplateDeployment: false,
       enableSoftDelete: true,
       softDeleteRetentionInDays: 90,
+      // RBAC is the default for vaults created with api-version 2026-02-01 or later; purge protection
+      // is off (unset) until someone turns it on, and cannot be turned off again.
       enableRbacAuthorization: true,
-      enablePurgeProtection: true,
       publicNetworkAccess: 'Enabled',
       networkAcls: { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [], virtualNetworkRules: [] },
+      privateEndpointConnections: [],
       vaultUri: `https://${name}.vault.azure.net/`,
       provisioningState: 'Succeeded',
     },
@@ -202,8 +223,21 @@ export function seedSubscription(): Record<string, unknown> {
   };
 }
 
+/** Reached only through a private endpoint: public network access off, as the seed policies require. */
+function privateOnly(resource: ArmResource, endpoint: string): ArmResource {
+  const storage = resource.type === 'Microsoft.Storage/storageAccounts';
+  return {
+    ...resource,
+    properties: { ...resource.properties, publicNetworkAccess: 'Disabled', privateEndpointConnections: [privateEndpointConnection(resource.id, resource.type, endpoint, storage)] },
+  };
+}
+
+function withPurgeProtection(vault: ArmResource): ArmResource {
+  return { ...vault, properties: { ...vault.properties, enablePurgeProtection: true } };
+}
+
 export function seedResources(): ArmResource[] {
-  const stweights = storageAccount(RG.weights, 'stweights', { dataClassification: 'restricted' });
+  const stweights = privateOnly(storageAccount(RG.weights, 'stweights', { dataClassification: 'restricted' }), 'pe-stweights');
   return [
     resourceGroup(RG.weights),
     resourceGroup(RG.research),
@@ -211,10 +245,14 @@ export function seedResources(): ArmResource[] {
     stweights,
     blobContainer(stweights.id, 'checkpoints'),
     storageAccount(RG.research, 'stscratch'),
-    keyVault(RG.research, 'kv-research'),
+    withPurgeProtection(privateOnly(keyVault(RG.research, 'kv-research'), 'pe-kv-research')),
     storageAccount(RG.sandbox, 'stsandbox'),
   ];
 }
+
+/** AccessManager's guardrail assignments (Contributor; Key Vault Reader for secret metadata) at the subscription. */
+export const APP_GUARDRAILS_ASSIGNMENT_NAME = '7c2d1f8e-4a3b-4d5c-9e6f-18a0c0ffee19';
+export const APP_SECRET_METADATA_ASSIGNMENT_NAME = '8d3e2a9f-5b4c-4e6d-8f7a-18a0c0ffee1a';
 
 export interface SeedAssignment {
   scope: string;
@@ -236,11 +274,29 @@ export const SEED_ASSIGNMENTS: readonly SeedAssignment[] = [
     principalType: 'ServicePrincipal',
     description: 'AccessManager grants and revokes access',
   },
+  // Guardrails: read and correct storage account and vault settings, read secret metadata. Deployed,
+  // infra/governedSubscription.bicep gives a narrower custom role; locally two built-in roles stand in.
+  {
+    scope: SUBSCRIPTION_SCOPE,
+    name: APP_GUARDRAILS_ASSIGNMENT_NAME,
+    roleName: 'Contributor',
+    principalId: PEOPLE.accessManager,
+    principalType: 'ServicePrincipal',
+    description: 'AccessManager keeps storage account and key vault settings within policy',
+  },
+  {
+    scope: SUBSCRIPTION_SCOPE,
+    name: APP_SECRET_METADATA_ASSIGNMENT_NAME,
+    roleName: 'Key Vault Reader',
+    principalId: PEOPLE.accessManager,
+    principalType: 'ServicePrincipal',
+    description: 'AccessManager reads secret metadata (never values) to check expiry',
+  },
 ];
 
 /** The role definition id of a seeded assignment, in the subscription-scoped form ARM answers with. */
 export function seedRoleDefinitionId(roleName: string): string {
-  const role = findBuiltInRole(roleName);
+  const role = findBuiltInRole(roleName) ?? builtInSimRole(roleName);
   if (!role) throw new Error(`seed names an unknown built-in role '${roleName}'`);
   return roleDefinitionId(LOCAL_SUBSCRIPTION_ID, role.guid);
 }

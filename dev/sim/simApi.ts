@@ -8,6 +8,7 @@ import { ok, queryParam, SimHttpError, type SimReply, type SimRequest } from './
 import { knobsPatchSchema, type SimKnobs } from './knobs';
 import type { SimState } from './state';
 import { installForAllUsers } from './teams/install';
+import { checkExpiry } from './keyvault/dataPlane';
 
 export interface SimApiDeps {
   state: SimState;
@@ -62,6 +63,9 @@ export async function handleSimApi(req: SimRequest, deps: SimApiDeps): Promise<S
       const results = await installForAllUsers(deps.state, parsed.data.messagesUrl, `${req.origin}/connector/`, parsed.data.botAppId);
       return ok({ items: results });
     }
+    case 'POST /sim/keyvault/expiry':
+      // Azure checks expiry on its own schedule; here a test (or a person) says when.
+      return ok({ sent: checkExpiry(deps.state, deps.knobs) });
     case 'GET /sim/events':
       return ok({ delivered: deps.delivery.delivered(), pending: deps.delivery.pending(), attempts: deps.delivery.attempts(), items: deps.delivery.recent() });
     case 'GET /sim/events/idle': {

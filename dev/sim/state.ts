@@ -11,6 +11,7 @@ import { SimRoleCatalog } from './arm/roleCatalog';
 import { Directory, type PrincipalType } from './directory';
 import { SEED_ASSIGNMENTS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
 import { TeamsStore, teamsUserId, type TeamsMember } from './teams/store';
+import { SimKeyVaults } from './keyvault/store';
 
 export interface SimStats {
   armRequests: number;
@@ -48,6 +49,8 @@ export class SimState {
   /** ARM resources (resource groups, accounts, vaults, containers) keyed by lower-cased id. */
   readonly resources = new Map<string, ArmResource>();
   readonly teams = new TeamsStore();
+  /** The vaults' data plane: secrets, where each vault listens, where Key Vault events go. */
+  readonly keyVaults = new SimKeyVaults();
   directory = new Directory();
   stats: SimStats = zeroStats();
 
@@ -60,6 +63,7 @@ export class SimState {
     this.directory = new Directory(seedDirectory());
     this.resources.clear();
     for (const r of seedResources()) this.resources.set(scopeKey(r.id), r);
+    this.keyVaults.clearSecrets();
     this.assignments.clear();
     this.roleDefinitions.clearCustom();
     for (const a of SEED_ASSIGNMENTS) {

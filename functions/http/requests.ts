@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { readJsonBody } from './respond';
 import { cancelRequest, createRequest, decideRequest, getRequest, listRequests } from '../../shared/usecases/requests';
+import { createGuardrailExceptionRequest } from '../../shared/usecases/guardrailExceptions';
 import type { HttpFunction } from '../types';
 import { api, idParam, json, readQuery, type GetApp } from './api';
 
@@ -26,6 +27,39 @@ export const newRequestBody = z.strictObject({
   need: needBody.optional(),
 });
 
+/**
+ * POST /api/requests: a role request (`kind` absent or `role`: the body above, unchanged) or a
+ * guardrail exception (`kind: guardrailException` with `guardrail`; no role, need or principalId).
+ */
+export const createRequestBody = z
+  .strictObject({
+    kind: z.enum(['role', 'guardrailException'], { error: 'kind must be role (default) or guardrailException' }).optional(),
+    scope: newRequestBody.shape.scope,
+    role: text('role', 300).optional(),
+    duration: newRequestBody.shape.duration,
+    justification: newRequestBody.shape.justification,
+    principalId: newRequestBody.shape.principalId,
+    need: newRequestBody.shape.need,
+    guardrail: z
+      .strictObject({
+        property: text('guardrail.property', 100).min(1, 'guardrail.property is required: the guarded setting, e.g. allowSharedKeyAccess'),
+        allowedValue: z.union([z.boolean(), text('guardrail.allowedValue', 100)], { error: 'guardrail.allowedValue must be true, false or a string value of the setting' }),
+        compensatingControl: text('guardrail.compensatingControl', 2000),
+      })
+      .optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.kind === 'guardrailException') {
+      if (!b.guardrail) ctx.addIssue({ code: 'custom', path: ['guardrail'], message: 'guardrail is required for a guardrail exception: {property, allowedValue, compensatingControl}' });
+      for (const field of ['role', 'principalId', 'need'] as const) {
+        if (b[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `${field} does not belong in a guardrail exception request` });
+      }
+    } else {
+      if (b.role === undefined || b.role.length === 0) ctx.addIssue({ code: 'custom', path: ['role'], message: 'role is required: a role name (Storage Blob Data Reader), GUID or role definition id' });
+      if (b.guardrail !== undefined) ctx.addIssue({ code: 'custom', path: ['guardrail'], message: 'guardrail belongs only in a request with kind guardrailException' });
+    }
+  });
+
 const approveBody = z.strictObject({ comment: text('comment', 2000).optional() });
 // Whether a denial needs a reason is the rules' call (decisionProblem); here only its shape.
 const denyBody = z.strictObject({ reason: text('reason', 2000).trim() });
@@ -46,7 +80,13 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       name: 'createRequest',
       route: 'requests',
       methods: ['POST'],
-      handler: api(getApp, async (req, deps, caller) => json(201, await createRequest(deps, caller, await readJsonBody(req, newRequestBody)))),
+      handler: api(getApp, async (req, deps, caller) => {
+        const { kind, guardrail, role, ...rest } = await readJsonBody(req, createRequestBody);
+        if (kind === 'guardrailException' && guardrail) {
+          return json(201, await createGuardrailExceptionRequest(deps, caller, { scope: rest.scope, duration: rest.duration, justification: rest.justification, ...guardrail }));
+        }
+        return json(201, await createRequest(deps, caller, { ...rest, role: role ?? '' }));
+      }),
     },
     {
       kind: 'http',

@@ -1,6 +1,9 @@
-// At the governed subscription: Role Based Access Control Administrator for AccessManager's
-// identity, with an ABAC condition on role assignment WRITES. Deletes stay unconstrained on
-// purpose: the enforcer must be able to remove any rogue assignment, Owner included.
+// At the governed subscription, AccessManager's two roles:
+// - Role Based Access Control Administrator, with an ABAC condition on role assignment WRITES.
+//   Deletes stay unconstrained on purpose: the enforcer must be able to remove any rogue
+//   assignment, Owner included.
+// - "AccessManager Guardrails" (custom): read and set storage account and key vault settings back
+//   within policy, and read secret metadata; never account keys, never secret values.
 //
 // The condition comes from the preprovision hook (deploy/rbacCondition.ts), which reads
 // policies/*.yaml: with only rigid policies it allows exactly the roles they make requestable;
@@ -28,6 +31,41 @@ resource rbacAdmin 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     description: 'AccessManager grants and revokes time-bound access here (exempt from its own enforcement).'
     condition: appliedCondition
     conditionVersion: '2.0'
+  }
+}
+
+resource guardrailsRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, 'accessmanager-guardrails')
+  properties: {
+    roleName: 'AccessManager Guardrails (${subscription().subscriptionId})'
+    description: 'Read and correct storage account and key vault settings; read secret metadata. No account keys, no secret values.'
+    type: 'CustomRole'
+    assignableScopes: [subscription().id]
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Storage/storageAccounts/read'
+          'Microsoft.Storage/storageAccounts/write'
+          'Microsoft.Storage/storageAccounts/privateEndpointConnections/read'
+          'Microsoft.KeyVault/vaults/read'
+          'Microsoft.KeyVault/vaults/write'
+          'Microsoft.KeyVault/vaults/accessPolicies/write'
+        ]
+        notActions: []
+        dataActions: ['Microsoft.KeyVault/vaults/secrets/readMetadata/action']
+        notDataActions: []
+      }
+    ]
+  }
+}
+
+resource guardrails 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(subscription().id, appPrincipalId, 'accessmanager-guardrails')
+  properties: {
+    roleDefinitionId: guardrailsRole.id
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+    description: 'AccessManager keeps storage account and key vault settings within policy (exempt from its own enforcement).'
   }
 }
 

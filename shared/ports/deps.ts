@@ -16,6 +16,7 @@ import type { RequestRepository } from './requests';
 import type { RoleAssignments } from './roleAssignments';
 import type { RoleDefinitions } from './roleDefinitions';
 import type { NeedAdvisor } from './advisor';
+import type { GuardrailPorts } from './guardrails';
 
 export interface Deps {
   config: Config;
@@ -29,6 +30,8 @@ export interface Deps {
   /** Where the Teams bot can reach each person. */
   conversations: ConversationRepository;
   roleAssignments: RoleAssignments;
+  /** Storage accounts and key vaults (ARM), their guardrail state (store) and secret metadata (vault data plane). */
+  guardrails: GuardrailPorts;
   /** ARM's role catalog (role definitions and provider operations), cached. */
   roleDefinitions: RoleDefinitions;
   /** The model that reads free-text needs; undefined when no Azure OpenAI endpoint is configured. */

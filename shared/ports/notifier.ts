@@ -17,7 +17,19 @@ export type NotificationKind =
   | 'grant.renewed'
   | 'grant.endedExternally'
   | 'assignment.revoked'
-  | 'breaker.tripped';
+  | 'breaker.tripped'
+  | GuardrailNotificationKind;
+
+/** Guardrail alerts (shared/usecases/guardrails.ts): all but the secret notices go to the security channel. */
+export type GuardrailNotificationKind =
+  | 'guardrail.remediated'
+  | 'guardrail.wouldRemediate'
+  | 'guardrail.violation'
+  | 'guardrail.contested'
+  | 'guardrail.exceptionEnded'
+  | 'storage.keyAccess'
+  | 'secret.nearExpiry'
+  | 'secret.expired';
 
 export interface Notification {
   kind: NotificationKind;

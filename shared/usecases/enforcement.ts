@@ -16,6 +16,7 @@ import { isWithinScope, scopeDepth, scopeKey } from '../domain/armIds';
 import type { Caller } from '../domain/caller';
 import { InternalError, NotFoundError, ValidationError } from '../domain/errors';
 import { endGrant, notifySafely } from './grants';
+import { handleGuardrailEvent } from './guardrails';
 import { liveEntries } from '../domain/grants/grant';
 import type { PolicyEnforcement } from '../domain/enforcement/status';
 import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../domain/events/armEvent';
@@ -23,7 +24,7 @@ import type { ReceivedEvent } from '../domain/events/envelope';
 import { fitForLedger } from '../domain/audit/auditFit';
 import { applyBreakerOutcome, decideAssignment, decideDeletedAssignment, decideReconcile, findExemption, goneDecision, needsCoverage, roleLabel, type Decision } from '../domain/enforcement/decide';
 
-type EnforcerDeps = Pick<Deps, 'requests' | 'grants' | 'breakers' | 'policies' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId' | 'config'>;
+type EnforcerDeps = Pick<Deps, 'requests' | 'grants' | 'breakers' | 'policies' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId' | 'config' | 'guardrails' | 'directory'>;
 
 export interface Trigger {
   via: 'event' | 'reconcile';
@@ -198,9 +199,8 @@ async function handleDecoded(deps: EnforcerDeps, event: ArmEvent, log: (line: st
       return handleDelete(deps, event);
     case 'storageAccountWrite':
     case 'keyVaultWrite':
-      // Acknowledged and logged; guardrails for these writes are a later piece of work.
-      log(`armEvents ${event.eventId}: ${event.kind} ${event.resourceId} by ${event.caller.upn ?? event.caller.objectId ?? 'unknown'} (${event.operationName}); no guardrail configured`);
-      return;
+    case 'storageAccountAction':
+      return handleGuardrailEvent(deps, event, log);
     default:
       return;
   }

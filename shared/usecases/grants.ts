@@ -34,7 +34,8 @@ export function grantTarget(grant: Pick<Grant, 'id' | 'principalId' | 'scope' | 
 
 /** The audit fields that name what a request is about. */
 export function requestTarget(request: Pick<AccessRequest, 'id' | 'principalId' | 'scope' | 'roleDefinitionId' | 'policyId'>) {
-  return { principalId: request.principalId, scope: request.scope, roleDefinitionId: request.roleDefinitionId, requestId: request.id, policyId: request.policyId };
+  // A guardrail exception request names no role.
+  return { principalId: request.principalId, scope: request.scope, roleDefinitionId: request.roleDefinitionId || undefined, requestId: request.id, policyId: request.policyId };
 }
 
 /** Records an audit entry at most once per key, so a retried step never records twice. */

@@ -1,5 +1,6 @@
 /** What `GET /api/health` reports: mode, and whether the store and ARM answer, with latencies. */
 import type { Deps } from '../ports/deps';
+import { contestedGuardrails } from './guardrails';
 
 export interface DependencyHealth {
   ok: boolean;
@@ -14,6 +15,12 @@ export interface HealthReport {
   arm: DependencyHealth;
   /** How many policies are loaded. Which scopes are in audit mode is not said here: the endpoint is anonymous. */
   policies: number;
+  /**
+   * How many storage account or vault settings AccessManager stopped fixing because another
+   * automation fights it (each was recorded and alerted; which ones is for admins, in the audit
+   * trail). Absent when the store could not say.
+   */
+  contestedGuardrails?: number;
 }
 
 async function probe(check: () => Promise<unknown>): Promise<DependencyHealth> {
@@ -37,11 +44,13 @@ export async function checkHealth(deps: Deps): Promise<HealthReport> {
       return [];
     }),
   ]);
+  const contested = store.ok ? await contestedGuardrails(deps).then((c) => c.length).catch(() => undefined) : undefined;
   return {
     status: store.ok && arm.ok ? 'ok' : 'degraded',
     mode: deps.config.ACCESSMANAGER_ENV,
     store,
     arm,
     policies: deps.policies.policies.length,
+    ...(contested !== undefined ? { contestedGuardrails: contested } : {}),
   };
 }

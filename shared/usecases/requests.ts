@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from '../ports/deps';
 import type { AuditActor } from '../domain/audit/record';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
-import { auditOnce, fulfilRequest, notifySafely, requestTarget } from './grants';
+import { auditOnce, notifySafely, requestTarget } from './grants';
+import { fulfilApproved } from './guardrailExceptions';
 import { grantIdFor, type Grant } from '../domain/grants/grant';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest, RequestStatus } from '../domain/requests/model';
@@ -22,7 +23,7 @@ import { checkRequestedRole, type NeedCheck, type StatedNeed } from '../domain/s
 import { requestability } from '../domain/suggestions/requestable';
 import { catalogAt } from './roleCatalog';
 
-type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'roleDefinitions'>;
+type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'roleDefinitions' | 'guardrails'>;
 
 export interface NewRequestInput {
   scope: string;
@@ -207,7 +208,7 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
   if (outcome === 'approved') {
     try {
       // Granted: the request is as we wrote it, now fulfilled. Anything else (failed): read what was recorded.
-      if (await fulfilRequest(deps, request)) return { ...request, fulfilled: true };
+      if (await fulfilApproved(deps, request)) return { ...request, fulfilled: true };
     } catch (err) {
       // The approval is safe in the store; the expireGrants timer finishes the grant.
       console.warn(`Grant for request ${request.id} not finished yet (${err instanceof Error ? err.message : String(err)}); the timer will retry.`);
@@ -308,7 +309,7 @@ export async function listRequests(deps: RequestDeps, caller: Caller, input: Lis
   const approverOnly = input.approverMe === true && input.mine !== true;
   const involving = (input.approverMe === true && input.mine === true) || (!input.approverMe && !input.mine && !caller.isAdmin);
   if (approverOnly || involving) {
-    const candidateGroups = [...new Set(deps.policies.policies.flatMap((p) => [...p.roles.flatMap((r) => r.approvers.groups), ...(p.exception?.approvers.groups ?? [])]))];
+    const candidateGroups = [...new Set(deps.policies.policies.flatMap((p) => [...p.roles.flatMap((r) => r.approvers.groups), ...(p.exception?.approvers.groups ?? []), ...(p.guardrails?.exceptions?.approvers.groups ?? [])]))];
     const who = { userId: caller.id, groupIds: await deps.directory.memberGroups(caller.id, candidateGroups) };
     if (approverOnly) filter.approver = who;
     else filter.involving = who;
@@ -352,7 +353,7 @@ export async function finishUnfulfilledRequests(deps: RequestDeps): Promise<{ fi
   let failed = 0;
   for (const request of await deps.requests.unfulfilled()) {
     try {
-      await fulfilRequest(deps, request);
+      await fulfilApproved(deps, request);
       finished++;
     } catch (err) {
       failed++;

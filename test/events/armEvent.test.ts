@@ -107,7 +107,7 @@ describe('fixtures', () => {
 describe('event types and statuses', () => {
   const write = (edits: EnvelopeEdits) => delivered('role-assignment-write.eventgrid', edits);
   test.each([
-    ['Microsoft.Resources.ResourceActionSuccess', /resource actions/],
+    ['Microsoft.Resources.ResourceActionSuccess', /not an action guardrails watch/],
     ['Microsoft.Resources.ResourceWriteFailure', /did not succeed/],
     ['Microsoft.Resources.ResourceDeleteCancel', /did not succeed/],
     ['Microsoft.Storage.BlobCreated', /is not an ARM resource write or delete/],

@@ -23,6 +23,7 @@ import { MemoryAuditTrail } from './audit';
 import { SimDirectory, SimRoleAssignments } from './azure';
 import { InMemoryBreakers, InMemoryConversations, InMemoryGrants, InMemoryRequests, WriteCounter } from './stores';
 import { BUILT_IN_DEFINITIONS, KNOWN_OPERATIONS } from '../suggestions/catalogData';
+import { fakeGuardrails, type FakeGuardrails } from './guardrails';
 
 export interface World {
   deps: Deps;
@@ -34,6 +35,8 @@ export interface World {
   audit: MemoryAuditTrail;
   notifier: RecordingNotifier;
   arm: SimRoleAssignments;
+  /** Storage accounts and vaults over the simulator's model, guardrail state in memory. */
+  guardrails: FakeGuardrails;
   directory: SimDirectory;
   /** The simulator's seeded tenant model (role assignments, directory) behind `arm` and `directory`. */
   sim: SimState;
@@ -90,6 +93,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const notifier = new RecordingNotifier();
   const arm = new SimRoleAssignments(sim, config.ACCESSMANAGER_PRINCIPAL_ID, () => clock.now());
   const directory = new SimDirectory(sim);
+  const guardrails = fakeGuardrails(sim);
   const deps: Deps = {
     config,
     clock,
@@ -100,6 +104,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     audit,
     conversations: new InMemoryConversations(),
     roleAssignments: arm,
+    guardrails,
     directory,
     notifier,
     pingStore: async () => undefined,
@@ -139,5 +144,5 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     return { status: answer.status, body: parsed as CallAnswer<T>['body'], headers: answer.headers as unknown as Headers };
   };
 
-  return { deps, app, clock, requests, grants, breakers, audit, notifier, arm, directory, sim, writes: () => counter.writes, call };
+  return { deps, app, clock, requests, grants, breakers, audit, notifier, arm, guardrails, directory, sim, writes: () => counter.writes, call };
 }

@@ -135,10 +135,13 @@ describe('Event Grid subscriptions', () => {
     expect(arm.operations).toEqual(expect.arrayContaining(['Microsoft.Authorization/roleAssignments/write', 'Microsoft.Authorization/roleAssignments/delete']));
     const sub = '/subscriptions/00000000-0000-0000-0000-000000000001';
     for (const operation of arm.operations) {
-      const [provider, type, verb] = [operation.split('/')[0]!, operation.split('/').slice(1, -1).join('/'), operation.split('/').pop()];
-      const resourceId =
-        provider === 'Microsoft.Authorization' ? `${sub}/providers/${provider}/${type}/0f2c7f3e-1d2b-4c5a-9e8f-7a6b5c4d3e2f` : `${sub}/resourceGroups/rg-x/providers/${provider}/${type}/x1`;
-      const eventType = verb === 'delete' ? 'Microsoft.Resources.ResourceDeleteSuccess' : 'Microsoft.Resources.ResourceWriteSuccess';
+      // The resource the event names: types alternate with names; an action names the resource it acts on.
+      const segments = operation.split('/');
+      const [provider, verb] = [segments[0]!, segments[segments.length - 1]];
+      const types = segments.slice(1, verb === 'action' ? -2 : -1);
+      const path = types.map((t, i) => `${t}/${provider === 'Microsoft.Authorization' ? '0f2c7f3e-1d2b-4c5a-9e8f-7a6b5c4d3e2f' : `x${i + 1}`}`).join('/');
+      const resourceId = provider === 'Microsoft.Authorization' ? `${sub}/providers/${provider}/${path}` : `${sub}/resourceGroups/rg-x/providers/${provider}/${path}`;
+      const eventType = verb === 'delete' ? 'Microsoft.Resources.ResourceDeleteSuccess' : verb === 'action' ? 'Microsoft.Resources.ResourceActionSuccess' : 'Microsoft.Resources.ResourceWriteSuccess';
       expect(arm.includedEventTypes).toContain(eventType);
       const decoded = decodeArmEvent(
         withData(

@@ -7,6 +7,7 @@ import { simCredential, startSimulator, type Simulator } from '../../dev/sim';
 import { roleAssignmentId, roleDefinitionId } from '../../shared/domain/armIds';
 import { findBuiltInRole } from '../../shared/domain/roles';
 import { APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, LOCAL_SUBSCRIPTION_ID, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
+import { APP_GUARDRAILS_ASSIGNMENT_NAME, APP_SECRET_METADATA_ASSIGNMENT_NAME, SEED_ASSIGNMENTS } from '../../dev/sim/seed';
 
 const READER = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Storage Blob Data Reader')!.guid);
 const CONTRIBUTOR = roleDefinitionId(LOCAL_SUBSCRIPTION_ID, findBuiltInRole('Storage Blob Data Contributor')!.guid);
@@ -111,7 +112,7 @@ describe('role assignments', () => {
     expect(err.statusCode).toBe(403);
     expect(err.code).toBe('AuthorizationFailed');
     expect(err.message).toContain('Microsoft.Authorization/roleAssignments/write');
-    expect(sim.state.assignments.size).toBe(3);
+    expect(sim.state.assignments.size).toBe(SEED_ASSIGNMENTS.length);
   });
 
   it('lets a caller write through a role held by one of its groups, and not through a Contributor role', async () => {
@@ -166,7 +167,7 @@ describe('role assignments', () => {
     expect(atRg).not.toContain(`${PEOPLE.alice}@${RG.research}`);
     const atScope = await collect(RG.weights, 'atScope()');
     expect(atScope).not.toContain(`${PEOPLE.alice}@${account}`);
-    expect(atScope).toHaveLength(3);
+    expect(atScope).toHaveLength(SEED_ASSIGNMENTS.length);
     const alice = await collect(SUBSCRIPTION_SCOPE, `principalId eq '${PEOPLE.alice}'`);
     expect(alice).toEqual([`${PEOPLE.alice}@${RG.research}`, `${PEOPLE.alice}@${account}`].sort());
   });
@@ -180,8 +181,8 @@ describe('role assignments', () => {
       pages.push(page.length);
       for (const a of page) ids.add(a.id!);
     }
-    expect(ids.size).toBe(33);
-    expect(pages).toEqual([7, 7, 7, 7, 5]);
+    expect(ids.size).toBe(30 + SEED_ASSIGNMENTS.length);
+    expect(pages).toEqual([7, 7, 7, 7, 7]);
   });
 
   it('keeps the filter across nextLink pages', async () => {
@@ -197,7 +198,7 @@ describe('role assignments', () => {
     const dave = client(PEOPLE.dave);
     const everything: string[] = [];
     for await (const a of dave.roleAssignments.listForSubscription()) everything.push(a.name!);
-    expect(everything.sort()).toEqual([APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME].sort());
+    expect(everything.sort()).toEqual([APP_ASSIGNMENT_NAME, BREAKGLASS_ASSIGNMENT_NAME, DAVE_BASELINE_ASSIGNMENT_NAME, APP_GUARDRAILS_ASSIGNMENT_NAME, APP_SECRET_METADATA_ASSIGNMENT_NAME].sort());
     const atRoot = await restError(dave.roleAssignments.getById(`/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`));
     expect(atRoot.statusCode).toBe(404);
     const baseline = await dave.roleAssignments.get(SUBSCRIPTION_SCOPE, DAVE_BASELINE_ASSIGNMENT_NAME);
@@ -244,7 +245,8 @@ describe('resources', () => {
     const rg = await armJson('GET', `//${RG.research.slice(1)}?api-version=2021-04-01`);
     expect(rg.body).toMatchObject({ name: 'rg-research', type: 'Microsoft.Resources/resourceGroups' });
     const vault = await armJson('GET', `${RG.research}/providers/Microsoft.KeyVault/vaults/kv-research?api-version=2023-07-01`);
-    expect(vault.body).toMatchObject({ type: 'Microsoft.KeyVault/vaults', properties: { enableRbacAuthorization: true, vaultUri: 'https://kv-research.vault.azure.net/' } });
+    // vaultUri is where the vault's simulated data plane listens (no simulator server started here: its Azure URI).
+    expect(vault.body).toMatchObject({ type: 'Microsoft.KeyVault/vaults', properties: { enableRbacAuthorization: true, publicNetworkAccess: 'Disabled' } });
     const listed = await armJson('GET', `${SUBSCRIPTION_SCOPE}/resources?api-version=2021-04-01`);
     expect((listed.body.value as Array<{ name: string }>).map((r) => r.name).sort()).toEqual(['kv-research', 'stsandbox', 'stscratch', 'stweights']);
     const missing = await armJson('GET', `${SUBSCRIPTION_SCOPE}/resourceGroups/rg-nope?api-version=2021-04-01`);
@@ -256,7 +258,8 @@ describe('resources', () => {
     const vault = `${RG.research}/providers/Microsoft.KeyVault/vaults/kv-research`;
     const patched = await armJson('PATCH', `${vault}?api-version=2023-07-01`, { properties: { publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Allow' } } });
     expect(patched.status).toBe(200);
-    expect(patched.body.properties).toMatchObject({ publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }, enableSoftDelete: true });
+    // networkAcls is replaced whole by a write (clients send the complete rule set).
+    expect(patched.body.properties).toMatchObject({ publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Allow' }, enableSoftDelete: true });
     const refused = await armJson('PATCH', `${vault}?api-version=2023-07-01`, { properties: { enableRbacAuthorization: false } }, PEOPLE.mallory);
     expect([refused.status, (refused.body.error as { code: string }).code]).toEqual([403, 'AuthorizationFailed']);
     const noVersion = await armJson('GET', vault);

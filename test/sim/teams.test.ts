@@ -8,6 +8,7 @@ import { Agent } from 'undici';
 import { generateLocalTls } from '../../dev/tls';
 import { startSimulator, type InstallResult, type Simulator, type TeamsActivityRecord } from '../../dev/sim';
 import { PEOPLE, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
+import { SEED_ASSIGNMENTS } from '../../dev/sim/seed';
 
 /**
  * The package index pulls in `jose` (ES module only), which jest on Node 20 cannot load; the
@@ -125,9 +126,9 @@ describe('/sim endpoints', () => {
 
   it('shows state and resets it', async () => {
     sim.state.seedAssignment({ scope: SUBSCRIPTION_SCOPE, role: 'Reader', principalId: PEOPLE.alice });
-    expect((await simJson('GET', '/sim/state')).json.assignments).toHaveLength(4);
+    expect((await simJson('GET', '/sim/state')).json.assignments).toHaveLength(SEED_ASSIGNMENTS.length + 1);
     expect((await simJson('POST', '/sim/reset')).status).toBe(200);
-    expect((await simJson('GET', '/sim/state')).json.assignments).toHaveLength(3);
+    expect((await simJson('GET', '/sim/state')).json.assignments).toHaveLength(SEED_ASSIGNMENTS.length);
   });
 
   it('installs the app for every user by posting installationUpdate activities to the bot endpoint', async () => {

@@ -70,6 +70,21 @@ function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
   };
 }
 
+/** A guardrail exception request, as the exception rule drafts it. */
+function guardrailException(overrides: Partial<AccessRequest> = {}): AccessRequest {
+  return request({
+    kind: 'guardrailException',
+    guardrail: { resourceKind: 'storageAccount', property: 'allowSharedKeyAccess', allowedValue: true, requiredValue: false, compensatingControl: 'keys rotated daily' },
+    scope: `${RG.weights}/providers/Microsoft.Storage/storageAccounts/stweights`,
+    roleDefinitionId: '',
+    roleName: 'Guardrail exception: allowSharedKeyAccess = true',
+    duration: 'P1D',
+    durationMs: 86_400_000,
+    justification: 'the legacy exporter signs with an account key until Friday',
+    ...overrides,
+  });
+}
+
 function view(r: AccessRequest, extra: Partial<ApprovalCardView> = {}): AdaptiveCardJson {
   return renderApprovalCard({ request: r, now: NOW, publicBaseUrl: BASE, viewer: { kind: 'person', objectId: PEOPLE.bob }, refreshUserIds: ['29:bob'], ...extra });
 }
@@ -90,6 +105,8 @@ const STATES: Array<[string, AccessRequest]> = [
   ['timed out (stored)', request({ status: 'timedOut', resolvedAt: NOW.toISOString(), expiresAt: '2030-05-01T09:00:00.000Z' })],
   ['timed out (past its deadline, not yet stored)', request({ expiresAt: '2030-05-01T09:59:00.000Z' })],
   ['failed', request({ status: 'failed', approvals: [approval('carol'), approval('erin')], failureReason: 'ARM refused the role assignment (403)' })],
+  ['pending guardrail exception', guardrailException()],
+  ['approved guardrail exception, in force', guardrailException({ status: 'approved', approvals: [approval('carol'), approval('erin')], resolvedAt: NOW.toISOString(), grantId: 'x-1', fulfilled: true })],
 ];
 
 const NOTICES: CardNotice[] = [
@@ -155,6 +172,17 @@ describe('what each viewer sees', () => {
     expect(line(STATES[8]![1])).toContain('Cancelled by the requester');
     expect(line(STATES[10]![1])).toContain('Timed out at 2030-05-01 09:59 UTC without enough approvals');
     expect(line(STATES[11]![1])).toContain('ARM refused the role assignment (403)');
+  });
+
+  it('a guardrail exception shows the setting, the value, what the guardrail requires and the compensating control; approvers decide it like any request', () => {
+    const card = view(guardrailException());
+    const text = allText(card);
+    expect(text).toContain('Guardrail exception: allowSharedKeyAccess = true');
+    expect(text).toContain('allowSharedKeyAccess may be true (the guardrail requires false)');
+    expect(text).toContain('keys rotated daily');
+    expect(text).not.toContain('Access request:');
+    expect(actionsOf(card).map((a) => a.verb)).toEqual(['approve', 'deny']);
+    expect(allText(view(guardrailException({ status: 'approved', resolvedAt: NOW.toISOString(), grantId: 'x-1', fulfilled: true })))).toContain('Approved: the exception is in force');
   });
 
   it('refresh lists at most 60 users (the Teams limit), each once', () => {

@@ -7,6 +7,8 @@ import { resolveCaller } from '../caller';
 import { queryParam, SimHttpError, type SimReply, type SimRequest } from '../http';
 import type { ArmContext, ArmDeps } from './context';
 import { getSubscription, listResourceGroups, listResources, resourceItem } from './resources';
+import { storageAccountList, storageAccountRoute } from './storageAccounts';
+import { keyVaultList, keyVaultRoute } from './keyVaults';
 import { roleAssignmentItem, roleAssignmentList } from './roleAssignments';
 import { providerOperations, roleDefinitionItem, roleDefinitionList } from './roleDefinitions';
 
@@ -19,13 +21,19 @@ const SUBSCRIPTION = /^\/subscriptions\/([^/]+)$/i;
 const RG_LIST = /^\/subscriptions\/([^/]+)\/resourcegroups$/i;
 const RESOURCE_LIST = /^(\/subscriptions\/[^/]+(?:\/resourcegroups\/[^/]+)?)\/resources$/i;
 const RESOURCE_ITEM = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+(\/providers\/.+)?$/i;
+const STORAGE_LIST = /^(\/subscriptions\/[^/]+(?:\/resourcegroups\/[^/]+)?)\/providers\/Microsoft\.Storage\/storageAccounts$/i;
+const STORAGE_ACCOUNT = /^(\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/Microsoft\.Storage\/storageAccounts\/[^/]+)((?:\/[^/]+)*)$/i;
+const VAULT_LIST = /^(\/subscriptions\/[^/]+(?:\/resourcegroups\/[^/]+)?)\/providers\/Microsoft\.KeyVault\/vaults$/i;
+const VAULT = /^(\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+)((?:\/[^/]+)*)$/i;
+
+const restOf = (tail: string | undefined): string[] => (tail ?? '').split('/').filter((s) => s.length > 0);
 
 /** The scope part before `/providers/Microsoft.Authorization/...`; empty means the tenant root. */
 function scopeOf(prefix: string | undefined): string {
   return prefix && prefix.length > 0 ? prefix : '/';
 }
 
-export function handleArm(req: SimRequest, deps: ArmDeps): SimReply {
+export function handleArm(req: SimRequest, deps: ArmDeps): SimReply | Promise<SimReply> {
   const apiVersion = queryParam(req.query, 'api-version');
   if (!apiVersion) {
     throw new SimHttpError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
@@ -41,6 +49,10 @@ export function handleArm(req: SimRequest, deps: ArmDeps): SimReply {
   if ((m = SUBSCRIPTION.exec(path))) return getSubscription(ctx, m[1] ?? '');
   if ((m = RG_LIST.exec(path))) return listResourceGroups(ctx, m[1] ?? '');
   if ((m = RESOURCE_LIST.exec(path))) return listResources(ctx, m[1] ?? '');
+  if ((m = STORAGE_LIST.exec(path))) return storageAccountList(ctx, m[1] ?? '');
+  if ((m = STORAGE_ACCOUNT.exec(path))) return storageAccountRoute(ctx, m[1] ?? '', restOf(m[2]));
+  if ((m = VAULT_LIST.exec(path))) return keyVaultList(ctx, m[1] ?? '');
+  if ((m = VAULT.exec(path))) return keyVaultRoute(ctx, m[1] ?? '', restOf(m[2]));
   if (RESOURCE_ITEM.test(path)) return resourceItem(ctx, path);
   throw new SimHttpError(404, 'InvalidResourceType', `The simulated ARM has no resource type at '${path}'.`);
 }

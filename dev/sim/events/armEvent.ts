@@ -1,5 +1,5 @@
 /**
- * Builds `Microsoft.Resources.ResourceWriteSuccess` / `ResourceDeleteSuccess` events in the
+ * Builds `Microsoft.Resources.ResourceWriteSuccess` / `ResourceDeleteSuccess` / `ResourceActionSuccess` events in the
  * exact shape Azure delivers (see shared/fixtures/events). The evidence is the CALLER's
  * authorising assignment; like Azure, the event never names a new assignee.
  */
@@ -8,7 +8,8 @@ import type { SimRole } from '../arm/roleCatalog';
 
 export const RESOURCE_WRITE_SUCCESS = 'Microsoft.Resources.ResourceWriteSuccess';
 export const RESOURCE_DELETE_SUCCESS = 'Microsoft.Resources.ResourceDeleteSuccess';
-export type ArmEventType = typeof RESOURCE_WRITE_SUCCESS | typeof RESOURCE_DELETE_SUCCESS;
+export const RESOURCE_ACTION_SUCCESS = 'Microsoft.Resources.ResourceActionSuccess';
+export type ArmEventType = typeof RESOURCE_WRITE_SUCCESS | typeof RESOURCE_DELETE_SUCCESS | typeof RESOURCE_ACTION_SUCCESS;
 
 export interface AuthorizationEvidence {
   role: string;

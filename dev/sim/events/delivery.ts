@@ -62,6 +62,8 @@ export class EventDelivery {
     private readonly random: SeededRandom,
     webhook: string | undefined,
     private readonly ca: string | undefined,
+    /** The Event Grid subscription's name, sent as `aeg-subscription-name`. */
+    private readonly subscriptionName = 'ACCESSMANAGER-ARM-EVENTS',
   ) {
     this.setWebhook(webhook);
   }
@@ -231,7 +233,7 @@ export class EventDelivery {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(job.body),
           'aeg-event-type': 'Notification',
-          'aeg-subscription-name': 'ACCESSMANAGER-ARM-EVENTS',
+          'aeg-subscription-name': this.subscriptionName,
           'aeg-delivery-count': String(job.attempt - 1),
           'aeg-data-version': '2',
           'aeg-metadata-version': '1',

@@ -27,6 +27,17 @@ export const AUDIT_ACTIONS = [
   'breaker.tripped',
   'breaker.reset',
   'suggestion.made',
+  'guardrail.remediated',
+  'guardrail.wouldRemediate',
+  'guardrail.violation',
+  'guardrail.contested',
+  'guardrail.exceptionGranted',
+  'guardrail.exceptionEnded',
+  'storage.keysListed',
+  'storage.keyRegenerated',
+  'storage.accountSasListed',
+  'storage.serviceSasListed',
+  'storage.blobEvent',
   'chain.opened',
 ] as const;
 

@@ -56,6 +56,9 @@ export function statusLine(request: AccessRequest, now: Date): { text: string; c
     case 'pending':
       return { text: `Waiting for approval: ${have} of ${shown.requiredApprovals} approvals`, color: 'accent' };
     case 'approved':
+      if (shown.kind === 'guardrailException') {
+        return { text: shown.fulfilled === false ? 'Approved: putting the exception in force now' : 'Approved: the exception is in force', color: 'good' };
+      }
       return shown.fulfilled === false
         ? { text: 'Approved: granting access now', color: 'good' }
         : { text: `Approved: access granted${shown.grantId ? ` (grant ${shown.grantId})` : ''}`, color: 'good' };
@@ -72,7 +75,24 @@ export function statusLine(request: AccessRequest, now: Date): { text: string; c
   }
 }
 
+/** A guardrail exception: which setting may hold which value, where, for how long, and what protects the resource meanwhile. */
+function exceptionFacts(request: AccessRequest, view: ApprovalCardView): Fact[] {
+  const ask = request.guardrail!;
+  return [
+    { title: 'Requester', value: request.requester.name },
+    { title: 'Exception', value: `${ask.property} may be ${String(ask.allowedValue)} (the guardrail requires ${String(ask.requiredValue)})` },
+    { title: 'Resource', value: `${scopeLabel(request.scope)} (${request.scope})` },
+    { title: 'Duration', value: `${humanDuration(requestDurationMs(request))} (${request.duration}), from the approval` },
+    { title: 'Justification', value: request.justification || '(none given)' },
+    { title: 'Compensating control', value: ask.compensatingControl },
+    { title: 'Policy', value: request.policyId },
+    ...(request.status === 'pending' ? [{ title: 'Times out', value: timeLeft(request.expiresAt, view.now) }] : []),
+    { title: 'Request', value: request.id },
+  ];
+}
+
 function requestFacts(request: AccessRequest, view: ApprovalCardView): Fact[] {
+  if (request.kind === 'guardrailException' && request.guardrail) return exceptionFacts(request, view);
   const list: Fact[] = [{ title: 'Requester', value: request.requester.name }];
   if (!sameId(request.principalId, request.requester.id)) list.push({ title: 'For', value: view.principalName ? `${view.principalName} (${request.principalId})` : request.principalId });
   list.push(
@@ -132,7 +152,7 @@ export function renderApprovalCard(view: ApprovalCardView): AdaptiveCardJson {
   const needed = approvalsNeeded(request);
   const body: CardElement[] = [];
   if (view.notice) body.push(container([text(view.notice.text, { weight: 'bolder', color: view.notice.tone })], view.notice.tone));
-  body.push(text(`Access request: ${request.roleName}${request.exception ? ' (exception)' : ''}`, { size: 'large', weight: 'bolder' }));
+  body.push(text(request.kind === 'guardrailException' ? request.roleName : `Access request: ${request.roleName}${request.exception ? ' (exception)' : ''}`, { size: 'large', weight: 'bolder' }));
   body.push(text(status.text, { color: status.color, weight: 'bolder', spacing: 'none' }));
   body.push(facts(requestFacts(request, view)));
   body.push(...needVerdict(request));

@@ -1,6 +1,6 @@
 /**
- * Decodes ARM resource events (`Microsoft.Resources.Resource{Write,Delete}Success`) into what
- * enforcement needs. The event never says who the new assignee is: `data.authorization.evidence`
+ * Decodes ARM resource events (`Microsoft.Resources.Resource{Write,Delete,Action}Success`) into
+ * what enforcement needs (actions: only the storage key and SAS listings guardrails watch). The event never says who the new assignee is: `data.authorization.evidence`
  * is the CALLER's authorising assignment, so it is never read here; the handler re-reads the
  * assignment from ARM by `assignmentId`.
  */
@@ -48,7 +48,26 @@ export interface ResourceChangeEvent {
   correlationId?: string;
 }
 
-export type ArmEvent = RoleAssignmentEvent | ResourceChangeEvent | IgnoredEvent;
+/** Storage account actions that hand out data access outside every role grant. */
+export type StorageKeyAction = 'listKeys' | 'regenerateKey' | 'listAccountSas' | 'listServiceSas';
+
+export interface StorageActionEvent {
+  kind: 'storageAccountAction';
+  eventId: string;
+  eventTime: string | undefined;
+  /** The storage account, normalized. */
+  resourceId: string;
+  action: StorageKeyAction;
+  caller: ArmCaller;
+  operationName: string;
+  correlationId?: string;
+}
+
+export type ArmEvent = RoleAssignmentEvent | ResourceChangeEvent | StorageActionEvent | IgnoredEvent;
+
+const STORAGE_ACTIONS = new Map<string, StorageKeyAction>(
+  (['listKeys', 'regenerateKey', 'listAccountSas', 'listServiceSas'] as const).map((a) => [`microsoft.storage/storageaccounts/${a.toLowerCase()}/action`, a]),
+);
 
 const WRITE_SUCCESS = 'microsoft.resources.resourcewritesuccess';
 const DELETE_SUCCESS = 'microsoft.resources.resourcedeletesuccess';
@@ -149,12 +168,11 @@ function optionalText(value: unknown): string | undefined {
 export function decodeArmEvent(envelope: ReceivedEvent): ArmEvent {
   const label = `ARM event ${envelope.id}`;
   const type = envelope.type.toLowerCase();
-  let change: 'write' | 'delete';
+  let change: 'write' | 'delete' | 'action';
   if (type === WRITE_SUCCESS) change = 'write';
   else if (type === DELETE_SUCCESS) change = 'delete';
-  else if (type === ACTION_SUCCESS) {
-    return { kind: 'ignored', eventId: envelope.id, reason: 'resource actions (such as listKeys) create or remove no access enforcement watches' };
-  } else if (type.startsWith('microsoft.resources.resource')) {
+  else if (type === ACTION_SUCCESS) change = 'action';
+  else if (type.startsWith('microsoft.resources.resource')) {
     return { kind: 'ignored', eventId: envelope.id, reason: `${envelope.type}: the operation did not succeed, so nothing changed` };
   } else {
     return { kind: 'ignored', eventId: envelope.id, reason: `${envelope.type} is not an ARM resource write or delete` };
@@ -173,6 +191,15 @@ export function decodeArmEvent(envelope: ReceivedEvent): ArmEvent {
   const operation = operationName.toLowerCase();
   const caller = callerOf(data);
   const correlationId = optionalText(data.correlationId);
+  if (change === 'action') {
+    const action = STORAGE_ACTIONS.get(operation);
+    if (action === undefined) {
+      return { kind: 'ignored', eventId: envelope.id, reason: `${operationName} is not an action guardrails watch (only storage key and SAS listings are)` };
+    }
+    const decodedAction: StorageActionEvent = { kind: 'storageAccountAction', eventId: envelope.id, eventTime, resourceId, action, caller, operationName };
+    if (correlationId !== undefined) decodedAction.correlationId = correlationId;
+    return decodedAction;
+  }
   const roleAssignment = parseRoleAssignmentId(resourceId);
   const isRoleAssignmentOperation = operation === ROLE_ASSIGNMENT_WRITE || operation === ROLE_ASSIGNMENT_DELETE;
 

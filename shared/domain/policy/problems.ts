@@ -81,7 +81,7 @@ export function problemsFromZod(file: string, error: z.ZodError, input: unknown)
         break;
       }
       case 'invalid_value':
-        problems.push({ file, path: at, reason: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')} (got ${describeValue(value)})` });
+        problems.push({ file, path: at, reason: `${value === undefined ? 'is missing: it ' : ''}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${value === undefined ? '' : ` (got ${describeValue(value)})`}` });
         break;
       case 'too_small':
       case 'too_big':

@@ -9,6 +9,7 @@ import { isGuid, normalizeScope, parseRoleAssignmentId } from '../armIds';
 import { BUILT_IN_ROLES, findBuiltInRole } from '../roles';
 import { checkDuration, formatDuration } from './duration';
 import type { AssignmentExemption, PolicyRole } from './types';
+import { guardrailsSchema } from '../guardrails/policySchema';
 
 export const ACCEPTED_ROLE_FORMS =
   'a built-in role display name (e.g. "Storage Blob Data Reader"), its role definition GUID, or its full role definition id';
@@ -200,6 +201,7 @@ export const policySchema = z
         teamsChannel: z.strictObject({ teamId: nonEmpty, channelId: nonEmpty }).optional(),
       })
       .optional(),
+    guardrails: guardrailsSchema.optional(),
   })
   .superRefine((p, ctx) => {
     const seen = new Map<string, number>();

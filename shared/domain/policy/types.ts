@@ -3,6 +3,8 @@
  * every duration is measured. Object ids are lower-cased so comparisons are plain equality.
  */
 
+import type { GuardrailPolicy } from '../guardrails/types';
+
 /** `enforce` revokes what no grant or exemption covers; `audit` only records what it would revoke. */
 export type PolicyMode = 'enforce' | 'audit';
 
@@ -105,6 +107,8 @@ export interface Policy {
   breaker: BreakerSettings;
   notify?: { teamsChannel?: TeamsChannel };
   narrowest: NarrowestRule;
+  /** Required settings of the storage accounts and key vaults in scope (see shared/domain/guardrails). */
+  guardrails?: GuardrailPolicy;
   /** The file the policy was read from, for messages and audit. */
   source: string;
 }

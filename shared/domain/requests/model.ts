@@ -23,8 +23,30 @@ export interface Requester {
   name: string;
 }
 
+/** What a guardrail exception request asks for (see shared/domain/guardrails/exceptionRules.ts). */
+export interface GuardrailExceptionAsk {
+  /** The storage account or vault (also the request's `scope`). */
+  resourceKind: 'storageAccount' | 'keyVault';
+  /** The guarded setting, by its ARM wire name. */
+  property: string;
+  /** The value the setting may hold while the exception is in force. */
+  allowedValue: string | boolean;
+  /** What the guardrail requires otherwise. */
+  requiredValue: string | boolean;
+  /** What stands in for the guardrail meanwhile. */
+  compensatingControl: string;
+}
+
 export interface AccessRequest {
   id: string;
+  /**
+   * `role` (absent on requests stored before exceptions existed): a role for a principal.
+   * `guardrailException`: a time-bound exception to a storage or vault guardrail; `roleName` then
+   * names it (`Guardrail exception: allowSharedKeyAccess = true`), `roleDefinitionId` is empty and
+   * `grantId` names the exception once approved.
+   */
+  kind?: 'role' | 'guardrailException';
+  guardrail?: GuardrailExceptionAsk;
   requester: Requester;
   /** Who gets the role; the requester unless they ask on behalf of another principal. */
   principalId: string;
@@ -116,10 +138,21 @@ export const approvalSchema = z.object({
 /** A stored request; unknown extra fields (Cosmos `_etag`, `_ts`, ...) are dropped. */
 export const accessRequestSchema = z.object({
   id: z.string().min(1),
+  kind: z.enum(['role', 'guardrailException']).optional(),
+  guardrail: z
+    .object({
+      resourceKind: z.enum(['storageAccount', 'keyVault']),
+      property: z.string().min(1),
+      allowedValue: z.union([z.string(), z.boolean()]),
+      requiredValue: z.union([z.string(), z.boolean()]),
+      compensatingControl: z.string(),
+    })
+    .optional(),
   requester: z.object({ id: z.string().min(1), name: z.string() }),
   principalId: z.string().min(1),
   scope: z.string().min(1),
-  roleDefinitionId: z.string().min(1),
+  // Empty only on guardrail exceptions (checked below).
+  roleDefinitionId: z.string(),
   roleName: z.string().min(1),
   duration: z.string().min(1),
   durationMs: z.number().int().positive().optional(),
@@ -143,4 +176,6 @@ export const accessRequestSchema = z.object({
   need: statedNeedSchema.optional(),
   needCheck: needCheckSchema.optional(),
   extraApprovalReason: z.string().optional(),
-}) satisfies z.ZodType<AccessRequest>;
+})
+  .refine((r) => r.kind === 'guardrailException' || r.roleDefinitionId.length > 0, { path: ['roleDefinitionId'], message: 'must not be empty on a role request' })
+  .refine((r) => (r.kind === 'guardrailException') === (r.guardrail !== undefined), { path: ['guardrail'], message: 'is set exactly on guardrail exception requests' }) satisfies z.ZodType<AccessRequest>;
