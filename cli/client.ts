@@ -93,6 +93,8 @@ export interface AuditVerifyResult {
   chains?: number;
   firstBadId?: string;
   problem?: string;
+  /** Records past the chains' last anchors (see the API's verify answer). */
+  tail?: { sinks: string[]; unanchoredRecords: number; chainsWithUnanchoredRecords: number; maxUnanchoredSeconds: number };
 }
 
 export interface RequestListFilter {
@@ -143,7 +145,14 @@ const pageBody = z.object({ items: z.array(z.record(z.string(), z.unknown())), c
 const itemsBody = z.object({ items: z.array(z.record(z.string(), z.unknown())) });
 const objectBody = z.record(z.string(), z.unknown());
 const suggestionBody = z.object({ items: z.array(z.record(z.string(), z.unknown())), requiredActions: z.array(z.string()), requiredDataActions: z.array(z.string()), source: z.string() }).passthrough();
-const verifyBody = z.object({ ok: z.boolean(), checked: z.number(), chains: z.number().optional(), firstBadId: z.string().optional(), problem: z.string().optional() });
+const verifyBody = z.object({
+  ok: z.boolean(),
+  checked: z.number(),
+  chains: z.number().optional(),
+  firstBadId: z.string().optional(),
+  problem: z.string().optional(),
+  tail: z.object({ sinks: z.array(z.string()), unanchoredRecords: z.number(), chainsWithUnanchoredRecords: z.number(), maxUnanchoredSeconds: z.number() }).loose().optional(),
+});
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 

@@ -194,7 +194,14 @@ export const verifyCsvColumns: Column<AuditVerifyResult>[] = [
 
 export function verifySummary(v: AuditVerifyResult): string {
   const chains = v.chains === undefined ? '' : ` in ${v.chains} chain${v.chains === 1 ? '' : 's'}`;
-  if (v.ok) return `Audit ledger verified: ${v.checked} record${v.checked === 1 ? '' : 's'}${chains}, no tampering detected.\n`;
+  if (v.ok) {
+    const tail = v.tail
+      ? v.tail.unanchoredRecords === 0
+        ? ` Every record is anchored (${v.tail.sinks.join(', ')}).`
+        : ` ${v.tail.unanchoredRecords} record${v.tail.unanchoredRecords === 1 ? '' : 's'} in ${v.tail.chainsWithUnanchoredRecords} chain${v.tail.chainsWithUnanchoredRecords === 1 ? '' : 's'} lie past the last anchor (up to ${v.tail.maxUnanchoredSeconds} s): consistent, but not yet protected against a writer of the store.`
+      : '';
+    return `Audit ledger verified: ${v.checked} record${v.checked === 1 ? '' : 's'}${chains}, no tampering detected.${tail}\n`;
+  }
   return `Audit ledger verification FAILED at record ${v.firstBadId ?? '?'}: ${v.problem ?? 'no detail'} (${v.checked} record${v.checked === 1 ? '' : 's'} verified before it${chains}).\n`;
 }
 

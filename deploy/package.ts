@@ -81,6 +81,10 @@ export async function buildPackage(options: PackageOptions = {}): Promise<Packag
     legalComments: 'external',
     logLevel: 'warning',
     absWorkingDir: root,
+    // ES modules among the dependencies (e.g. @azure/storage-blob's CRC64) read import.meta.url,
+    // which a CommonJS bundle does not have: give them this file's own URL.
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: 'var importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   } as const;
   await build({ ...common, entryPoints: [join(root, 'functions', 'package', 'app.ts')], outfile: join(dir, 'app.js'), external: [...WORKER_PROVIDED, ...OPTIONAL] });
   await build({ ...common, entryPoints: [join(root, 'functions', 'package', 'main.ts')], outfile: join(dir, 'main.js'), external: WORKER_PROVIDED, plugins: [besideMain] });

@@ -299,11 +299,17 @@ export async function runDemo(io: DemoIo): Promise<DemoReport> {
     const rogueRevokedMs = Math.round(performance.now() - putStarted);
     timings.push({ step: '(d) rogue assignment revoked', ms: rogueRevokedMs });
     say(`    revoked by the enforcer ${rogueRevokedMs} ms after dave's PUT (ARM event -> armEvents -> ARM delete)`);
-    const revocations = await timed('(d) audit query for the revocation', () =>
-      erin.get(`/api/audit?principalId=${USERS.mallory.id}&action=assignment.revoked&limit=10`, pageOf(auditView), 'erin querying the audit for the revocation'),
+    // The revocation is recorded once ARM confirmed the delete: a moment after the assignment is gone.
+    const revocation = await timed('(d) audit query for the revocation', () =>
+      waitFor(
+        async () =>
+          (await erin.get(`/api/audit?principalId=${USERS.mallory.id}&action=assignment.revoked&limit=10`, pageOf(auditView), 'erin querying the audit for the revocation')).items.find(
+            (r) => scopeKey(r.assignmentId ?? '') === scopeKey(rogueId),
+          ),
+        `an assignment.revoked record for ${rogueId} in the audit`,
+        5,
+      ),
     );
-    const revocation = revocations.items.find((r) => scopeKey(r.assignmentId ?? '') === scopeKey(rogueId));
-    expect(revocation, `the audit should hold an assignment.revoked record for ${rogueId}`);
     expect(revocation.actor.id?.toLowerCase() === USERS.dave.id, `the revocation record should name dave as the actor, it names ${JSON.stringify(revocation.actor)}`);
     expect(revocation.principalId?.toLowerCase() === USERS.mallory.id, `the revocation record should name mallory, it names ${revocation.principalId}`);
     say(`    audit: ${revocation.action} (${revocation.mode}, policy ${revocation.policyId}): made by ${revocation.actor.name ?? displayName(revocation.actor.id)} for ${displayName(revocation.principalId)}`);

@@ -19,6 +19,10 @@ import { AuthEmulation } from './host/authEmulation';
 import { LOCAL_USERS } from './localUsers';
 import { simCredential, startSimulator, type SimKnobs, type Simulator } from './sim';
 import { generateLocalTls } from './tls';
+import { startEmbeddedAzurite, type EmbeddedAzurite } from './azurite';
+
+/** The blob container of audit anchors in the embedded Azurite. */
+export const ANCHOR_CONTAINER = 'audit-anchors';
 
 /** The chat model deployment the local stack asks (the simulator answers for any name). */
 export const SIM_OPENAI_DEPLOYMENT = 'gpt-4o-sim';
@@ -44,6 +48,13 @@ export interface LocalStackOptions {
   botTokenAuthority?: string;
   /** Counting hooks (benchmarks). */
   instrument?: Instrumentation;
+  /**
+   * Anchor the audit chains in append blobs too, in an embedded Azurite (as deployed against an
+   * Azure Storage container). `npm start` does; tests opt in (Azurite takes ~0.6 s to load).
+   */
+  anchorBlobs?: boolean;
+  /** Azurite's port when `anchorBlobs` (0: a free one). */
+  azuritePort?: number;
 }
 
 export interface LocalStack {
@@ -51,6 +62,8 @@ export interface LocalStack {
   host: LocalHost;
   sim: Simulator;
   cosmos?: EmbeddedCosmos;
+  /** The embedded blob service holding audit anchors, when `anchorBlobs`. */
+  azurite?: EmbeddedAzurite;
   app: App;
   /** The app's ports (`app.deps`). */
   deps: Deps;
@@ -82,6 +95,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     if (cosmos) started.push(() => cosmos.stop());
     const sim = await startSimulator({ port: opts.simPort ?? 7072, tls, knobs: opts.knobs });
     started.push(() => sim.stop());
+    const azurite = opts.anchorBlobs ? await startEmbeddedAzurite({ port: opts.azuritePort ?? 0 }) : undefined;
+    if (azurite) started.push(() => azurite.stop());
 
     // The host comes up first so its real address (port 0 picks one) can go into PUBLIC_BASE_URL;
     // calls that arrive before the dependencies are built simply wait for them.
@@ -118,6 +133,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         TEAMS_CONNECTOR_ENDPOINT: sim.teams.serviceUrl,
         POLICIES_DIR: opts.policiesDir ?? 'policies',
         PUBLIC_BASE_URL: host.url,
+        ...(azurite ? { AUDIT_ANCHOR_CONTAINER_URL: `${azurite.accountUrl}/${ANCHOR_CONTAINER}`, AUDIT_ANCHOR_ACCOUNT_KEY: azurite.accountKey } : {}),
         // The simulator serves an Azure OpenAI-compatible deployment; a test turns it off with AZURE_OPENAI_ENDPOINT: ''.
         AZURE_OPENAI_ENDPOINT: sim.url,
         AZURE_OPENAI_DEPLOYMENT: SIM_OPENAI_DEPLOYMENT,
@@ -149,7 +165,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     // Teams installs the app for everyone, so each person has a 1:1 chat with the bot. The simulator
     // cannot sign Bot Framework tokens: with a BOT_APP_ID, tests install with signed activities themselves.
     if (!config.BOT_APP_ID) await sim.teams.installForAllUsers(`${host.url}/api/messages`);
-    return { url: host.url, host, sim, cosmos, app, deps: app.deps, containers, ca: tls.cert, stop: stopAll };
+    return { url: host.url, host, sim, cosmos, azurite, app, deps: app.deps, containers, ca: tls.cert, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -5,6 +5,16 @@
  */
 import { formatProblem, PolicyLoadError, type Policy } from '../shared/domain/policy';
 import { loadPolicies } from '../shared/adapters/policyFiles';
+import { isPrivilegedRole } from '../shared/domain/permissions';
+import { findBuiltInRole } from '../shared/domain/roles';
+
+/** Privileged roles a policy lets people ask for as exceptions: each deserves a second look in review. */
+export function privilegedExceptionRoles(policy: Policy): string[] {
+  return (policy.exception?.roles ?? []).filter((r) => {
+    const role = findBuiltInRole(r.roleDefinitionGuid);
+    return role !== undefined && isPrivilegedRole(role);
+  }).map((r) => r.roleName);
+}
 
 export function summarize(policy: Policy): string {
   const roles =
@@ -18,7 +28,15 @@ export function summarize(policy: Policy): string {
 export async function runPoliciesCheck(dir: string, print: (line: string) => void = console.log, printError: (line: string) => void = console.error): Promise<number> {
   try {
     const set = await loadPolicies(dir);
-    for (const policy of set.policies) print(summarize(policy));
+    for (const policy of set.policies) {
+      print(summarize(policy));
+      const exceptions = policy.exception?.roles;
+      if (exceptions) print(`  ${policy.id}: exception.roles allows ${exceptions.map((r) => r.roleName).join(', ')} as exception requests`);
+      const privileged = privilegedExceptionRoles(policy);
+      if (privileged.length > 0) {
+        print(`  NOTE ${policy.id}: exception.roles lets privileged role(s) ${privileged.join(', ')} be requested as exceptions (they can grant access to others); review that this is intended`);
+      }
+    }
     print(`${set.policies.length} policies OK in ${dir}`);
     return 0;
   } catch (err) {

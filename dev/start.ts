@@ -23,9 +23,11 @@ async function main(): Promise<void> {
     cosmosKey: process.env.COSMOS_KEY || undefined,
     policiesDir: process.env.POLICIES_DIR || undefined,
     runTimers: true,
+    anchorBlobs: true,
+    azuritePort: port('AZURITE_PORT', 10000),
     log: process.env.VERBOSE_LOGS === 'true' ? (line) => console.log(line) : undefined,
   });
-  console.log(`Simulated Azure at ${stack.sim.url} (ARM at /, Graph at /v1.0, Teams connector at /connector); Cosmos DB at ${stack.cosmos?.endpoint ?? process.env.COSMOS_ENDPOINT}`);
+  console.log(`Simulated Azure at ${stack.sim.url} (ARM at /, Graph at /v1.0, Teams connector at /connector); Cosmos DB at ${stack.cosmos?.endpoint ?? process.env.COSMOS_ENDPOINT}; audit anchors in Azurite at ${stack.azurite?.accountUrl ?? '(off)'}`);
   console.log(`AccessManager listening on http://localhost:${stack.host.port}`);
 
   let stopping = false;

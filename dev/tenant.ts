@@ -24,6 +24,15 @@ export const GROUPS = {
   securityTeam: oid('22'),
 } as const;
 
+/** The management group above the subscription (under the tenant root group). */
+export const MANAGEMENT_GROUP = {
+  name: 'mg-research',
+  scope: '/providers/Microsoft.Management/managementGroups/mg-research',
+} as const;
+
+/** The tenant root group: every tenant has one, named after the tenant id. */
+export const TENANT_ROOT_GROUP_SCOPE = `/providers/Microsoft.Management/managementGroups/${LOCAL_TENANT_ID}`;
+
 export const RG = {
   weights: `${SUBSCRIPTION_SCOPE}/resourceGroups/rg-weights`,
   research: `${SUBSCRIPTION_SCOPE}/resourceGroups/rg-research`,

@@ -11,4 +11,11 @@ import { functionTable } from './table';
 
 const getApp = lazyApp(() => process.env);
 
+// A clean stop closes this instance's audit chains, anchoring their last records (a crash cannot:
+// anchors are written at most about a second behind for that case).
+app.hook.appTerminate(async () => {
+  const built = await getApp.ifBuilt()?.catch(() => undefined);
+  await built?.close();
+});
+
 for (const spec of functionTable(getApp)) register(app, registrationOf(spec));

@@ -52,9 +52,19 @@ param openAiEndpoint string = ''
 @description('Chat model deployment on openAiEndpoint.')
 param openAiDeployment string = ''
 
-@description('Days a dead letter or an audit anchor stays immutable (time-based retention, left unlocked).')
+@description('Comma-separated object ids told about security events (breaker trips, enforcement outages). Empty: the approvers of the broadest policies.')
+param securityContacts string = ''
+
+@description('Teams channel (<team id>/<channel id>) for security alerts of policies that name none. Empty: none.')
+param securityTeamsChannel string = ''
+
+@description('Days a dead letter stays immutable (time-based retention, left unlocked).')
 @minValue(1)
-param evidenceRetentionDays int = 30
+param deadLetterRetentionDays int = 30
+
+@description('Days an audit anchor stays immutable: longer than the audit trail is kept (time-based retention, left unlocked).')
+@minValue(1)
+param anchorRetentionDays int = 365
 
 @minValue(40)
 @maxValue(1000)
@@ -112,7 +122,8 @@ module storage 'app/storage.bicep' = {
     evidenceAccountName: 'stamev${take(resourceToken, 18)}'
     deploymentContainerName: deploymentContainerName
     deadLetterContainerName: eventsSpec.deadLetterContainer
-    retentionDays: evidenceRetentionDays
+    anchorRetentionDays: anchorRetentionDays
+    deadLetterRetentionDays: deadLetterRetentionDays
   }
 }
 
@@ -166,6 +177,9 @@ module api 'app/function.bicep' = {
     botAppId: teamsBotAppId
     openAiEndpoint: openAiEndpoint
     openAiDeployment: openAiDeployment
+    securityContacts: securityContacts
+    securityTeamsChannel: securityTeamsChannel
+    anchorContainerUrl: storage.outputs.anchorContainerUrl
   }
 }
 

@@ -35,6 +35,17 @@ import { RecordingNotifier } from './adapters/recordingNotifier';
 import { createTeamsRuntime, teamsConfigured, type TeamsRuntime } from './adapters/teams/runtime';
 import { TeamsNotifier } from './adapters/teams/teamsNotifier';
 import { loadConfig, type Config } from './config';
+import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { managementGroupDescendants } from './adapters/arm/managementGroups';
+import { BlobAnchorSink } from './adapters/ledger/blobAnchorSink';
+import { CosmosAnchorSink } from './adapters/ledger/cosmosAnchorSink';
+import { RevocationIntentStore, RogueActorStore, SelfAccessStore } from './adapters/cosmos/enforcementState';
+import { policySetEffectiveAt } from './adapters/cosmos/policyVersions';
+import type { SecurityDestination } from './adapters/teams/teamsNotifier';
+import type { ManagementGroupDescendants, PolicySet } from './domain/policy/policySet';
+import type { AnchorSink } from './ports/audit';
+import { ConfigError } from './domain/errors';
+import { checkSelfAccess } from './usecases/selfAccess';
 import { systemClock, type Clock } from './domain/clock';
 import type { Deps } from './ports/deps';
 import type { Notifier } from './ports/notifier';
@@ -66,6 +77,8 @@ export interface RootOverrides {
   notifier?: Notifier;
   /** Tag in the audit chain ids of this process. */
   instanceTag?: string;
+  /** How long an unfinished idempotent append holds its key before a retry takes over (default 10 s; crash tests shorten it). */
+  auditLeaseMs?: number;
   /** Where the Teams bot fetches keys for tokens not signed by the Bot Framework (tests: a local key server). */
   botTokenAuthority?: string;
   instrument?: Instrumentation;
@@ -106,12 +119,25 @@ async function openStores(config: Config, credential: TokenCredential, ca: strin
   return stores as Stores;
 }
 
+/** Where chain heads are anchored: the Cosmos state container, and the append-blob container when configured. */
+function anchorSinks(config: Config, credential: TokenCredential, stores: Stores): AnchorSink[] {
+  const sinks: AnchorSink[] = [new CosmosAnchorSink(stores.state)];
+  if (config.AUDIT_ANCHOR_CONTAINER_URL) {
+    const url = new URL(config.AUDIT_ANCHOR_CONTAINER_URL);
+    // Azurite's URL carries the account name as its first path segment; Azure's host does.
+    const account = url.hostname.endsWith('.blob.core.windows.net') ? url.hostname.split('.')[0]! : (url.pathname.split('/').filter(Boolean)[0] ?? '');
+    const blobCredential = config.AUDIT_ANCHOR_ACCOUNT_KEY ? new StorageSharedKeyCredential(account, config.AUDIT_ANCHOR_ACCOUNT_KEY) : credential;
+    sinks.push(new BlobAnchorSink(new ContainerClient(config.AUDIT_ANCHOR_CONTAINER_URL, blobCredential, { retryOptions: { maxTries: 3 } })));
+  }
+  return sinks;
+}
+
 export async function buildApp(config: Config, overrides: RootOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock;
   const instrument = overrides.instrument ?? {};
   const decorate = instrument.decorate ?? (<K extends keyof Deps>(_name: K, port: Deps[K]) => port);
   const credential = overrides.credential ?? new DefaultAzureCredential(config.AZURE_CLIENT_ID ? { managedIdentityClientId: config.AZURE_CLIENT_ID } : {});
-  const policies = (await loadPolicies(config.POLICIES_DIR)).withStandingExemptions(
+  const loaded = (await loadPolicies(config.POLICIES_DIR)).withStandingExemptions(
     config.BREAKGLASS_PRINCIPAL_IDS.map((id) => ({ id, reason: 'break-glass account (BREAKGLASS_PRINCIPAL_IDS): never revoked' })),
   );
   const stores = await openStores(config, credential, overrides.ca, instrument.cosmosHttpClient);
@@ -122,16 +148,32 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     ...(overrides.ca ? { tlsOptions: { ca: overrides.ca } } : {}),
     ...(instrument.armPolicies?.length ? { additionalPolicies: instrument.armPolicies.map((policy) => ({ policy, position: 'perCall' as const })) } : {}),
   });
-  const audit = decorate('audit', new AuditLedger({ audit: stores.audit, state: stores.state, now: () => clock.now(), instanceTag: overrides.instanceTag }));
+  // A policy that governs a management group reaches the subscriptions under it: ask ARM which.
+  const tree = new Map<string, ManagementGroupDescendants>();
+  for (const scope of loaded.managementGroupScopes()) tree.set(scope, await managementGroupDescendants(arm, config.ARM_ENDPOINT, scope));
+  const policies = tree.size > 0 ? loaded.withManagementGroups(tree) : loaded;
+  const audit = decorate(
+    'audit',
+    new AuditLedger({
+      audit: stores.audit,
+      state: stores.state,
+      now: () => clock.now(),
+      leaseNow: () => new Date(),
+      ...(overrides.auditLeaseMs !== undefined ? { leaseMs: overrides.auditLeaseMs } : {}),
+      instanceTag: overrides.instanceTag,
+      anchorSinks: anchorSinks(config, credential, stores),
+    }),
+  );
   const directory = decorate('directory', new GraphDirectory(graphClient(config, credential, overrides.ca)));
   const requests = decorate('requests', new RequestStore(stores.requests));
   const grants = decorate('grants', new GrantStore(stores.grants, stores.coverage));
   const conversations = decorate('conversations', new ConversationStore(stores.state));
   const teams = createTeamsRuntime(config, { credential, ca: overrides.ca, tokenAuthority: overrides.botTokenAuthority });
+  const security = securityDestination(config, policies);
   const notifier =
     overrides.notifier ??
     (teams && teamsConfigured(config)
-      ? new TeamsNotifier({ requests, grants, conversations, cards: new CardStore(stores.state), sentKeys: new SentKeys(stores.state), policies, directory, clock, config }, teams.connector)
+      ? new TeamsNotifier({ requests, grants, conversations, cards: new CardStore(stores.state), sentKeys: new SentKeys(stores.state), policies, directory, clock, config, security }, teams.connector)
       : new RecordingNotifier());
   const deps: Deps = {
     config,
@@ -140,9 +182,13 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     requests,
     grants,
     breakers: decorate('breakers', new BreakerStore(stores.state)),
+    selfAccess: new SelfAccessStore(stores.state),
+    revocations: decorate('revocations', new RevocationIntentStore(stores.state)),
+    rogueActors: decorate('rogueActors', new RogueActorStore(stores.state)),
+    policySetEffectiveAt: await policySetEffectiveAt(stores.state, policies.fingerprint(), clock.now()),
     audit,
     conversations,
-    roleAssignments: decorate('roleAssignments', new ArmRoleAssignments(arm)),
+    roleAssignments: decorate('roleAssignments', new ArmRoleAssignments(arm, config.ARM_ENDPOINT)),
     guardrails: decorate('guardrails', {
       resources: new ArmGuardedResources({ credential, endpoint: config.ARM_ENDPOINT, ca: overrides.ca, policies: instrument.armPolicies }),
       states: new GuardrailStateStore(stores.state),
@@ -165,16 +211,31 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     },
     appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
   };
+  // Start-up check of AccessManager's own permission: records a loss found now, and learns its own
+  // assignments so a later delete of one is recognised. Best effort: ARM may be briefly unreachable.
+  await checkSelfAccess(deps, { noticedWhile: 'starting' }).catch((err: unknown) => console.warn(`AccessManager could not check its own permission at start-up: ${err instanceof Error ? err.message : String(err)}`));
   return { deps, teams, close: () => audit.close() };
+}
+
+/**
+ * Where security alerts go, which must always exist: the policies' channels, SECURITY_TEAMS_CHANNEL,
+ * and the 1:1 chats of SECURITY_CONTACTS (default: the approvers of the broadest policies).
+ */
+function securityDestination(config: Config, policies: PolicySet): SecurityDestination {
+  const contacts = config.SECURITY_CONTACTS.length > 0 ? config.SECURITY_CONTACTS.map((c) => c.toLowerCase()) : policies.broadestApprovers();
+  if (contacts.length === 0 && !config.SECURITY_TEAMS_CHANNEL && !policies.policies.some((p) => p.notify?.teamsChannel)) {
+    throw new ConfigError('AccessManager configuration is invalid:\n  SECURITY_CONTACTS is missing: security alerts need somewhere to go (object ids of users or groups), and no policy names approvers or a channel.');
+  }
+  return { contacts, ...(config.SECURITY_TEAMS_CHANNEL ? { channel: config.SECURITY_TEAMS_CHANNEL } : {}) };
 }
 
 /**
  * Builds the App on first use and shares it. A failed build (store unreachable at cold start) is
  * forgotten so the next invocation tries again; a configuration error fails every call with its message.
  */
-export function lazyApp(env: () => Record<string, string | undefined>, overrides: RootOverrides = {}): () => Promise<App> {
+export function lazyApp(env: () => Record<string, string | undefined>, overrides: RootOverrides = {}): (() => Promise<App>) & { ifBuilt(): Promise<App> | undefined } {
   let pending: Promise<App> | undefined;
-  return () => {
+  const get = () => {
     pending ??= Promise.resolve()
       .then(() => buildApp(loadConfig(env()), overrides))
       .catch((err: unknown) => {
@@ -183,4 +244,6 @@ export function lazyApp(env: () => Record<string, string | undefined>, overrides
       });
     return pending;
   };
+  // For shutdown: the App if one was built (or is being built), without building one.
+  return Object.assign(get, { ifBuilt: () => pending });
 }

@@ -57,6 +57,37 @@ export const settingsSchema = z.object({
   /** Log every decision at info level. */
   VERBOSE_LOGS: flag.default(false),
   /**
+   * Who hears security alerts (breaker trips, AccessManager losing its permission, repeat rogue
+   * actors, revocations) in their 1:1 chat with the bot: object ids of users or groups,
+   * comma-separated. Default: the approvers of the broadest policies (locally security-team).
+   */
+  SECURITY_CONTACTS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+    .pipe(z.array(guid))
+    .default([]),
+  /** A Teams channel (`<team id>/<channel id>`) for security alerts of policies that name none. */
+  SECURITY_TEAMS_CHANNEL: z
+    .string()
+    .regex(/^[^/\s]+\/[^/\s]+$/, 'must be <team id>/<channel id>')
+    .transform((v) => {
+      const [teamId, channelId] = v.split('/') as [string, string];
+      return { teamId, channelId };
+    })
+    .optional(),
+  /**
+   * An Azure Storage blob container for audit anchors (append blobs the Cosmos writer cannot
+   * rewrite; set a time-based retention policy with protected append writes on it, see README).
+   * https://<account>.blob.core.windows.net/<container>; locally Azurite's http://127.0.0.1:<port>/devstoreaccount1/<container>.
+   */
+  AUDIT_ANCHOR_CONTAINER_URL: z
+    .string()
+    .url('must be a URL')
+    .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), 'must be an https:// URL (http only for a local emulator)')
+    .optional(),
+  /** Account key for the anchor container (local emulator); empty means managed identity (deployed: a role that reads, creates and appends blobs on the container). */
+  AUDIT_ANCHOR_ACCOUNT_KEY: z.string().min(1).optional(),
+  /**
    * Set by App Service when its authentication (Easy Auth) is on. Deployed, the principal headers
    * are trustworthy only then (it strips client-sent ones), so the API refuses calls without it.
    */

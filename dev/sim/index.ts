@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   knobs?: Partial<SimKnobs>;
   /** Seed the local tenant (default true); false starts empty. */
   seed?: boolean;
+  /** ARM's clock for createdOn/updatedOn (default: the real one). */
+  now?: () => Date;
 }
 
 export interface SimulatorEvents {
@@ -83,6 +85,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const knobs = makeKnobs(opts.knobs);
   const random = new SeededRandom(knobs);
   const state = new SimState(opts.seed ?? true);
+  if (opts.now) state.now = opts.now;
   const delivery = new EventDelivery(knobs, random, opts.eventsWebhook, opts.tls.cert);
   const keyVaultDelivery = new EventDelivery(knobs, random, undefined, opts.tls.cert, 'ACCESSMANAGER-KEYVAULT-EVENTS');
   // Each vault's data plane gets a server of its own on first use: the SecretClient needs a vault at the root of an origin.

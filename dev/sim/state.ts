@@ -4,9 +4,11 @@
  * restores the seed of API.md.
  */
 import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, scopeKey, subscriptionOf } from '../../shared/domain/armIds';
-import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID } from '../tenant';
+import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, MANAGEMENT_GROUP } from '../tenant';
 import { randomUUID } from 'node:crypto';
 import { AssignmentStore, ROLE_ASSIGNMENT_TYPE, type RoleAssignment } from './arm/assignmentStore';
+import type { RbacView } from './arm/authorize';
+import { ancestry, type ManagementGroup } from './arm/managementGroups';
 import { SimRoleCatalog } from './arm/roleCatalog';
 import { Directory, type PrincipalType } from './directory';
 import { SEED_ASSIGNMENTS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
@@ -34,6 +36,10 @@ export interface SeedAssignmentInput {
   /** Defaults to a fresh GUID. */
   name?: string;
   description?: string;
+  /** ARM's createdOn (default now): a test's "this access has stood for months". */
+  createdOn?: string;
+  /** ARM's createdBy (default none, as for assignments made before records began). */
+  createdBy?: string;
 }
 
 function zeroStats(): SimStats {
@@ -49,18 +55,40 @@ export class SimState {
   /** ARM resources (resource groups, accounts, vaults, containers) keyed by lower-cased id. */
   readonly resources = new Map<string, ArmResource>();
   readonly teams = new TeamsStore();
+  /** Management groups by lower-cased name: the tenant root group and `mg-research`, which holds the subscription. */
+  readonly managementGroups = new Map<string, ManagementGroup>();
   /** The vaults' data plane: secrets, where each vault listens, where Key Vault events go. */
   readonly keyVaults = new SimKeyVaults();
   directory = new Directory();
   stats: SimStats = zeroStats();
+  /** ARM's clock (createdOn, updatedOn): the real one, or the scaled one of a test whose app runs faster. */
+  now: () => Date = () => new Date();
 
   constructor(seed = true) {
     if (seed) this.reset();
+    else this.seedHierarchy();
+  }
+
+  /** Scope keys at and above `scope` (management groups included), nearest first. */
+  ancestry(scope: string): string[] {
+    return ancestry(this, scope);
+  }
+
+  /** What authorisation reads: assignments, directory, roles and hierarchy. */
+  rbac(): RbacView {
+    return { assignments: this.assignments, directory: this.directory, roles: this.roleDefinitions, ancestry: (scope) => this.ancestry(scope) };
+  }
+
+  private seedHierarchy(): void {
+    this.managementGroups.clear();
+    this.managementGroups.set(LOCAL_TENANT_ID, { name: LOCAL_TENANT_ID, displayName: 'Tenant Root Group', subscriptions: [] });
+    this.managementGroups.set(MANAGEMENT_GROUP.name, { name: MANAGEMENT_GROUP.name, displayName: 'Research', parent: LOCAL_TENANT_ID, subscriptions: [LOCAL_SUBSCRIPTION_ID] });
   }
 
   /** Back to the seed: directory, resources, standing assignments, one personal chat per user; counters zeroed. */
   reset(): void {
     this.directory = new Directory(seedDirectory());
+    this.seedHierarchy();
     this.resources.clear();
     for (const r of seedResources()) this.resources.set(scopeKey(r.id), r);
     this.keyVaults.clearSecrets();
@@ -96,12 +124,12 @@ export class SimState {
     const assignment = makeAssignment({
       scope: input.scope,
       name,
-      roleDefinitionId: roleDefinitionId(subscriptionOf(input.scope) ?? this.subscriptionId, role.guid),
+      roleDefinitionId: roleDefinitionIdAt(input.scope, role.guid),
       principalId: input.principalId,
       principalType: input.principalType ?? this.directory.get(input.principalId)?.kind ?? 'User',
       description: input.description ?? null,
-      at: new Date().toISOString(),
-      by: null,
+      at: input.createdOn ?? this.now().toISOString(),
+      by: input.createdBy ?? null,
     });
     this.assignments.put(assignment);
     return assignment;
@@ -130,6 +158,15 @@ export interface NewAssignment {
   delegatedManagedIdentityResourceId?: string | null;
   at: string;
   by: string | null;
+}
+
+/**
+ * The role definition id ARM stores on an assignment: subscription-scoped under a subscription,
+ * tenant-level (`/providers/Microsoft.Authorization/roleDefinitions/{guid}`) at a management group.
+ */
+export function roleDefinitionIdAt(scope: string, guid: string): string {
+  const sub = subscriptionOf(scope);
+  return sub ? roleDefinitionId(sub, guid) : `/providers/Microsoft.Authorization/roleDefinitions/${guid.toLowerCase()}`;
 }
 
 export function makeAssignment(a: NewAssignment): RoleAssignment {

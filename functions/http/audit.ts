@@ -31,7 +31,13 @@ export function auditFunctions(getApp: GetApp): HttpFunction[] {
         getApp,
         async (_req, deps) => {
           const result = await deps.audit.verify();
-          return json(200, { ok: result.ok, checked: result.checked, chains: result.chains, ...(result.firstBadId ? { firstBadId: result.firstBadId, problem: result.problem } : {}) });
+          return json(200, {
+            ok: result.ok,
+            checked: result.checked,
+            chains: result.chains,
+            ...(result.firstBadId ? { firstBadId: result.firstBadId, problem: result.problem } : {}),
+            ...(result.tail ? { tail: result.tail } : {}),
+          });
         },
         { adminOnly: true },
       ),

@@ -5,6 +5,7 @@ import { readJsonBody } from './respond';
 import { renewGrant } from '../../shared/usecases/requests';
 import type { HttpFunction } from '../types';
 import { api, idParam, json, readQuery, type GetApp } from './api';
+import { publicRequest } from './requests';
 
 const listQuery = z.strictObject({
   principalId: z.string().uuid('principalId must be an object id (GUID)').optional(),
@@ -52,14 +53,14 @@ export function grantFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, renewBody);
-        return json(201, await renewGrant(deps, caller, id, body));
+        return json(201, publicRequest(await renewGrant(deps, caller, id, body)));
       }),
     },
   ];
 }
 
-/** The API shape of a grant: internal bookkeeping (pendingRemoval, scopeKey) stays inside. */
-function publicGrant<G extends { pendingRemoval?: boolean; scopeKey?: string; type?: string }>(grant: G): Omit<G, 'pendingRemoval' | 'scopeKey' | 'type'> {
-  const { pendingRemoval: _p, scopeKey: _s, type: _t, ...rest } = grant;
+/** The API shape of a grant: internal bookkeeping (pendingRemoval, scopeKey, the audit outbox) stays inside. */
+function publicGrant<G extends { pendingRemoval?: boolean; scopeKey?: string; type?: string; outbox?: unknown }>(grant: G): Omit<G, 'pendingRemoval' | 'scopeKey' | 'type' | 'outbox'> {
+  const { pendingRemoval: _p, scopeKey: _s, type: _t, outbox: _o, ...rest } = grant;
   return rest;
 }

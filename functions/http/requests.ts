@@ -83,9 +83,9 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const { kind, guardrail, role, ...rest } = await readJsonBody(req, createRequestBody);
         if (kind === 'guardrailException' && guardrail) {
-          return json(201, await createGuardrailExceptionRequest(deps, caller, { scope: rest.scope, duration: rest.duration, justification: rest.justification, ...guardrail }));
+          return json(201, publicRequest(await createGuardrailExceptionRequest(deps, caller, { scope: rest.scope, duration: rest.duration, justification: rest.justification, ...guardrail })));
         }
-        return json(201, await createRequest(deps, caller, { ...rest, role: role ?? '' }));
+        return json(201, publicRequest(await createRequest(deps, caller, { ...rest, role: role ?? '' })));
       }),
     },
     {
@@ -96,7 +96,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const q = readQuery(req, listQuery);
         const page = await listRequests(deps, caller, { status: q.status, mine: q.mine === 'true', approverMe: q.approver === 'me', limit: q.limit, continuationToken: q.continuationToken });
-        return json(200, { items: page.items, continuationToken: page.continuationToken ?? null });
+        return json(200, { items: page.items.map(publicRequest), continuationToken: page.continuationToken ?? null });
       }),
     },
     {
@@ -104,7 +104,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       name: 'getRequest',
       route: 'requests/{id}',
       methods: ['GET'],
-      handler: api(getApp, async (req, deps, caller) => json(200, await getRequest(deps, caller, idParam(req, 'id')))),
+      handler: api(getApp, async (req, deps, caller) => json(200, publicRequest(await getRequest(deps, caller, idParam(req, 'id'))))),
     },
     {
       kind: 'http',
@@ -114,7 +114,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, approveBody, { allowEmpty: true });
-        return json(200, await decideRequest(deps, caller, id, { decision: 'approve', comment: body?.comment }));
+        return json(200, publicRequest(await decideRequest(deps, caller, id, { decision: 'approve', comment: body?.comment })));
       }),
     },
     {
@@ -125,7 +125,7 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         const body = await readJsonBody(req, denyBody);
-        return json(200, await decideRequest(deps, caller, id, { decision: 'deny', comment: body.reason }));
+        return json(200, publicRequest(await decideRequest(deps, caller, id, { decision: 'deny', comment: body.reason })));
       }),
     },
     {
@@ -136,8 +136,14 @@ export function requestFunctions(getApp: GetApp): HttpFunction[] {
       handler: api(getApp, async (req, deps, caller) => {
         const id = idParam(req, 'id');
         await readJsonBody(req, emptyBody, { allowEmpty: true });
-        return json(200, await cancelRequest(deps, caller, id));
+        return json(200, publicRequest(await cancelRequest(deps, caller, id)));
       }),
     },
   ];
+}
+
+/** The API shape of a request: the audit outbox is internal bookkeeping. */
+export function publicRequest<R extends { outbox?: unknown }>(request: R): Omit<R, 'outbox'> {
+  const { outbox: _outbox, ...rest } = request;
+  return rest;
 }

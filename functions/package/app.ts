@@ -9,7 +9,14 @@ import { lazyApp } from '../../shared/compositionRoot';
 import { registrationOf } from '../registrations';
 import { functionTable } from '../table';
 
+const getApp = lazyApp(() => ({ POLICIES_DIR: join(__dirname, 'policies'), ...process.env }));
+
 export function handlers(): ReadonlyMap<string, unknown> {
-  const getApp = lazyApp(() => ({ POLICIES_DIR: join(__dirname, 'policies'), ...process.env }));
   return new Map(functionTable(getApp).map((spec) => [spec.name, registrationOf(spec).handler]));
+}
+
+/** Closes the app if an invocation built it: a clean stop anchors this instance's audit chains. */
+export async function close(): Promise<void> {
+  const built = await getApp.ifBuilt()?.catch(() => undefined);
+  await built?.close();
 }

@@ -14,12 +14,20 @@ type Handler = (input: unknown, context: InvocationContext) => Promise<unknown>;
 /* eslint-disable @typescript-eslint/no-require-imports -- files next to this one in the package, never bundled into it */
 const manifest = require('./functions.json') as RegistrationOptions[];
 
-let loading: Promise<ReadonlyMap<string, Handler>> | undefined;
+interface LoadedApp {
+  handlers: ReadonlyMap<string, Handler>;
+  close(): Promise<void>;
+}
 
-/** The app's handlers, loaded once; a failed load is retried by the next invocation. */
-function handlers(): Promise<ReadonlyMap<string, Handler>> {
+let loading: Promise<LoadedApp> | undefined;
+
+/** The app, loaded once; a failed load is retried by the next invocation. */
+function loaded(): Promise<LoadedApp> {
   loading ??= Promise.resolve()
-    .then(() => (require('./app.js') as { handlers(): ReadonlyMap<string, Handler> }).handlers())
+    .then(() => {
+      const appModule = require('./app.js') as { handlers(): ReadonlyMap<string, Handler>; close(): Promise<void> };
+      return { handlers: appModule.handlers(), close: () => appModule.close() };
+    })
     .catch((err: unknown) => {
       loading = undefined;
       throw err;
@@ -28,9 +36,15 @@ function handlers(): Promise<ReadonlyMap<string, Handler>> {
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+// A clean stop closes the app if it was loaded, anchoring this instance's audit chains.
+app.hook.appTerminate(async () => {
+  const current = await loading?.catch(() => undefined);
+  await current?.close();
+});
+
 for (const options of manifest) {
   const forward: Handler = async (input, context) => {
-    const handler = (await handlers()).get(options.name);
+    const handler = (await loaded()).handlers.get(options.name);
     if (!handler) throw new Error(`The package registered ${options.name}, but its app has no such function: rebuild it with npm run package.`);
     return handler(input, context);
   };

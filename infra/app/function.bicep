@@ -32,6 +32,10 @@ param cosmosDatabase string
 param botAppId string
 param openAiEndpoint string
 param openAiDeployment string
+param securityContacts string
+param securityTeamsChannel string
+@description('Append-blob container for audit anchors (the evidence account).')
+param anchorContainerUrl string
 
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
@@ -105,6 +109,9 @@ module settings 'appSettings.bicep' = {
       PUBLIC_BASE_URL: 'https://${site.properties.defaultHostName}'
       AZURE_OPENAI_ENDPOINT: openAiEndpoint
       AZURE_OPENAI_DEPLOYMENT: openAiDeployment
+      SECURITY_CONTACTS: securityContacts
+      SECURITY_TEAMS_CHANNEL: securityTeamsChannel
+      AUDIT_ANCHOR_CONTAINER_URL: anchorContainerUrl
       // The Functions host: identity-based storage (blob only: timers and keys), telemetry with Entra auth.
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identityClientId

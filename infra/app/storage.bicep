@@ -3,9 +3,10 @@
 // - runtime: AzureWebJobsStorage (timer leases, host keys) and the container Flex Consumption
 //   deploys the package from. The app owns its blobs.
 // - evidence: what must outlive a compromise of the app: audit-ledger anchors and Event Grid
-//   dead letters. Both containers carry a time-based retention policy (unlocked) that lets new
-//   blobs and appends in but no overwrite or delete, and nobody here holds a role that deletes.
-//   Its own account, so `azd down` of the runtime pieces is never blocked by retained blobs.
+//   dead letters. Both containers carry a time-based retention policy (left unlocked) that lets
+//   new blobs and appends in (allowProtectedAppendWritesAll) but refuses overwrites and deletes,
+//   and nobody here holds a role that deletes. Its own account, so retained blobs never block
+//   deleting the runtime pieces.
 param location string
 param tags object = {}
 param runtimeAccountName string
@@ -13,7 +14,10 @@ param evidenceAccountName string
 param deploymentContainerName string
 param deadLetterContainerName string
 param anchorContainerName string = 'audit-anchors'
-param retentionDays int
+@description('Days an anchor blob cannot be overwritten or deleted: longer than the ledger is kept.')
+param anchorRetentionDays int
+@description('Days a dead letter cannot be overwritten or deleted.')
+param deadLetterRetentionDays int
 
 var accountProperties = {
   minimumTlsVersion: 'TLS1_2'
@@ -59,15 +63,14 @@ resource evidence 'Microsoft.Storage/storageAccounts@2024-01-01' = {
       name: anchorContainerName
       properties: { publicAccess: 'None' }
 
-      // allowProtectedAppendWrites: anchors are appended to an append blob. It and
-      // allowProtectedAppendWritesAll are mutually exclusive; only this one is set. Left
-      // unlocked: locking is irreversible and would block deleting the account until the last
-      // blob expires; lock it deliberately once the retention period is settled.
+      // Anchors are appended to append blobs. allowProtectedAppendWritesAll and
+      // allowProtectedAppendWrites are mutually exclusive; only the first is set. Left unlocked:
+      // locking is irreversible (README, Audit ledger, says how once the period is settled).
       resource retention 'immutabilityPolicies' = {
         name: 'default'
         properties: {
-          immutabilityPeriodSinceCreationInDays: retentionDays
-          allowProtectedAppendWrites: true
+          immutabilityPeriodSinceCreationInDays: anchorRetentionDays
+          allowProtectedAppendWritesAll: true
         }
       }
     }
@@ -79,8 +82,8 @@ resource evidence 'Microsoft.Storage/storageAccounts@2024-01-01' = {
       resource retention 'immutabilityPolicies' = {
         name: 'default'
         properties: {
-          immutabilityPeriodSinceCreationInDays: retentionDays
-          allowProtectedAppendWrites: true
+          immutabilityPeriodSinceCreationInDays: deadLetterRetentionDays
+          allowProtectedAppendWritesAll: true
         }
       }
     }

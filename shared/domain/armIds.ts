@@ -49,6 +49,13 @@ export function scopeDepth(scope: string): number {
   return scopeKey(scope).split('/').filter((p) => p.length > 0).length;
 }
 
+const MANAGEMENT_GROUP = /^\/providers\/microsoft\.management\/managementgroups\/([^/]+)$/;
+
+/** True for a management group scope, `/providers/Microsoft.Management/managementGroups/{name}`. */
+export function isManagementGroupScope(scope: string): boolean {
+  return MANAGEMENT_GROUP.test(scopeKey(scope));
+}
+
 /** Subscription id from any scope under a subscription, lower-cased; undefined above one. */
 export function subscriptionOf(scope: string): string | undefined {
   const m = /^\/subscriptions\/([^/]+)/.exec(scopeKey(scope));

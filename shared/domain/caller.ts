@@ -62,7 +62,11 @@ export function callerFromHeaders(headers: Pick<Headers, 'get'>): Caller | undef
   const roleTypes = new Set(ROLE_CLAIM_TYPES);
   if (typeof principal.role_typ === 'string' && principal.role_typ.length > 0) roleTypes.add(principal.role_typ);
   // A principal whose object id claim contradicts the id header is forged or garbled: no identity.
-  const claimedObjectId = claims.find((c) => OBJECT_ID_CLAIM_TYPES.includes(c.typ))?.val;
+  // Entra issues one object id per token; a principal carrying two (in either spelling) is not one
+  // Easy Auth built, and checking only the first would let a second one ride along: no identity.
+  const objectIdClaims = claims.filter((c) => OBJECT_ID_CLAIM_TYPES.includes(c.typ));
+  if (objectIdClaims.length > 1) return undefined;
+  const claimedObjectId = objectIdClaims[0]?.val;
   if (claimedObjectId !== undefined && claimedObjectId.toLowerCase() !== id.toLowerCase()) return undefined;
 
   const roles = [...new Set(claims.filter((c) => roleTypes.has(c.typ)).map((c) => c.val))];

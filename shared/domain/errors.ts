@@ -94,6 +94,17 @@ export class InternalError extends AppError {
   }
 }
 
+/**
+ * Azure refused AccessManager's own identity (ARM 401/403): its role assignment was removed or
+ * narrowed. Not the caller's fault and not transient by itself; enforcement records it as an
+ * incident (`enforcement.selfAccessLost`) and retries what it could not do once access returns.
+ */
+export class PermissionDeniedError extends InternalError {
+  constructor(message: string, code: ErrorCode = 'AzurePermissionDenied') {
+    super(message, code);
+  }
+}
+
 /** Start-up configuration is missing or bad. Thrown before anything is served. */
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -10,8 +10,13 @@ export interface LiveAssignment {
   /** Full role definition id as ARM answers it. */
   roleDefinitionId: string;
   createdOn?: string;
+  /** Object id of whoever created it, as ARM recorded it. */
   createdBy?: string;
+  updatedOn?: string;
+  updatedBy?: string;
   description?: string;
+  /** An ABAC condition narrowing the assignment, if any. */
+  condition?: string;
 }
 
 export interface NewAssignment {

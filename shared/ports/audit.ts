@@ -4,6 +4,7 @@
  * records off a chain's end is detected (AnchorSink).
  */
 import type { ChainAnchor } from '../domain/audit/anchor';
+import type { ChainTail } from '../domain/audit/chainVerifier';
 import type { AuditQueryFilter } from '../domain/audit/queryPlan';
 import type { AuditEntry, AuditRecord } from '../domain/audit/record';
 import type { QueryPage } from './page';
@@ -64,6 +65,18 @@ export interface AuditVerification {
   /** The first record where verification fails (in id order, i.e. chain by chain, in seq order); for a missing record, its id. */
   firstBadId?: string;
   problem?: string;
+  /**
+   * What "ok" covers: records past a chain's last anchor are consistent but could have been
+   * rewritten or cut off by someone who can write the store. Totals, and the chains with such a
+   * tail (most records first, at most 100).
+   */
+  tail?: {
+    sinks: string[];
+    unanchoredRecords: number;
+    chainsWithUnanchoredRecords: number;
+    maxUnanchoredSeconds: number;
+    chains: ChainTail[];
+  };
 }
 
 /** Admin queries: newest first, one page at a time. */

@@ -14,6 +14,7 @@ import type { GrantRepository } from './grants';
 import type { Notifier } from './notifier';
 import type { RequestRepository } from './requests';
 import type { RoleAssignments } from './roleAssignments';
+import type { RevocationIntentRepository, RogueActorRepository, SelfAccessRepository } from './enforcementState';
 import type { RoleDefinitions } from './roleDefinitions';
 import type { NeedAdvisor } from './advisor';
 import type { GuardrailPorts } from './guardrails';
@@ -26,6 +27,17 @@ export interface Deps {
   /** Grants and their coverage index. */
   grants: GrantRepository;
   breakers: BreakerRepository;
+  /** Whether AccessManager still holds its permission, and its own assignments as last seen. */
+  selfAccess: SelfAccessRepository;
+  /** Revocations decided and not yet confirmed by ARM (recorded only once ARM confirms). */
+  revocations: RevocationIntentRepository;
+  /** Rogue creations per actor, for the security alert naming repeat offenders. */
+  rogueActors: RogueActorRepository;
+  /**
+   * When the policy set in force took effect (first seen by any instance). Assignments created
+   * before it are standing access: the blast-radius breaker protects them (domain/enforcement/breaker).
+   */
+  policySetEffectiveAt: string;
   audit: AuditTrail;
   /** Where the Teams bot can reach each person. */
   conversations: ConversationRepository;

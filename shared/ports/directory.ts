@@ -6,8 +6,13 @@ export interface DirectoryUser {
   userPrincipalName?: string;
 }
 
+/** The kinds of principal Azure RBAC assigns roles to (ARM's `principalType`). */
+export type PrincipalType = 'User' | 'Group' | 'ServicePrincipal';
+
 export interface Directory {
   getUser(id: string): Promise<DirectoryUser | undefined>;
+  /** What the directory object is, or undefined when the tenant has no such user, group or service principal. */
+  principalType(id: string): Promise<PrincipalType | undefined>;
   /** True when `principalId` is a member of any of `groupIds`, directly or through nested groups. */
   isMemberOfAny(principalId: string, groupIds: readonly string[]): Promise<boolean>;
   /** The subset of `groupIds` the principal belongs to, directly or through nested groups. */

@@ -26,7 +26,7 @@ export interface GrantRepository {
   /** NotFoundError (404 GrantNotFound) when it does not exist. */
   mustGet(id: string): Promise<Grant>;
   /** Creates the grant; when it already exists (a retried fulfilment) returns the stored one. */
-  createOrGet(grant: Grant): Promise<{ grant: Grant; created: boolean }>;
+  createOrGet(grant: Grant): Promise<{ grant: Grant; created: boolean; etag?: string }>;
   /**
    * Read-modify-write with ETags. With `known` (a version this caller just wrote) the first
    * attempt replaces it without reading again. `mutate` returning the same object writes nothing.
@@ -37,11 +37,16 @@ export interface GrantRepository {
   due(now: Date, limit: number): Promise<Grant[]>;
   /** Ended grants whose assignment removal did not finish. */
   pendingRemovals(limit: number): Promise<Grant[]>;
+  /** Grants whose audit outbox still holds entries (a crash or a ledger failure interrupted the change). */
+  withPendingAudit(limit: number): Promise<Grant[]>;
   /** Active grants expiring in (now, until] whose holder has not been warned. */
   expiringUnwarned(now: Date, until: Date, limit: number): Promise<Grant[]>;
   /** Every active grant, page by page. */
   active(pageSize?: number): AsyncIterable<Grant[]>;
-  /** Active grants carried by this role assignment (by its full id, or by its name when we named it). */
+  /**
+   * Grants carried by this role assignment (by its full id, or by its name when we named it) that
+   * are active, or whose audit records are still queued (an interrupted end, for its redelivery to finish).
+   */
   activeOnAssignment(assignmentId: string, assignmentName: string): Promise<Grant[]>;
   readCoverage(principalId: string, roleDefinitionId: string, scope: string): Promise<Coverage | undefined>;
   /** Compare-and-swap on a triple's coverage; `mutate` gets an empty document when none exists. */

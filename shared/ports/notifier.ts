@@ -17,7 +17,11 @@ export type NotificationKind =
   | 'grant.renewed'
   | 'grant.endedExternally'
   | 'assignment.revoked'
+  | 'assignment.revokeFailed'
   | 'breaker.tripped'
+  | 'enforcement.rogueActor'
+  | 'enforcement.selfAccessLost'
+  | 'enforcement.selfAccessRestored'
   | GuardrailNotificationKind;
 
 /** Guardrail alerts (shared/usecases/guardrails.ts): all but the secret notices go to the security channel. */
@@ -35,8 +39,13 @@ export interface Notification {
   kind: NotificationKind;
   /** Object ids of the people to tell; empty with `securityChannel` for channel-only messages. */
   recipients: string[];
-  /** Also post to the security channel (auto-revocations, breaker trips). */
+  /**
+   * Also tell the security destination (auto-revocations, breaker trips, AccessManager's own
+   * access): the channels of the policy concerned, else the configured security contacts' 1:1 chats.
+   */
   securityChannel?: boolean;
+  /** `critical`: enforcement itself is impaired; the security contacts hear it in their 1:1 chats even when a channel is set. */
+  severity?: 'critical';
   subject: string;
   text: string;
   requestId?: string;

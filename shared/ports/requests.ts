@@ -18,15 +18,22 @@ export interface RequestRepository {
   get(id: string): Promise<AccessRequest | undefined>;
   /** NotFoundError (404 RequestNotFound) when it does not exist. */
   mustGet(id: string): Promise<AccessRequest>;
-  create(request: AccessRequest): Promise<AccessRequest>;
+  /** Creates the request; the ETag lets the caller's next write skip a read. */
+  create(request: AccessRequest): Promise<{ request: AccessRequest; etag: string }>;
   /**
    * Read-modify-write with ETags, retried on conflict. `mutate` returns the new request, the same
    * object (nothing is written), or throws a domain error to stop.
    */
-  update(id: string, mutate: (current: AccessRequest) => AccessRequest | Promise<AccessRequest>): Promise<{ request: AccessRequest; changed: boolean }>;
+  update(
+    id: string,
+    mutate: (current: AccessRequest) => AccessRequest | Promise<AccessRequest>,
+    known?: { request: AccessRequest; etag: string },
+  ): Promise<{ request: AccessRequest; changed: boolean; etag?: string }>;
   list(filter: RequestFilter): Promise<QueryPage<AccessRequest>>;
   /** Approved requests whose grant is not recorded yet: the fulfilment backlog. */
   unfulfilled(limit?: number): Promise<AccessRequest[]>;
   /** Pending requests past their deadline. */
   overdue(now: Date, limit?: number): Promise<AccessRequest[]>;
+  /** Requests whose audit outbox still holds entries (a crash or a ledger failure interrupted the change). */
+  withPendingAudit(limit?: number): Promise<AccessRequest[]>;
 }

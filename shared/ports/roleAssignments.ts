@@ -3,8 +3,9 @@
  * The ARM adapter implements it; unit tests use small fakes typed by it.
  */
 import type { LiveAssignment, NewAssignment } from '../domain/roleAssignment';
+import type { PermissionEntry } from '../domain/permissions';
 
-export type { LiveAssignment, NewAssignment };
+export type { LiveAssignment, NewAssignment, PermissionEntry };
 
 export interface RoleAssignments {
   /** The assignment, or undefined when it does not exist (any more). */
@@ -15,4 +16,6 @@ export interface RoleAssignments {
   delete(id: string): Promise<'deleted' | 'gone'>;
   /** Assignments at, above and below the scope (ARM semantics), page by page. */
   listForScope(scope: string, options?: { principalId?: string; atScopeOnly?: boolean }): AsyncIterable<LiveAssignment[]>;
+  /** What AccessManager's own identity may do at the scope (ARM's permissions API): one entry per applying role. */
+  permissionsAt(scope: string): Promise<PermissionEntry[]>;
 }

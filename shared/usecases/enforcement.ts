@@ -1,21 +1,34 @@
 /**
  * The background enforcer: reacts to role assignment events and the reconcile timer. Reads the
  * assignment from ARM (the event does not say who was given access), decides with the pure
- * rule in ./decide, then acts: revoke, record "would revoke", record an exemption, or nothing.
+ * rule in domain/enforcement/decide, then acts: revoke, record "would revoke", record an
+ * exemption, or nothing.
+ *
+ * A revocation is recorded only once ARM confirms it: its intent (with the record to write) is
+ * stored first, then the assignment is deleted, then `assignment.revoked` is appended and the
+ * intent removed. A refused delete (AccessManager lost its permission) is recorded as
+ * `assignment.revokeFailed`, never as revoked; an interrupted one is finished by `finishRevocations`
+ * (expireGrants timer, reconcile) from the intent. Only revocations of STANDING access pass the
+ * blast-radius breaker (domain/enforcement/breaker); fresh rogue assignments are always revoked
+ * and counted per creator instead, for an alert naming repeat offenders.
  *
  * Per event (measured by bench/enforcement.ts): an approved assignment costs 1 ARM read and 1
- * coverage point read, nothing written; a rogue one 1 ARM read, the coverage read, one
- * conditional write of the breaker (batched under load), the audit record written ahead of the
- * delete (its idempotency marker and the record: 2 creates), and 1 ARM delete; an exempt one the
- * ARM read and the audit record, and nothing at all in the store once this process recorded it.
+ * coverage point read, nothing written; a fresh rogue one the ARM read, the coverage read, the
+ * intent (1 write), the ARM delete, the record (its idempotency marker and the record: 2 creates)
+ * and the intent's removal: 5 store operations (plus the creator's counter for their first three
+ * in an hour); an exempt one the ARM read and the audit record, and nothing at all in the store
+ * once this process recorded it.
  */
 import type { LiveAssignment } from '../ports/roleAssignments';
 import type { Deps } from '../ports/deps';
-import type { AuditActor, AuditEntry } from '../domain/audit/record';
-import { isWithinScope, scopeDepth, scopeKey } from '../domain/armIds';
+import type { RevocationIntent } from '../ports/enforcementState';
+import { parseAuditEntry, type AuditActor, type AuditEntry } from '../domain/audit/record';
+import { isManagementGroupScope, scopeKey } from '../domain/armIds';
 import type { Caller } from '../domain/caller';
-import { InternalError, NotFoundError, ValidationError } from '../domain/errors';
-import { endGrant, notifySafely } from './grants';
+import { InternalError, NotFoundError, PermissionDeniedError, TransientError, ValidationError } from '../domain/errors';
+import { endGrant } from './grants';
+import { flushGrantAudit } from './outbox';
+import { notifySafely } from './notify';
 import { handleGuardrailEvent } from './guardrails';
 import { liveEntries } from '../domain/grants/grant';
 import type { PolicyEnforcement } from '../domain/enforcement/status';
@@ -23,21 +36,49 @@ import { decodeArmEvent, type ArmEvent, type RoleAssignmentEvent } from '../doma
 import type { ReceivedEvent } from '../domain/events/envelope';
 import { fitForLedger } from '../domain/audit/auditFit';
 import { applyBreakerOutcome, decideAssignment, decideDeletedAssignment, decideReconcile, findExemption, goneDecision, needsCoverage, roleLabel, type Decision } from '../domain/enforcement/decide';
+import { isStanding } from '../domain/enforcement/breaker';
+import { countRogueCreation, ROGUE_ACTOR_ALERT } from '../domain/enforcement/rogueActors';
+import { checkSelfAccess, isOwnAssignment, reportPermissionDenied, selfAssignmentTouched } from './selfAccess';
 
-type EnforcerDeps = Pick<Deps, 'requests' | 'grants' | 'breakers' | 'policies' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId' | 'config' | 'guardrails' | 'directory'>;
+type EnforcerDeps = Pick<
+  Deps,
+  | 'requests'
+  | 'grants'
+  | 'breakers'
+  | 'policies'
+  | 'roleAssignments'
+  | 'audit'
+  | 'notifier'
+  | 'clock'
+  | 'appPrincipalId'
+  | 'config'
+  | 'guardrails'
+  | 'directory'
+  | 'selfAccess'
+  | 'revocations'
+  | 'rogueActors'
+  | 'policySetEffectiveAt'
+>;
 
 export interface Trigger {
-  via: 'event' | 'reconcile';
+  via: 'event' | 'reconcile' | 'sweep';
   eventId?: string;
   /** Who made the change, from the event's claims (absent for reconcile). */
   caller?: { objectId?: string; upn?: string; appId?: string };
+  /**
+   * Reconcile saw the assignment in the listing of this governed scope, though it sits above it
+   * (a management group's, or the tenant root's): judged by that scope's policy, since it applies there.
+   */
+  inheritedInto?: string;
+  /** After a breaker reset: wait out a spent budget (until this time, ms since the epoch) instead of deferring. */
+  pacedUntil?: number;
 }
 
 export interface EnforcementResult {
   assignmentId: string;
   decision: Decision;
-  /** What happened in Azure: the delete's result for a revoke. */
-  outcome?: 'deleted' | 'gone';
+  /** What happened in Azure for a revoke: deleted, already gone, refused (permission), or deferred (paced breaker). */
+  outcome?: 'deleted' | 'gone' | 'failed' | 'deferred';
 }
 
 function actorOf(trigger: Trigger): AuditActor {
@@ -46,11 +87,11 @@ function actorOf(trigger: Trigger): AuditActor {
   if (c?.objectId) actor.id = c.objectId;
   if (c?.upn) actor.name = c.upn;
   if (c?.appId) actor.appId = c.appId;
-  return Object.keys(actor).length ? actor : { name: 'unknown (found by reconcile)' };
+  return Object.keys(actor).length ? actor : { name: trigger.via === 'event' ? 'unknown' : 'unknown (found by reconcile)' };
 }
 
 /** One decision per assignment instance: ids can be reused after a delete, createdOn tells instances apart. */
-function decisionKey(action: string, a: LiveAssignment): string {
+function decisionKey(action: string, a: Pick<LiveAssignment, 'id' | 'createdOn'>): string {
   return `${action}:${scopeKey(a.id)}:${a.createdOn ?? ''}`;
 }
 
@@ -59,26 +100,47 @@ async function recordOnce(deps: Pick<EnforcerDeps, 'audit'>, entry: AuditEntry, 
   await deps.audit.append(fitForLedger(entry), { idempotencyKey: key });
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** Judges one live assignment and acts on the decision. Idempotent: a repeat records nothing new. */
 export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment | undefined, assignmentId: string, trigger: Trigger): Promise<EnforcementResult> {
   const now = deps.clock.now();
   if (!live) return { assignmentId, decision: goneDecision() };
 
-  const judged = { assignment: live, policy: deps.policies.governing(live.scope), exemption: findExemption(deps.policies, live), appPrincipalId: deps.appPrincipalId };
+  // An assignment above every policy that governs where it applies is judged where it applies.
+  const own = deps.policies.governing(live.scope);
+  const inheritedInto = !own && trigger.inheritedInto ? trigger.inheritedInto : undefined;
+  const policy = own ?? (inheritedInto ? deps.policies.governing(inheritedInto) : undefined);
+  const judgedAt = { ...live, scope: inheritedInto ?? live.scope };
+  const judged = { assignment: live, policy, exemption: findExemption(deps.policies, judgedAt), appPrincipalId: deps.appPrincipalId };
   // Our own identity, exemptions and ungoverned scopes need no store read at all.
   const coverage = needsCoverage(judged) ? await deps.grants.readCoverage(live.principalId, live.roleDefinitionId, live.scope) : undefined;
   let decision = decideAssignment({
     ...judged,
     coverage: liveEntries(coverage, now),
     isOwnGrantAssignment: coverage?.assignmentId !== undefined && scopeKey(coverage.assignmentId) === scopeKey(live.id),
+    inheritedInto,
+    contains: (outer, inner) => deps.policies.contains(outer, inner),
     now,
   });
 
-  if (decision.action === 'revoke') {
+  // Only standing access passes the breaker: a fresh rogue assignment is always revoked.
+  const standing = decision.action === 'revoke' && isStanding(live, { policySetEffectiveAt: deps.policySetEffectiveAt, appPrincipalId: deps.appPrincipalId, now });
+  if (decision.action === 'revoke' && standing) {
     const governing = deps.policies.byId(decision.policyId);
     if (!governing) throw new InternalError(`Policy ${decision.policyId} decided but is not loaded.`, 'PolicyMissing');
     const counted = await deps.breakers.count(governing, decisionKey('revoke', live), now);
     if (counted.justTripped) await recordBreakerTrip(deps, governing.id, live, trigger);
+    if (counted.retryAt) {
+      // Pacing after a reset: this window's budget is spent. Wait for the next one, or let a later run do it.
+      const waitMs = Math.max(0, Date.parse(counted.retryAt) - now.getTime());
+      if (trigger.pacedUntil !== undefined && Date.now() + waitMs <= trigger.pacedUntil) {
+        await sleep(waitMs + 10);
+        return enforceAssignment(deps, await deps.roleAssignments.get(live.id), live.id, trigger);
+      }
+      if (trigger.via === 'event') throw new TransientError(`The breaker of ${governing.id} paces revocations after a reset; retry after ${counted.retryAt}.`, 'BreakerPacing', waitMs);
+      return { assignmentId: live.id, decision, outcome: 'deferred' };
+    }
     decision = applyBreakerOutcome(decision, counted);
   }
 
@@ -90,6 +152,7 @@ export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment
     assignmentId: live.id,
     eventId: trigger.eventId,
   };
+  const detail = { via: trigger.via, ...(inheritedInto ? { inheritedInto } : {}) };
   switch (decision.action) {
     case 'none':
     case 'allow':
@@ -97,77 +160,192 @@ export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment
     case 'exempt':
       await recordOnce(
         deps,
-        { ...base, action: 'assignment.exempt', policyId: decision.policyId, reason: decision.reason, details: { exemption: decision.exemptionKind, via: trigger.via } },
+        { ...base, action: 'assignment.exempt', policyId: decision.policyId, reason: decision.reason, details: { exemption: decision.exemptionKind, ...detail } },
         decisionKey('exempt', live),
       );
       return { assignmentId: live.id, decision };
     case 'wouldRevoke':
       await recordOnce(
         deps,
-        { ...base, action: 'assignment.wouldRevoke', policyId: decision.policyId, mode: 'audit', reason: decision.reason, details: { breaker: decision.breaker === true, via: trigger.via } },
+        { ...base, action: 'assignment.wouldRevoke', policyId: decision.policyId, mode: 'audit', reason: decision.reason, details: { breaker: decision.breaker === true, standing, ...detail } },
         decisionKey('wouldRevoke', live),
       );
       return { assignmentId: live.id, decision };
     case 'revoke': {
-      // Write-ahead: the decision is recorded before acting, so a crash after the delete can
-      // never lose it; a redelivery finds the record and only repeats the (idempotent) delete.
-      await recordOnce(
-        deps,
-        { ...base, action: 'assignment.revoked', policyId: decision.policyId, mode: 'enforce', reason: decision.reason, details: { via: trigger.via } },
-        decisionKey('revoke', live),
-      );
-      const outcome = await deps.roleAssignments.delete(live.id);
-      await notifySafely(deps, {
-        kind: 'assignment.revoked',
-        recipients: [live.principalId],
-        securityChannel: true,
-        subject: `Revoked: ${roleLabel(live.roleDefinitionId)} for ${live.principalId}`,
-        text: `${decision.reason}. Made by ${base.actor.name ?? base.actor.id ?? 'unknown'}.`,
-        policyId: decision.policyId,
-        key: decisionKey('revoke', live),
-      });
+      const entry = parseAuditEntry(fitForLedger({ ...base, action: 'assignment.revoked', policyId: decision.policyId, mode: 'enforce', reason: decision.reason, details: { standing, ...detail } }));
+      const intent: RevocationIntent = { key: decisionKey('revoke', live), assignmentId: live.id, entry, createdAt: now.toISOString() };
+      const outcome = await revoke(deps, intent, live, decision, base.actor);
+      if (outcome !== 'failed') {
+        await notifySafely(deps, {
+          kind: 'assignment.revoked',
+          // The security destination hears it; the principal who was given rogue access does not.
+          recipients: [],
+          securityChannel: true,
+          subject: `Revoked: ${roleLabel(live.roleDefinitionId)} for ${live.principalId}`,
+          text: `${decision.reason}. Made by ${base.actor.name ?? base.actor.id ?? 'unknown'}.`,
+          policyId: decision.policyId,
+          key: intent.key,
+        });
+        if (!standing) await countRogueActor(deps, live, trigger, intent.key);
+      }
       return { assignmentId: live.id, decision, outcome };
     }
+  }
+}
+
+/**
+ * Deletes the assignment and records the outcome ARM gave. A refusal (403) is recorded as
+ * `assignment.revokeFailed` and alerted; a transient failure leaves the intent for the retry.
+ */
+async function revoke(deps: EnforcerDeps, intent: RevocationIntent, live: LiveAssignment, decision: Extract<Decision, { action: 'revoke' }>, actor: AuditActor): Promise<'deleted' | 'gone' | 'failed'> {
+  await deps.revocations.put(intent);
+  let outcome: 'deleted' | 'gone';
+  try {
+    outcome = await deps.roleAssignments.delete(live.id);
+  } catch (err) {
+    if (!(err instanceof PermissionDeniedError)) throw err;
+    const key = intent.key.replace(/^revoke:/, 'revokeFailed:');
+    await recordOnce(
+      deps,
+      {
+        ...intent.entry,
+        action: 'assignment.revokeFailed',
+        actor,
+        at: undefined,
+        reason: `${decision.reason}; Azure refused the delete, so the assignment is still there: ${err.message}`,
+      },
+      key,
+    );
+    await deps.revocations.remove(intent.key);
+    console.error(`SECURITY: could not revoke ${live.id}: ${err.message}`);
+    await notifySafely(deps, {
+      kind: 'assignment.revokeFailed',
+      recipients: [],
+      securityChannel: true,
+      severity: 'critical',
+      subject: `Could not revoke ${roleLabel(live.roleDefinitionId)} for ${live.principalId}`,
+      text: `${decision.reason}. Azure refused AccessManager's delete: ${err.message}. It is retried once AccessManager has its permission again.`,
+      policyId: decision.policyId,
+      key,
+    });
+    await reportPermissionDenied(deps, err, `revoking ${live.id}`);
+    return 'failed';
+  }
+  await finishRevocation(deps, intent, outcome);
+  return outcome;
+}
+
+/** ARM confirmed the assignment is gone: the record, then the intent goes. */
+async function finishRevocation(deps: Pick<EnforcerDeps, 'audit' | 'revocations'>, intent: RevocationIntent, outcome: 'deleted' | 'gone'): Promise<void> {
+  await recordOnce(deps, { ...intent.entry, details: { ...(intent.entry.details ?? {}), outcome } }, intent.key);
+  await deps.revocations.remove(intent.key);
+}
+
+/** Revocation intents older than this were interrupted (a crash, an ARM outage): finish them. */
+export const INTENT_GRACE_MS = 30_000;
+
+/**
+ * Finishes revocations a crash or an outage interrupted: an assignment ARM no longer has is
+ * recorded as revoked; one still there is judged again (and revoked, if it still must be).
+ */
+export async function finishRevocations(deps: EnforcerDeps, limit = 100): Promise<{ finished: number; failures: number }> {
+  let finished = 0;
+  let failures = 0;
+  const now = deps.clock.now();
+  for (const intent of await deps.revocations.stale(new Date(now.getTime() - INTENT_GRACE_MS), limit)) {
+    try {
+      const live = await deps.roleAssignments.get(intent.assignmentId);
+      if (!live || decisionKey('revoke', live) !== intent.key) {
+        // Gone (the delete happened before the interruption, or someone else made it): that instance is revoked.
+        await finishRevocation(deps, intent, 'gone');
+        if (live) await enforceAssignment(deps, live, live.id, { via: 'sweep' });
+      } else {
+        const result = await enforceAssignment(deps, live, live.id, { via: 'sweep' });
+        if (result.decision.action !== 'revoke') await deps.revocations.remove(intent.key);
+      }
+      finished++;
+    } catch (err) {
+      failures++;
+      console.warn(`revocation ${intent.key}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return { finished, failures };
+}
+
+/** Who created a rogue assignment, per ARM (`createdBy`), else per the event's claims. */
+async function countRogueActor(deps: EnforcerDeps, live: LiveAssignment, trigger: Trigger, decision: string): Promise<void> {
+  const actorId = (live.createdBy ?? trigger.caller?.objectId)?.toLowerCase();
+  if (!actorId || actorId === deps.appPrincipalId.toLowerCase()) return;
+  const now = deps.clock.now();
+  try {
+    const counted = await deps.rogueActors.count(actorId, (current) => {
+      const result = countRogueCreation(current, actorId, decision, now);
+      return { state: result.state, result, changed: result.changed };
+    });
+    if (!counted.alert) return;
+    const upn = trigger.caller?.objectId?.toLowerCase() === actorId ? trigger.caller.upn : undefined;
+    const name = upn ?? (await deps.directory.getUser(actorId).catch(() => undefined))?.userPrincipalName;
+    const who = name ? `${name} (${actorId})` : actorId;
+    const key = `enforcement.rogueActor:${actorId}:${counted.state.windowStart}`;
+    const reason = `${who} created ${counted.state.count} role assignments nobody approved within ${ROGUE_ACTOR_ALERT.windowMs / 60_000} minutes; each was revoked`;
+    await recordOnce(deps, { action: 'enforcement.rogueActor', actor: { id: actorId, ...(name ? { name } : {}) }, principalId: live.principalId, scope: live.scope, assignmentId: live.id, reason, details: { count: counted.state.count, since: counted.state.windowStart } }, key);
+    console.error(`SECURITY: ${reason}`);
+    await notifySafely(deps, { kind: 'enforcement.rogueActor', recipients: [], securityChannel: true, subject: `Repeated unapproved role assignments by ${name ?? actorId}`, text: `${reason}. The latest gave ${roleLabel(live.roleDefinitionId)} to ${live.principalId} at ${live.scope}.`, key });
+  } catch (err) {
+    // Detective only: the revocation stands even if counting fails.
+    console.warn(`Counting rogue creations of ${actorId} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
 async function recordBreakerTrip(deps: EnforcerDeps, policyId: string, live: LiveAssignment, trigger: Trigger): Promise<void> {
   const policy = deps.policies.byId(policyId);
   const tripKey = `breaker.tripped:${policyId}:${decisionKey('revoke', live)}`;
-  await recordOnce(
-    deps,
-    {
-      action: 'breaker.tripped',
-      actor: { id: deps.appPrincipalId, name: 'AccessManager' },
-      policyId,
-      mode: 'audit',
-      scope: policy?.scope,
-      assignmentId: live.id,
-      eventId: trigger.eventId,
-      reason: `more than ${policy?.breaker.maxRevocations ?? '?'} revocations within ${policy?.breaker.window ?? '?'}: enforcement of ${policyId} switched to audit-only until an admin resets it`,
-    },
-    tripKey,
-  );
+  const reason = `more than ${policy?.breaker.maxRevocations ?? '?'} revocations of standing access within ${policy?.breaker.window ?? '?'}: standing assignments under ${policyId} are only recorded ("would revoke") until an admin resets the breaker; new unapproved assignments are still revoked`;
+  await recordOnce(deps, { action: 'breaker.tripped', actor: { id: deps.appPrincipalId, name: 'AccessManager' }, policyId, mode: 'audit', scope: policy?.scope, assignmentId: live.id, eventId: trigger.eventId, reason }, tripKey);
+  console.error(`SECURITY: blast-radius breaker of policy ${policyId} tripped: ${reason}`);
   await notifySafely(deps, {
     kind: 'breaker.tripped',
     recipients: [],
     securityChannel: true,
-    subject: `Enforcement paused for ${policyId}`,
-    text: `The blast-radius breaker of ${policyId} tripped: revocations are recorded as "would revoke" until an admin resets it (POST /api/enforcement/reset).`,
+    severity: 'critical',
+    subject: `Enforcement of standing access paused for ${policyId}`,
+    text: `The blast-radius breaker of ${policyId} tripped: ${reason}. Review the "would revoke" records, fix the policy if it is wrong, then reset (POST /api/enforcement/reset).`,
     policyId,
     // One notification per trip (the trip's own key): a minute-based key swallowed a second trip after a reset.
     key: tripKey,
   });
 }
 
-/** A delete done outside AccessManager of an assignment that backs active grants ends them. */
-async function handleDelete(deps: EnforcerDeps, event: RoleAssignmentEvent): Promise<void> {
+/**
+ * A delete event. Checked against ARM first: an assignment ARM still has was not deleted (a
+ * forged or stale event ends nothing). A delete of one of AccessManager's own assignments is an
+ * incident; one of an assignment that backs active grants ends them.
+ */
+async function handleDelete(deps: EnforcerDeps, event: RoleAssignmentEvent, log: (line: string) => void): Promise<void> {
   const deletedByApp = event.caller.objectId?.toLowerCase() === deps.appPrincipalId.toLowerCase();
   if (deletedByApp) return;
+  // undefined: ARM refused to tell us (AccessManager may have lost even its read permission).
+  let stillThere: boolean | undefined;
+  try {
+    stillThere = (await deps.roleAssignments.get(event.assignmentId)) !== undefined;
+  } catch (err) {
+    if (!(err instanceof PermissionDeniedError)) throw err;
+  }
+  if (stillThere) {
+    log(`armEvents ${event.eventId}: delete of ${event.assignmentId} ignored: ARM still has the assignment`);
+    return;
+  }
+  const actor = actorOf({ via: 'event', caller: event.caller });
+  if (await isOwnAssignment(deps, event.assignmentId)) {
+    await selfAssignmentTouched(deps, { kind: 'deleted', assignmentId: event.assignmentId, actor, eventId: event.eventId, ...(stillThere === undefined ? { detail: 'AccessManager can no longer read it back' } : {}) });
+  }
+  // Ending grants needs ARM's word that the assignment is gone: retried (Event Grid, reconcile) until it can say.
+  if (stillThere === undefined) throw new PermissionDeniedError(`armEvents ${event.eventId}: cannot confirm with ARM that ${event.assignmentId} is gone: AccessManager may not read it.`);
   const backing = await deps.grants.activeOnAssignment(event.assignmentId, event.assignmentName);
+  // A redelivery after an interrupted end: the grant has ended, its record is still queued.
+  for (const g of backing) if (g.status !== 'active') await flushGrantAudit(deps, g);
   const decision = decideDeletedAssignment({ assignmentId: event.assignmentId, grantsBackedByIt: backing, deletedByApp, now: deps.clock.now() });
   if (decision.action !== 'endGrants') return;
-  const actor = actorOf({ via: 'event', caller: event.caller });
   for (const grantId of decision.grantIds) await endGrant(deps, grantId, 'endedExternally', actor, decision.reason);
 }
 
@@ -193,10 +371,26 @@ async function handleDecoded(deps: EnforcerDeps, event: ArmEvent, log: (line: st
       const live = await deps.roleAssignments.get(event.assignmentId);
       const result = await enforceAssignment(deps, live, event.assignmentId, { via: 'event', eventId: event.eventId, caller: event.caller });
       if (deps.config.VERBOSE_LOGS || result.decision.action === 'revoke') log(`armEvents ${event.eventId}: ${result.decision.action} ${event.assignmentId} (${result.decision.reason})`);
+      if (live && live.principalId.toLowerCase() === deps.appPrincipalId && event.caller.objectId?.toLowerCase() !== deps.appPrincipalId) {
+        if (live.updatedOn && live.updatedOn !== live.createdOn) {
+          // Someone else changed AccessManager's own assignment (ARM refuses to change its role or principal, so a condition or description): an incident.
+          await selfAssignmentTouched(deps, {
+            kind: 'changed',
+            assignmentId: live.id,
+            version: live.updatedOn,
+            actor: actorOf({ via: 'event', caller: event.caller }),
+            eventId: event.eventId,
+            detail: live.condition ? `it now carries the condition ${live.condition}` : 'updated',
+          });
+        } else {
+          // A new assignment for AccessManager (restored by an admin): learn it, and say so if access is back.
+          await checkSelfAccess(deps, { noticedWhile: `a role assignment for AccessManager was created by ${event.caller.upn ?? event.caller.objectId ?? 'someone'}` });
+        }
+      }
       return;
     }
     case 'roleAssignmentDelete':
-      return handleDelete(deps, event);
+      return handleDelete(deps, event, log);
     case 'storageAccountWrite':
     case 'keyVaultWrite':
     case 'storageAccountAction':
@@ -214,32 +408,57 @@ export interface ReconcileReport {
   exempt: number;
   allowed: number;
   grantsEnded: number;
+  /** Standing revocations left for a later run: the breaker paces after a reset. */
+  deferred: number;
   failures: number;
+  /** AccessManager's own permission at every governed scope, as checked at the start. */
+  selfAccessOk: boolean;
 }
 
-/** The top governed scopes: listing each once covers every governed scope below it. */
-function topScopes(scopes: readonly string[]): string[] {
-  const sorted = [...scopes].sort((a, b) => scopeDepth(a) - scopeDepth(b));
-  const tops: string[] = [];
-  for (const s of sorted) if (!tops.some((t) => isWithinScope(s, t))) tops.push(s);
-  return tops;
+export interface ReconcileOptions {
+  /** After a breaker reset: wait out the paced breaker (up to `budgetMs`) so the run finishes what the admin approved. */
+  paced?: boolean;
+  /** How long a paced run may wait in total. Default 4 minutes (inside a Functions timeout). */
+  budgetMs?: number;
+}
+
+/** The scopes to list: every top governed scope, and for a management group each subscription under it. */
+function listingScopes(deps: Pick<EnforcerDeps, 'policies'>): string[] {
+  const scopes: string[] = [];
+  for (const top of deps.policies.topScopes()) {
+    if (isManagementGroupScope(top)) scopes.push(...deps.policies.subscriptionsUnder(top).map((s) => `/subscriptions/${s}`));
+    else scopes.push(top);
+  }
+  return [...new Map(scopes.map((s) => [scopeKey(s), s])).values()];
 }
 
 /**
- * The reconcile timer, for whatever Event Grid never delivered: pages through every live
- * assignment under the governed scopes and judges each exactly as the event path does; then
- * ends the grants whose assignment vanished (the pure rule `decideReconcile`, confirmed with ARM
- * one by one) and judges again any assignment that re-created such a grant's access out of band.
+ * The reconcile timer, for whatever Event Grid never delivered: checks AccessManager's own
+ * permission, finishes interrupted revocations, pages through every live assignment at, above
+ * and under the governed scopes and judges each exactly as the event path does (one inherited
+ * from above, e.g. from a management group, by the policy of the scope it reaches); then ends the
+ * grants whose assignment vanished (the pure rule `decideReconcile`, confirmed with ARM one by one)
+ * and judges again any assignment that re-created such a grant's access out of band.
  * Memory holds one page plus a small record per live assignment and the active grants.
  */
-export async function reconcile(deps: EnforcerDeps): Promise<ReconcileReport> {
+export async function reconcile(deps: EnforcerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
   const startedAt = deps.clock.now();
-  const scopes = topScopes(deps.policies.allGovernedScopes());
-  const report: ReconcileReport = { scopes, assignments: 0, revoked: 0, wouldRevoke: 0, exempt: 0, allowed: 0, grantsEnded: 0, failures: 0 };
-  const judge = async (live: LiveAssignment | undefined, id: string): Promise<void> => {
+  const scopes = listingScopes(deps);
+  const report: ReconcileReport = { scopes, assignments: 0, revoked: 0, wouldRevoke: 0, exempt: 0, allowed: 0, grantsEnded: 0, deferred: 0, failures: 0, selfAccessOk: true };
+  const pacedUntil = opts.paced ? Date.now() + (opts.budgetMs ?? 4 * 60_000) : undefined;
+  try {
+    report.selfAccessOk = (await checkSelfAccess(deps, { noticedWhile: 'reconciling' })).ok;
+  } catch (err) {
+    report.failures++;
+    console.warn(`reconcile: checking AccessManager's own permission failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  report.failures += (await finishRevocations(deps)).failures;
+
+  const judge = async (live: LiveAssignment | undefined, id: string, inheritedInto?: string): Promise<void> => {
     try {
-      const { decision } = await enforceAssignment(deps, live, id, { via: 'reconcile' });
-      if (decision.action === 'revoke') report.revoked++;
+      const { decision, outcome } = await enforceAssignment(deps, live, id, { via: 'reconcile', ...(inheritedInto ? { inheritedInto } : {}), ...(pacedUntil ? { pacedUntil } : {}) });
+      if (outcome === 'deferred') report.deferred++;
+      else if (decision.action === 'revoke') report[outcome === 'failed' ? 'failures' : 'revoked']++;
       else if (decision.action === 'wouldRevoke') report.wouldRevoke++;
       else if (decision.action === 'exempt') report.exempt++;
       else if (decision.action === 'allow') report.allowed++;
@@ -248,20 +467,29 @@ export async function reconcile(deps: EnforcerDeps): Promise<ReconcileReport> {
       console.warn(`reconcile: ${id}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
-  const seen: Array<Pick<LiveAssignment, 'id' | 'principalId' | 'roleDefinitionId' | 'scope'>> = [];
+  const seen = new Map<string, Pick<LiveAssignment, 'id' | 'principalId' | 'roleDefinitionId' | 'scope'>>();
   for (const scope of scopes) {
     for await (const page of deps.roleAssignments.listForScope(scope)) {
       for (const live of page) {
-        if (!isWithinScope(live.scope, scope)) continue; // ARM also lists assignments above the scope
-        seen.push({ id: live.id, principalId: live.principalId, roleDefinitionId: live.roleDefinitionId, scope: live.scope });
+        // ARM lists what applies at the scope: also assignments above it, which every listing repeats.
+        if (seen.has(scopeKey(live.id))) continue;
+        seen.set(scopeKey(live.id), { id: live.id, principalId: live.principalId, roleDefinitionId: live.roleDefinitionId, scope: live.scope });
         report.assignments++;
-        await judge(live, live.id);
+        const above = !deps.policies.contains(scope, live.scope);
+        await judge(live, live.id, above ? scope : undefined);
       }
     }
   }
   const grants = [];
   for await (const page of deps.grants.active()) grants.push(...page);
-  const vanished = decideReconcile({ grants, live: seen, listedScopes: scopes, listedAt: startedAt, now: deps.clock.now() });
+  const vanished = decideReconcile({
+    grants,
+    live: [...seen.values()],
+    listedScopes: scopes,
+    listedAt: startedAt,
+    now: deps.clock.now(),
+    contains: (outer, inner) => deps.policies.contains(outer, inner),
+  });
   const actor = { id: deps.appPrincipalId, name: 'AccessManager (reconcile)' };
   for (const { grantId, assignmentId, reason } of vanished.endedExternally) {
     try {
@@ -275,10 +503,13 @@ export async function reconcile(deps: EnforcerDeps): Promise<ReconcileReport> {
     }
   }
   for (const id of vanished.rejudge) await judge(await deps.roleAssignments.get(id), id);
+  if (opts.paced && report.deferred === 0 && report.failures === 0) {
+    // Everything the reset approved is done: from now on a spent budget trips the breaker again.
+    for (const policy of deps.policies.policies) await deps.breakers.endPacing(policy.id).catch(() => undefined);
+  }
   return report;
 }
 
-/** An admin closes a tripped breaker: enforcement of the policy resumes, and the reset is recorded. */
 /** Every policy's mode and breaker, as stored now (one point read per policy). */
 export async function enforcementStatus(deps: Pick<Deps, 'policies' | 'breakers'>): Promise<PolicyEnforcement[]> {
   return Promise.all(
@@ -304,6 +535,10 @@ export async function enforcementStatus(deps: Pick<Deps, 'policies' | 'breakers'
   );
 }
 
+/**
+ * An admin closes a tripped breaker: standing revocations of the policy resume, and the reset is
+ * recorded. The caller starts a paced reconcile at once (see the resetEnforcement function).
+ */
 export async function resetEnforcement(deps: Pick<Deps, 'policies' | 'breakers' | 'audit' | 'clock'>, caller: Caller, policyId: string): Promise<{ policyId: string; reset: boolean; mode: string }> {
   const policy = deps.policies.byId(policyId);
   if (!policy) throw new NotFoundError(`No policy ${policyId}; known policies: ${deps.policies.policies.map((p) => p.id).join(', ')}.`, 'PolicyNotFound');
@@ -315,7 +550,7 @@ export async function resetEnforcement(deps: Pick<Deps, 'policies' | 'breakers' 
       policyId: policy.id,
       mode: policy.mode,
       scope: policy.scope,
-      reason: `enforcement of ${policy.id} resumed by an admin`,
+      reason: `enforcement of ${policy.id} resumed by an admin; a paced reconcile revokes what the breaker held back`,
     });
   }
   return { policyId: policy.id, reset: wasTripped, mode: policy.mode };

@@ -1,7 +1,9 @@
 /**
  * The expireGrants timer: ends every grant past its expiry (catching up after missed runs),
  * finishes ended grants whose assignment removal was interrupted, warns holders before expiry,
- * times out stale requests and finishes approved requests whose grant was not recorded yet.
+ * times out stale requests, finishes approved requests whose grant was not recorded yet (or that
+ * waited for AccessManager's permission), and finishes what a crash interrupted: audit outboxes
+ * of requests and grants, and revocations ARM has not confirmed yet.
  * Work is proportional to what is due: each step is an indexed query for due items only.
  */
 import type { Deps } from '../ports/deps';
@@ -9,6 +11,8 @@ import { finishUnfulfilledRequests, timeOutOverdueRequests } from './requests';
 import { endGrant, notifySafely } from './grants';
 import type { Grant } from '../domain/grants/grant';
 import { settleLimited } from '../domain/concurrency';
+import { sweepAuditOutboxes } from './outbox';
+import { finishRevocations } from './enforcement';
 
 /** Holders hear about an expiry this long before it. */
 export const EXPIRY_WARNING_MS = 15 * 60 * 1000;
@@ -30,6 +34,10 @@ export interface ExpiryReport {
   warned: number;
   timedOut: number;
   fulfilled: number;
+  /** Audit outboxes (requests, grants) a crash or a ledger outage left behind, now recorded. */
+  outboxesFlushed: number;
+  /** Revocations whose record a crash or an outage interrupted, now finished. */
+  revocationsFinished: number;
   failures: number;
 }
 
@@ -41,8 +49,15 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 
 export async function runExpiry(deps: Deps): Promise<ExpiryReport> {
   const grants = deps.grants;
-  const report: ExpiryReport = { expired: 0, removalsFinished: 0, warned: 0, timedOut: 0, fulfilled: 0, failures: 0 };
+  const report: ExpiryReport = { expired: 0, removalsFinished: 0, warned: 0, timedOut: 0, fulfilled: 0, outboxesFlushed: 0, revocationsFinished: 0, failures: 0 };
   const actor = { id: deps.appPrincipalId, name: 'AccessManager' };
+
+  const outboxes = await sweepAuditOutboxes(deps);
+  report.outboxesFlushed = outboxes.flushed;
+  report.failures += outboxes.failures;
+  const revocations = await finishRevocations(deps);
+  report.revocationsFinished = revocations.finished;
+  report.failures += revocations.failures;
 
   report.timedOut = await timeOutOverdueRequests(deps);
   const fulfilment = await finishUnfulfilledRequests(deps);

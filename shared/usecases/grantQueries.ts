@@ -5,6 +5,7 @@ import type { Caller } from '../domain/caller';
 import type { QueryPage } from '../ports/page';
 import type { Grant, GrantStatus } from '../domain/grants/grant';
 import { endGrant } from './grants';
+import { flushGrantAudit } from './outbox';
 import { sameId } from '../domain/armIds';
 
 export interface ListGrantsInput {
@@ -30,6 +31,7 @@ export async function revokeGrant(deps: Parameters<typeof endGrant>[0], caller: 
   }
   // An ended grant whose assignment removal was interrupted (ARM outage, answered 503) is finished
   // by the retry, so a 200 always means the access is gone rather than "gone at the next timer run".
-  if (grant.status !== 'active' && !grant.pendingRemoval) return grant;
+  // An ended grant whose record a crash left queued gets it now, so a retry never leaves it unrecorded.
+  if (grant.status !== 'active' && !grant.pendingRemoval) return flushGrantAudit(deps, grant);
   return endGrant(deps, grantId, 'revoked', { id: caller.id, name: caller.name }, reason);
 }

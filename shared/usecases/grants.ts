@@ -6,18 +6,24 @@
  * state the next attempt (the caller's retry, or the expireGrants timer) converges from:
  *   coverage entry -> role assignment (named after the grant) -> grant document -> request marked fulfilled.
  * The coverage entry comes first so the enforcer already knows the assignment is approved
- * when Azure's event about it arrives.
+ * when Azure's event about it arrives. Every change of a grant or request carries its audit
+ * entry in the same write (domain/audit/outbox), so no change is left without its record.
  */
-import type { AuditActor, AuditEntry } from '../domain/audit/record';
+import type { AuditActor } from '../domain/audit/record';
+import { queueAudit } from '../domain/audit/outbox';
 import { roleAssignmentId, roleDefinitionGuid, sameScope, scopeKey } from '../domain/armIds';
 import type { Deps } from '../ports/deps';
-import type { RequestRepository } from '../ports/requests';
-import { AppError, ConflictError, InternalError, TransientError } from '../domain/errors';
+import { AppError, ConflictError, InternalError, PermissionDeniedError, TransientError, ValidationError } from '../domain/errors';
 import type { AccessRequest } from '../domain/requests/model';
 import { grantWindow, renewalExtension, requestDurationMs } from '../domain/requests/rules';
 import { liveEntries, withEntry, withoutEntry, type Grant, type GrantEndReason } from '../domain/grants/grant';
+import { flushGrantAudit, flushRequestAudit } from './outbox';
+import { reportPermissionDenied } from './selfAccess';
+import { notifySafely } from './notify';
 
-type GrantDeps = Pick<Deps, 'requests' | 'grants' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId'>;
+export { notifySafely };
+
+type GrantDeps = Pick<Deps, 'requests' | 'grants' | 'roleAssignments' | 'audit' | 'notifier' | 'clock' | 'appPrincipalId' | 'directory' | 'selfAccess' | 'policies'>;
 
 const APP_ACTOR = (deps: Pick<Deps, 'appPrincipalId'>): AuditActor => ({ id: deps.appPrincipalId, name: 'AccessManager' });
 
@@ -38,14 +44,18 @@ export function requestTarget(request: Pick<AccessRequest, 'id' | 'principalId' 
   return { principalId: request.principalId, scope: request.scope, roleDefinitionId: request.roleDefinitionId || undefined, requestId: request.id, policyId: request.policyId };
 }
 
-/** Records an audit entry at most once per key, so a retried step never records twice. */
-export async function auditOnce(deps: Pick<Deps, 'audit'>, key: string, entry: AuditEntry): Promise<void> {
-  await deps.audit.append(entry, { idempotencyKey: key });
+/** The principal's type for ARM: recorded on the request, else asked of the directory (older requests). */
+async function principalTypeOf(deps: Pick<Deps, 'directory'>, request: AccessRequest): Promise<'User' | 'Group' | 'ServicePrincipal'> {
+  if (request.principalType) return request.principalType;
+  const found = await deps.directory.principalType(request.principalId);
+  if (!found) throw new ValidationError(`Principal ${request.principalId} is not a user, group or service principal of the directory.`, 'PrincipalNotFound');
+  return found;
 }
 
 /**
- * Makes an approved request's access real. Returns the grant. Safe to call any number of
- * times for the same request; a permanent ARM refusal marks the request `failed`.
+ * Makes an approved request's access real. Returns the grant, or undefined when it failed or
+ * waits for AccessManager's permission to return. Safe to call any number of times for the same
+ * request; a permanent ARM refusal marks the request `failed`.
  */
 export async function fulfilRequest(deps: GrantDeps, request: AccessRequest): Promise<Grant | undefined> {
   if (request.status !== 'approved' || !request.grantId || !request.resolvedAt) return undefined;
@@ -54,32 +64,44 @@ export async function fulfilRequest(deps: GrantDeps, request: AccessRequest): Pr
   const grants = deps.grants;
   const requests = deps.requests;
   const grantId = request.grantId;
-  const roleGuid = roleGuidOf(request);
-  const key = { principalId: request.principalId, roleDefinitionGuid: roleGuid, scope: request.scope };
-  // The clock starts at grant time: the moment the last approval landed, fixed in the request so retries agree.
-  const window = grantWindow(request.resolvedAt, requestDurationMs(request));
 
   const existing = await grants.get(grantId);
   if (existing) {
-    await markFulfilled(requests, request.id);
+    // A retry after a crash: the grant is made; finish its record and the request.
+    await flushGrantAudit(deps, existing);
+    await markFulfilled(deps, request.id);
     return existing;
   }
+
+  // After a wait for permission the clock starts now, fixed in the request first so retries agree.
+  let current = request;
+  if (current.waitingForPermission) {
+    const now = deps.clock.now().toISOString();
+    current = (await requests.update(current.id, (r) => (r.waitingForPermission ? { ...withoutWaiting(r), grantFrom: now } : r))).request;
+    if (current.status !== 'approved' || current.fulfilled) return undefined;
+  }
+
+  const roleGuid = roleGuidOf(current);
+  const key = { principalId: current.principalId, roleDefinitionGuid: roleGuid, scope: current.scope };
+  // The clock starts at grant time: the last approval (or the end of a wait for permission), fixed in the request.
+  const window = grantWindow(current.grantFrom ?? current.resolvedAt!, requestDurationMs(current));
+  const principalType = await principalTypeOf(deps, current);
 
   // Written with the assignment we expect to create (or the one the triple already has), so the
   // usual path needs no second coverage write.
   const entry = { grantId, expiresAt: window.expiresAt };
-  const expectedId = roleAssignmentId(request.scope, grantId);
+  const expectedId = roleAssignmentId(current.scope, grantId);
   const written = await grants.updateCoverage(key, (c) => withEntry(c, entry, c.assignmentId && c.entries.some((e) => e.grantId !== grantId) ? c.assignmentId : expectedId));
 
   let assignmentId = expectedId;
   try {
     const live = await deps.roleAssignments.create({
-      scope: request.scope,
+      scope: current.scope,
       name: grantId,
-      roleDefinitionId: request.roleDefinitionId,
-      principalId: request.principalId,
-      principalType: 'User',
-      description: `AccessManager grant ${grantId} for request ${request.id}`,
+      roleDefinitionId: current.roleDefinitionId,
+      principalId: current.principalId,
+      principalType,
+      description: `AccessManager grant ${grantId} for request ${current.id}`,
     });
     assignmentId = live.id;
   } catch (err) {
@@ -87,56 +109,76 @@ export async function fulfilRequest(deps: GrantDeps, request: AccessRequest): Pr
       // Azure allows one assignment per (principal, role, scope). Another grant of ours holds it,
       // or someone made it out of band; either way this approval now justifies it, and it goes
       // when the last grant covering it ends.
-      assignmentId = await findExistingAssignment(deps, request, roleGuid);
+      assignmentId = await findExistingAssignment(deps, current, roleGuid);
+    } else if (err instanceof PermissionDeniedError) {
+      // Our own access was taken away: the approval stands and waits, it is not the requester's fault.
+      await requests.update(current.id, (r) => (r.status === 'approved' && !r.fulfilled && !r.waitingForPermission ? { ...withoutGrantFrom(r), waitingForPermission: true } : r));
+      await reportPermissionDenied(deps, err, `creating the role assignment of request ${current.id}`);
+      throw new TransientError(`Fulfilment of request ${current.id} waits until AccessManager's permission at ${current.scope} returns: ${err.message}`, 'WaitingForPermission');
     } else if (err instanceof AppError && !err.transient) {
-      await failRequest(deps, request, `Azure refused the role assignment: ${err.message}`);
+      await failRequest(deps, current, `Azure refused the role assignment: ${err.message}`);
       await grants.updateCoverage(key, (c) => withoutEntry(c, grantId));
       return undefined;
     } else {
       throw err;
     }
   }
-  if (!written.assignmentId || scopeKey(written.assignmentId) !== scopeKey(assignmentId)) {
+  if (!written.assignmentId || scopeKey(written.assignmentId) !== scopeKey(assignmentId) || written.entries.find((e) => e.grantId === grantId)?.expiresAt !== window.expiresAt) {
     await grants.updateCoverage(key, (c) => withEntry(c, entry, assignmentId));
   }
 
-  const approvers = request.approvals.filter((a) => a.decision === 'approve').map((a) => ({ id: a.approverId, name: a.approverName, at: a.at }));
-  const { grant } = await grants.createOrGet({
+  const approvers = current.approvals.filter((a) => a.decision === 'approve').map((a) => ({ id: a.approverId, name: a.approverName, at: a.at }));
+  const newGrant: Grant = {
     id: grantId,
     type: 'grant',
-    requestId: request.id,
-    requestIds: [request.id],
-    principalId: request.principalId.toLowerCase(),
-    roleDefinitionId: request.roleDefinitionId,
-    roleName: request.roleName,
-    scope: request.scope,
+    requestId: current.id,
+    requestIds: [current.id],
+    principalId: current.principalId.toLowerCase(),
+    principalType,
+    roleDefinitionId: current.roleDefinitionId,
+    roleName: current.roleName,
+    scope: current.scope,
     scopeKey: key.scope.toLowerCase(),
-    policyId: request.policyId,
+    policyId: current.policyId,
     assignmentId,
     startsAt: window.startsAt,
     expiresAt: window.expiresAt,
     status: 'active',
-    requester: request.requester,
+    requester: current.requester,
     approvers,
-  });
-  await auditOnce(deps, `grant.created:${grantId}`, {
-    action: 'grant.created',
-    actor: APP_ACTOR(deps),
-    ...grantTarget(grant),
-    requestId: request.id,
-    reason: `approved by ${approvers.map((a) => a.name).join(', ')}; expires ${grant.expiresAt}`,
-  });
-  await markFulfilled(requests, request.id);
+  };
+  const created = await grants.createOrGet(
+    queueAudit(newGrant, `grant.created:${grantId}`, {
+      action: 'grant.created',
+      actor: APP_ACTOR(deps),
+      ...grantTarget(newGrant),
+      requestId: current.id,
+      reason: `approved by ${approvers.map((a) => a.name).join(', ')}; expires ${newGrant.expiresAt}`,
+      details: { principalType },
+    }, deps.clock.now()),
+  );
+  const grant = await flushGrantAudit(deps, created.grant, created.created ? created.etag : undefined);
+  await markFulfilled(deps, current.id);
   await notifySafely(deps, {
     kind: 'grant.created',
-    recipients: [request.requester.id, request.principalId],
-    subject: `Access granted: ${request.roleName}`,
-    text: `${request.roleName} on ${request.scope} is yours until ${grant.expiresAt}.`,
-    requestId: request.id,
+    recipients: [current.requester.id, ...(principalType === 'User' ? [current.principalId] : [])],
+    subject: `Access granted: ${current.roleName}`,
+    text: `${current.roleName} on ${current.scope} is ${principalType === 'User' ? 'yours' : `granted to ${principalType.toLowerCase()} ${current.principalId}`} until ${grant.expiresAt}.`,
+    requestId: current.id,
     grantId,
     key: `grant.created:${grantId}`,
   });
   return grant;
+}
+
+function withoutWaiting(r: AccessRequest): AccessRequest {
+  const { waitingForPermission: _w, ...rest } = r;
+  return rest;
+}
+
+function withoutGrantFrom(r: AccessRequest): AccessRequest {
+  const { grantFrom: _g, ...rest } = r;
+  return rest;
 }
 
 async function findExistingAssignment(deps: GrantDeps, request: AccessRequest, roleGuid: string): Promise<string> {
@@ -148,19 +190,18 @@ async function findExistingAssignment(deps: GrantDeps, request: AccessRequest, r
   throw new TransientError(`Azure reports an existing ${request.roleName} assignment for ${request.principalId} at ${request.scope} but does not list it yet.`, 'AssignmentNotListed');
 }
 
-async function markFulfilled(requests: RequestRepository, requestId: string): Promise<void> {
-  await requests.update(requestId, (r) => (r.fulfilled ? r : { ...r, fulfilled: true }));
+async function markFulfilled(deps: Pick<Deps, 'requests'>, requestId: string): Promise<void> {
+  await deps.requests.update(requestId, (r) => (r.fulfilled ? r : { ...r, fulfilled: true }));
 }
 
 async function failRequest(deps: GrantDeps, request: AccessRequest, reason: string): Promise<void> {
-  const requests = deps.requests;
-  await requests.update(request.id, (r) => (r.status === 'approved' && !r.fulfilled ? { ...r, status: 'failed', failureReason: reason, fulfilled: true } : r));
-  await auditOnce(deps, `request.failed:${request.id}`, {
-    action: 'request.failed',
-    actor: APP_ACTOR(deps),
-    ...requestTarget(request),
-    reason,
-  });
+  const now = deps.clock.now();
+  const { request: failed, etag } = await deps.requests.update(request.id, (r) =>
+    r.status === 'approved' && !r.fulfilled
+      ? queueAudit<AccessRequest>({ ...withoutWaiting(r), status: 'failed', failureReason: reason, fulfilled: true }, `request.failed:${r.id}`, { action: 'request.failed', actor: APP_ACTOR(deps), ...requestTarget(r), reason }, now)
+      : r,
+  );
+  await flushRequestAudit(deps, failed, etag, new Set([`request.failed:${request.id}`]));
   await notifySafely(deps, {
     kind: 'request.denied',
     recipients: [request.requester.id],
@@ -174,11 +215,11 @@ async function failRequest(deps: GrantDeps, request: AccessRequest, reason: stri
 /** A renewal extends the grant it names instead of stacking a second assignment. */
 async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Grant | undefined> {
   const grants = deps.grants;
-  const requests = deps.requests;
   const grantId = request.renewsGrantId!;
   const grant = await grants.mustGet(grantId);
   if (grant.requestIds.includes(request.id)) {
-    await markFulfilled(requests, request.id);
+    await flushGrantAudit(deps, grant);
+    await markFulfilled(deps, request.id);
     return grant;
   }
   // Measured from the approval, fixed in the request, so a retry computes the same expiry.
@@ -191,17 +232,19 @@ async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Gra
   await grants.updateCoverage({ principalId: grant.principalId, roleDefinitionGuid: roleGuid, scope: grant.scope }, (c) =>
     withEntry(c, { grantId, expiresAt: extension.expiresAt }),
   );
-  const { grant: extended } = await grants.update(grantId, (g) =>
-    g.requestIds.includes(request.id) ? g : { ...g, expiresAt: extension.expiresAt, requestIds: [...g.requestIds, request.id], warnedAt: undefined },
+  const now = deps.clock.now();
+  const updated = await grants.update(grantId, (g) =>
+    g.requestIds.includes(request.id)
+      ? g
+      : queueAudit(
+          { ...g, expiresAt: extension.expiresAt, requestIds: [...g.requestIds, request.id], warnedAt: undefined },
+          `grant.renewed:${grantId}:${request.id}`,
+          { action: 'grant.renewed', actor: APP_ACTOR(deps), ...grantTarget(g), requestId: request.id, reason: `renewed until ${extension.expiresAt}${extension.capped ? ' (capped at the policy maximum)' : ''}` },
+          now,
+        ),
   );
-  await auditOnce(deps, `grant.renewed:${grantId}:${request.id}`, {
-    action: 'grant.renewed',
-    actor: APP_ACTOR(deps),
-    ...grantTarget(grant),
-    requestId: request.id,
-    reason: `renewed until ${extension.expiresAt}${extension.capped ? ' (capped at the policy maximum)' : ''}`,
-  });
-  await markFulfilled(requests, request.id);
+  const extended = await flushGrantAudit(deps, updated.grant, updated.etag);
+  await markFulfilled(deps, request.id);
   await notifySafely(deps, {
     kind: 'grant.renewed',
     recipients: [request.requester.id, grant.principalId],
@@ -217,48 +260,46 @@ async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Gra
 const END_ACTIONS = { expired: 'grant.expired', revoked: 'grant.revoked', endedExternally: 'grant.endedExternally' } as const;
 
 /**
- * Ends a grant: marks it, drops it from coverage, and deletes the role assignment unless
- * another live grant still justifies it (two grants never cause an early revoke). An
- * external delete only records the end: the assignment is already gone.
+ * Ends a grant: marks it (with its end record queued in the same write), drops it from coverage,
+ * and deletes the role assignment unless another live grant still justifies it (two grants never
+ * cause an early revoke). The record is appended once the assignment is really gone. An external
+ * delete only records the end: the assignment is already gone. Safe to repeat: a second call
+ * finishes whatever the first left undone.
  */
-export async function endGrant(
-  deps: GrantDeps,
-  grantId: string,
-  how: GrantEndReason,
-  actor: AuditActor,
-  reason: string,
-): Promise<Grant> {
+export async function endGrant(deps: GrantDeps, grantId: string, how: GrantEndReason, actor: AuditActor, reason: string): Promise<Grant> {
   const grants = deps.grants;
   const now = deps.clock.now();
-  const { grant, etag } = await grants.update(grantId, (g) =>
-    g.status !== 'active'
-      ? g
-      : {
-          ...g,
-          status: how === 'expired' ? 'expired' : 'revoked',
-          endReason: how,
-          endedAt: now.toISOString(),
-          endedBy: { ...(actor.id ? { id: actor.id } : {}), ...(actor.name ? { name: actor.name } : {}) },
-          pendingRemoval: how !== 'endedExternally',
-        },
-  );
+  const ended = await grants.update(grantId, (g) => {
+    if (g.status !== 'active') return g;
+    const next: Grant = {
+      ...g,
+      status: how === 'expired' ? 'expired' : 'revoked',
+      endReason: how,
+      endedAt: now.toISOString(),
+      endedBy: { ...(actor.id ? { id: actor.id } : {}), ...(actor.name ? { name: actor.name } : {}) },
+      pendingRemoval: how !== 'endedExternally',
+    };
+    return queueAudit(next, `grant.ended:${g.id}`, { action: END_ACTIONS[how], actor, ...grantTarget(g), requestId: g.requestId, reason }, now, { afterRemoval: true });
+  });
+  let { grant, etag } = ended;
   if (grant.endReason === undefined) return grant;
 
   const coverage = await grants.updateCoverage({ principalId: grant.principalId, roleDefinitionGuid: roleGuidOf(grant), scope: grant.scope }, (c) => withoutEntry(c, grant.id));
   if (grant.pendingRemoval) {
-    if (liveEntries(coverage, now).length === 0) await deps.roleAssignments.delete(grant.assignmentId);
-    await grants.update(grant.id, (g) => (g.pendingRemoval ? { ...g, pendingRemoval: false } : g), etag ? { grant, etag } : undefined);
+    if (liveEntries(coverage, now).length === 0) {
+      try {
+        await deps.roleAssignments.delete(grant.assignmentId);
+      } catch (err) {
+        if (err instanceof PermissionDeniedError) await reportPermissionDenied(deps, err, `removing the role assignment of grant ${grant.id}`);
+        throw err;
+      }
+    }
+    ({ grant, etag } = await grants.update(grant.id, (g) => (g.pendingRemoval ? { ...g, pendingRemoval: false } : g), etag ? { grant, etag } : undefined));
   }
+  grant = await flushGrantAudit(deps, grant, etag);
 
-  await auditOnce(deps, `grant.ended:${grant.id}`, {
-    action: END_ACTIONS[grant.endReason],
-    actor,
-    ...grantTarget(grant),
-    requestId: grant.requestId,
-    reason,
-  });
   await notifySafely(deps, {
-    kind: END_ACTIONS[grant.endReason],
+    kind: END_ACTIONS[grant.endReason!],
     recipients: [grant.principalId],
     subject: `Access ended: ${grant.roleName}`,
     text: `${grant.roleName} on ${grant.scope} ended (${grant.endReason}): ${reason}`,
@@ -267,13 +308,4 @@ export async function endGrant(
     key: `grant.ended:${grant.id}`,
   });
   return grant;
-}
-
-/** Notifications are best effort: a Teams outage must not undo or block a decision already made. */
-export async function notifySafely(deps: Pick<Deps, 'notifier'>, n: Parameters<Deps['notifier']['notify']>[0]): Promise<void> {
-  try {
-    await deps.notifier.notify(n);
-  } catch (err) {
-    console.warn(`Notification ${n.kind} (${n.key}) failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }

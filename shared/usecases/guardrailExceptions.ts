@@ -10,36 +10,39 @@ import type { Deps } from '../ports/deps';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest } from '../domain/requests/model';
 import { grantWindow, requestDurationMs } from '../domain/requests/rules';
-import { evaluateGuardrailException } from '../domain/guardrails/exceptionRules';
+import { evaluateGuardrailException, type GuardrailExceptionCommand } from '../domain/guardrails/exceptionRules';
 import { propertyState, withClosed, withException } from '../domain/guardrails/state';
 import type { Grant } from '../domain/grants/grant';
-import { auditOnce, fulfilRequest, notifySafely, requestTarget } from './grants';
+import { fulfilRequest, notifySafely, requestTarget } from './grants';
+import { queueAudit } from '../domain/audit/outbox';
+import { flushRequestAudit } from './outbox';
 
-type ExceptionDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'guardrails'>;
+type ExceptionDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'guardrails' | 'selfAccess'>;
 
-export interface GuardrailExceptionInput {
-  /** The storage account or vault id. */
-  scope: string;
-  property: string;
-  allowedValue: unknown;
-  duration: string;
-  justification: string;
-  compensatingControl: string;
-}
+/** The exception asked for: the rule's command without the requester (the caller is). */
+export type GuardrailExceptionInput = Omit<GuardrailExceptionCommand, 'requester'>;
 
 export async function createGuardrailExceptionRequest(deps: ExceptionDeps, caller: Caller, input: GuardrailExceptionInput): Promise<AccessRequest> {
   const result = evaluateGuardrailException({ ...input, requester: { id: caller.id, name: caller.name } }, deps.policies, deps.clock.now());
   if (!result.ok) throw result.error;
-  const request: AccessRequest = { id: randomUUID(), ...result.draft };
-  await deps.requests.create(request);
-  const ask = request.guardrail!;
-  await auditOnce(deps, `request.created:${request.id}`, {
-    action: 'request.created',
-    actor: { id: caller.id, name: caller.name },
-    ...requestTarget(request),
-    reason: request.justification,
-    details: { kind: 'guardrailException', property: ask.property, allowedValue: ask.allowedValue, duration: request.duration, requiredApprovals: request.requiredApprovals, compensatingControl: ask.compensatingControl },
-  });
+  const draft: AccessRequest = { id: randomUUID(), ...result.draft };
+  const ask = draft.guardrail!;
+  // The record travels with the request (its outbox), as a role request's does: a crash before the
+  // ledger has it leaves it for the next attempt or the expireGrants timer, never lost.
+  const request = queueAudit(
+    draft,
+    `request.created:${draft.id}`,
+    {
+      action: 'request.created',
+      actor: { id: caller.id, name: caller.name },
+      ...requestTarget(draft),
+      reason: draft.justification,
+      details: { kind: 'guardrailException', property: ask.property, allowedValue: ask.allowedValue, duration: draft.duration, requiredApprovals: draft.requiredApprovals, compensatingControl: ask.compensatingControl },
+    },
+    deps.clock.now(),
+  );
+  const { etag } = await deps.requests.create(request);
+  await flushRequestAudit(deps, request, etag);
   try {
     const users = new Set(request.approverUsers.map((u) => u.toLowerCase()));
     for (const u of await deps.directory.usersInGroups(request.approverGroups)) users.add(u.id.toLowerCase());
@@ -84,14 +87,15 @@ export async function fulfilGuardrailException(deps: ExceptionDeps, request: Acc
     return withException(settled, exception);
   });
   const approvers = request.approvals.filter((a) => a.decision === 'approve').map((a) => a.approverName);
-  await auditOnce(deps, `guardrail.exceptionGranted:${exception.id}`, {
+  // Written before the request is marked fulfilled: after a crash here the timer fulfils it again, and the key keeps this one record.
+  await deps.audit.append({
     action: 'guardrail.exceptionGranted',
     actor: { id: deps.appPrincipalId, name: 'AccessManager' },
     ...requestTarget(request),
     grantId: exception.id,
     reason: `${ask.property} may be ${String(ask.allowedValue)} until ${exception.expiresAt} (approved by ${approvers.join(', ')}; compensating control: ${ask.compensatingControl})`,
     details: { property: ask.property, allowedValue: ask.allowedValue, startsAt: exception.startsAt, expiresAt: exception.expiresAt },
-  });
+  }, { idempotencyKey: `guardrail.exceptionGranted:${exception.id}` });
   await deps.requests.update(request.id, (r) => (r.fulfilled ? r : { ...r, fulfilled: true }));
   await notifySafely(deps, {
     // grant.created also refreshes the request's approval cards.

@@ -6,9 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../ports/deps';
 import type { AuditActor } from '../domain/audit/record';
-import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
-import { auditOnce, notifySafely, requestTarget } from './grants';
+import { AppError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import { queueAudit } from '../domain/audit/outbox';
+import { notifySafely, requestTarget } from './grants';
 import { fulfilApproved } from './guardrailExceptions';
+import { flushRequestAudit } from './outbox';
+import { checkSelfAccess } from './selfAccess';
 import { grantIdFor, type Grant } from '../domain/grants/grant';
 import type { Caller } from '../domain/caller';
 import type { AccessRequest, RequestStatus } from '../domain/requests/model';
@@ -23,7 +26,7 @@ import { checkRequestedRole, type NeedCheck, type StatedNeed } from '../domain/s
 import { requestability } from '../domain/suggestions/requestable';
 import { catalogAt } from './roleCatalog';
 
-type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'roleDefinitions' | 'guardrails'>;
+type RequestDeps = Pick<Deps, 'requests' | 'grants' | 'policies' | 'directory' | 'audit' | 'notifier' | 'clock' | 'roleAssignments' | 'appPrincipalId' | 'roleDefinitions' | 'guardrails' | 'selfAccess'>;
 
 export interface NewRequestInput {
   scope: string;
@@ -86,28 +89,34 @@ export async function createRequest(deps: RequestDeps, caller: Caller, input: Ne
     now,
   );
   if (!result.ok) throw result.error;
-  const request: AccessRequest = { id: randomUUID(), ...result.draft };
-  await deps.requests.create(request);
-  await auditOnce(deps, `request.created:${request.id}`, {
+  // The grant goes out with the principal's real type (a group's members get access through it):
+  // from the directory, and refused here when the directory has no such principal.
+  const principalType = await deps.directory.principalType(principalId);
+  if (!principalType) throw new ValidationError(`${principalId} is not a user, group or service principal of this tenant.`, 'PrincipalNotFound');
+  const draft: AccessRequest = { id: randomUUID(), ...result.draft, principalType };
+  const request = queueAudit(draft, `request.created:${draft.id}`, {
     action: 'request.created',
     actor: actorOf(caller),
-    ...requestTarget(request),
-    grantId: request.renewsGrantId,
-    reason: request.justification || undefined,
+    ...requestTarget(draft),
+    grantId: draft.renewsGrantId,
+    reason: draft.justification || undefined,
     details: {
-      duration: request.duration,
-      exception: request.exception,
-      requiredApprovals: request.requiredApprovals,
-      ...(request.needCheck
+      duration: draft.duration,
+      exception: draft.exception,
+      requiredApprovals: draft.requiredApprovals,
+      principalType,
+      ...(draft.needCheck
         ? {
-            needOperations: (request.need?.actions.length ?? 0) + (request.need?.dataActions.length ?? 0),
-            coversNeed: request.needCheck.requested.covers,
-            narrowest: request.needCheck.narrowest?.roleName ?? null,
-            broaderThanNeeded: request.needCheck.broaderThanNeeded,
+            needOperations: (draft.need?.actions.length ?? 0) + (draft.need?.dataActions.length ?? 0),
+            coversNeed: draft.needCheck.requested.covers,
+            narrowest: draft.needCheck.narrowest?.roleName ?? null,
+            broaderThanNeeded: draft.needCheck.broaderThanNeeded,
           }
         : {}),
     },
-  });
+  }, now);
+  const { etag } = await deps.requests.create(request);
+  await flushRequestAudit(deps, request, etag);
   await notifyApprovers(deps, request);
   return request;
 }
@@ -118,6 +127,8 @@ async function notifyApprovers(deps: RequestDeps, request: AccessRequest): Promi
     for (const u of await deps.directory.usersInGroups(request.approverGroups)) users.add(u.id.toLowerCase());
     users.delete(request.requester.id.toLowerCase());
     users.delete(request.principalId.toLowerCase());
+    // Members of a group the access is for would approve their own access: they get no card.
+    if (request.principalType === 'Group') for (const u of await deps.directory.usersInGroups([request.principalId])) users.delete(u.id.toLowerCase());
     await notifySafely(deps, {
       kind: 'request.pending',
       recipients: [...users],
@@ -158,35 +169,40 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
   let outcome: ApprovalOutcome | undefined;
   let refusal: Error | undefined;
   let membership: boolean | undefined;
-  const { request, changed } = await requests.update(requestId, async (current) => {
+  let memberOfPrincipal: boolean | undefined;
+  const updated = await requests.update(requestId, async (current) => {
     outcome = undefined;
     refusal = undefined;
     const listed = current.approverUsers.some((u) => sameId(u, caller.id));
     // Asked once per call, fresh from the directory: a removed approver must not keep approving.
     membership ??= listed ? false : await deps.directory.isMemberOfAny(caller.id, current.approverGroups);
+    // Access for a group is access for its members (transitively): none of them may approve it.
+    memberOfPrincipal ??= current.principalType === 'Group' ? await deps.directory.isMemberOfAny(caller.id, [current.principalId]) : false;
     const now = deps.clock.now();
-    const result = evaluateApproval(current, { approverId: caller.id, approverName: caller.name, decision: input.decision, comment: input.comment }, membership, now);
+    const result = evaluateApproval(current, { approverId: caller.id, approverName: caller.name, decision: input.decision, comment: input.comment }, membership, now, { memberOfPrincipal });
     if (!result.ok) {
       refusal = result.error;
-      return result.request ?? current;
+      return result.request ? withTimeoutRecorded(deps, result.request, now) : current;
     }
     outcome = result.outcome;
-    if (outcome !== 'approved') return result.request;
-    return { ...result.request, grantId: result.request.renewsGrantId ?? grantIdFor(result.request.id), fulfilled: false };
+    let next = withApprovalRecorded(result.request, caller, now);
+    if (outcome === 'denied') next = queueAudit(next, `request.denied:${next.id}`, { action: 'request.denied', actor: actorOf(caller), ...requestTarget(next), reason: input.comment }, now);
+    if (outcome !== 'approved') return next;
+    return { ...next, grantId: next.renewsGrantId ?? grantIdFor(next.id), fulfilled: false };
   });
+  // The records of this caller's change go to the ledger now (also those a crash of this caller's
+  // earlier attempt left behind: the same keys). The answer is the request as this call left it.
+  const request = updated.request;
+  const mine = new Set([`approval.recorded:${request.id}:${caller.id.toLowerCase()}`, `request.denied:${request.id}`, `request.timedOut:${request.id}`]);
   if (refusal) {
-    if (changed && request.status === 'timedOut') await recordTimeout(deps, request);
-    if ((refusal as { code?: string }).code === 'AlreadyDecided') await recordApprovalAudit(deps, caller, request);
+    // A refusal stands whatever the ledger says: its record (a timeout) is finished later if not now.
+    await flushRequestAudit(deps, request, updated.changed ? updated.etag : undefined, mine).catch((err: unknown) => {
+      if (!(err instanceof AppError && err.transient)) throw err;
+    });
     throw refusal;
   }
-  await recordApprovalAudit(deps, caller, request);
+  await flushRequestAudit(deps, request, updated.changed ? updated.etag : undefined, mine);
   if (outcome === 'denied') {
-    await auditOnce(deps, `request.denied:${request.id}`, {
-      action: 'request.denied',
-      actor: actorOf(caller),
-      ...requestTarget(request),
-      reason: input.comment,
-    });
     await notifySafely(deps, {
       kind: 'request.denied',
       recipients: [request.requester.id],
@@ -219,27 +235,32 @@ export async function decideRequest(deps: RequestDeps, caller: Caller, requestId
   return request;
 }
 
-/** The audit record of one approver's decision, keyed so a retry (or a 409 re-click) completes a missing one without doubling it. */
-async function recordApprovalAudit(deps: RequestDeps, caller: Caller, request: AccessRequest): Promise<void> {
+/** The request with the audit record of this approver's decision queued (keyed: one per approver). */
+function withApprovalRecorded(request: AccessRequest, caller: Caller, now: Date): AccessRequest {
   const approval = request.approvals.find((a) => sameId(a.approverId, caller.id));
-  if (!approval) return;
-  await auditOnce(deps, `approval.recorded:${request.id}:${approval.approverId.toLowerCase()}`, {
-    action: 'approval.recorded',
-    actor: { id: approval.approverId, name: approval.approverName },
-    ...requestTarget(request),
-    reason: approval.comment,
-    details: { decision: approval.decision },
-    at: approval.at,
-  });
+  if (!approval) return request;
+  return queueAudit(
+    request,
+    `approval.recorded:${request.id}:${approval.approverId.toLowerCase()}`,
+    {
+      action: 'approval.recorded',
+      actor: { id: approval.approverId, name: approval.approverName },
+      ...requestTarget(request),
+      reason: approval.comment,
+      details: { decision: approval.decision },
+      at: approval.at,
+    },
+    now,
+  );
 }
 
-async function recordTimeout(deps: Pick<Deps, 'audit' | 'notifier' | 'appPrincipalId'>, request: AccessRequest): Promise<void> {
-  await auditOnce(deps, `request.timedOut:${request.id}`, {
-    action: 'request.timedOut',
-    actor: { id: deps.appPrincipalId, name: 'AccessManager' },
-    ...requestTarget(request),
-    reason: `no decision before ${request.expiresAt}`,
-  });
+/** A request that just timed out, with its record queued; any other request unchanged. */
+function withTimeoutRecorded(deps: Pick<Deps, 'appPrincipalId'>, request: AccessRequest, now: Date): AccessRequest {
+  if (request.status !== 'timedOut') return request;
+  return queueAudit(request, `request.timedOut:${request.id}`, { action: 'request.timedOut', actor: { id: deps.appPrincipalId, name: 'AccessManager' }, ...requestTarget(request), reason: `no decision before ${request.expiresAt}` }, now);
+}
+
+async function notifyTimeout(deps: Pick<Deps, 'notifier'>, request: AccessRequest): Promise<void> {
   await notifySafely(deps, {
     kind: 'request.timedOut',
     recipients: [request.requester.id],
@@ -252,24 +273,25 @@ async function recordTimeout(deps: Pick<Deps, 'audit' | 'notifier' | 'appPrincip
 
 export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId: string): Promise<AccessRequest> {
   let refusal: Error | undefined;
-  const { request, changed } = await deps.requests.update(requestId, (current) => {
+  const updated = await deps.requests.update(requestId, (current) => {
     refusal = undefined;
-    const result = evaluateCancel(current, caller.id, deps.clock.now());
+    const now = deps.clock.now();
+    const result = evaluateCancel(current, caller.id, now);
     if (!result.ok) {
       refusal = result.error;
-      return result.request ?? current;
+      return result.request ? withTimeoutRecorded(deps, result.request, now) : current;
     }
-    return result.request;
+    return queueAudit(result.request, `request.cancelled:${current.id}`, { action: 'request.cancelled', actor: actorOf(caller), ...requestTarget(current) }, now);
+  });
+  const request = updated.request;
+  const mine = new Set([`request.cancelled:${request.id}`, `request.timedOut:${request.id}`]);
+  await flushRequestAudit(deps, request, updated.changed ? updated.etag : undefined, mine).catch((err: unknown) => {
+    if (!refusal || !(err instanceof AppError && err.transient)) throw err;
   });
   if (refusal) {
-    if (changed && request.status === 'timedOut') await recordTimeout(deps, request);
+    if (updated.changed && request.status === 'timedOut') await notifyTimeout(deps, request);
     throw refusal;
   }
-  await auditOnce(deps, `request.cancelled:${request.id}`, {
-    action: 'request.cancelled',
-    actor: actorOf(caller),
-    ...requestTarget(request),
-  });
   await notifySafely(deps, { kind: 'request.cancelled', recipients: [], subject: `Request cancelled: ${request.roleName}`, text: `${caller.name} cancelled the request.`, requestId: request.id, key: `request.cancelled:${request.id}` });
   return request;
 }
@@ -277,6 +299,7 @@ export async function cancelRequest(deps: RequestDeps, caller: Caller, requestId
 /** Whether the caller may approve this request: a listed user or a (transitive) member of an approver group. */
 export async function isEligibleApprover(deps: Pick<Deps, 'directory'>, caller: Caller, request: AccessRequest): Promise<boolean> {
   if (sameId(caller.id, request.requester.id) || sameId(caller.id, request.principalId)) return false;
+  if (request.principalType === 'Group' && (await deps.directory.isMemberOfAny(caller.id, [request.principalId]))) return false;
   if (request.approverUsers.some((u) => sameId(u, caller.id))) return true;
   return deps.directory.isMemberOfAny(caller.id, request.approverGroups);
 }
@@ -319,7 +342,12 @@ export async function listRequests(deps: RequestDeps, caller: Caller, input: Lis
   const page = await deps.requests.list(filter);
   const now = deps.clock.now();
   let items = page.items.map((r) => timeoutIfExpired(r, now));
-  if (approverOnly) items = items.filter((r) => !sameId(r.requester.id, caller.id) && !sameId(r.principalId, caller.id));
+  if (approverOnly) {
+    // Not their own, and not for a group they belong to (one directory call per page).
+    const groups = [...new Set(items.filter((r) => r.principalType === 'Group').map((r) => r.principalId.toLowerCase()))];
+    const mine = new Set(groups.length > 0 ? await deps.directory.memberGroups(caller.id, groups) : []);
+    items = items.filter((r) => !sameId(r.requester.id, caller.id) && !sameId(r.principalId, caller.id) && !mine.has(r.principalId.toLowerCase()));
+  }
   return { items, continuationToken: page.continuationToken };
 }
 
@@ -338,9 +366,14 @@ export async function timeOutOverdueRequests(deps: RequestDeps): Promise<number>
   const requests = deps.requests;
   let count = 0;
   for (const overdue of await requests.overdue(deps.clock.now())) {
-    const { request, changed } = await requests.update(overdue.id, (r) => timeoutIfExpired(r, deps.clock.now()));
-    if (changed && request.status === 'timedOut') {
-      await recordTimeout(deps, request);
+    const updated = await requests.update(overdue.id, (r) => {
+      const now = deps.clock.now();
+      const next = timeoutIfExpired(r, now);
+      return next === r ? r : withTimeoutRecorded(deps, next, now);
+    });
+    const request = await flushRequestAudit(deps, updated.request, updated.changed ? updated.etag : undefined);
+    if (updated.changed && request.status === 'timedOut') {
+      await notifyTimeout(deps, request);
       count++;
     }
   }
@@ -351,7 +384,11 @@ export async function timeOutOverdueRequests(deps: RequestDeps): Promise<number>
 export async function finishUnfulfilledRequests(deps: RequestDeps): Promise<{ finished: number; failed: number }> {
   let finished = 0;
   let failed = 0;
-  for (const request of await deps.requests.unfulfilled()) {
+  const backlog = await deps.requests.unfulfilled();
+  // Requests waiting for AccessManager's permission are tried again only once it is back (one check per run, not one per request).
+  const permitted = backlog.some((r) => r.waitingForPermission) ? (await checkSelfAccess(deps, { noticedWhile: 'fulfilling approved requests' })).ok : true;
+  for (const request of backlog) {
+    if (request.waitingForPermission && !permitted) continue;
     try {
       await fulfilApproved(deps, request);
       finished++;

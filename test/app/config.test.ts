@@ -44,6 +44,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, BREAKGLASS_PRINCIPAL_IDS: '00000000-0000-4000-8000-000000000017,bob' })).toThrow(/BREAKGLASS_PRINCIPAL_IDS/);
   });
 
+  test('security destination and the audit anchor container', () => {
+    const config = loadConfig({
+      ...valid,
+      SECURITY_CONTACTS: '00000000-0000-4000-8000-000000000022,00000000-0000-4000-8000-000000000014',
+      SECURITY_TEAMS_CHANNEL: '19:team@thread.tacv2/19:channel@thread.tacv2',
+      AUDIT_ANCHOR_CONTAINER_URL: 'https://stanchors.blob.core.windows.net/audit-anchors',
+    });
+    expect(config.SECURITY_CONTACTS).toEqual(['00000000-0000-4000-8000-000000000022', '00000000-0000-4000-8000-000000000014']);
+    expect(config.SECURITY_TEAMS_CHANNEL).toEqual({ teamId: '19:team@thread.tacv2', channelId: '19:channel@thread.tacv2' });
+    expect(loadConfig({ ...valid, AUDIT_ANCHOR_CONTAINER_URL: 'http://127.0.0.1:10000/devstoreaccount1/audit-anchors' }).AUDIT_ANCHOR_CONTAINER_URL).toMatch(/^http:/);
+    expect(() => loadConfig({ ...valid, AUDIT_ANCHOR_CONTAINER_URL: 'http://stanchors.blob.core.windows.net/audit-anchors' })).toThrow(/AUDIT_ANCHOR_CONTAINER_URL must be an https/);
+    expect(() => loadConfig({ ...valid, SECURITY_CONTACTS: 'erin' })).toThrow(/SECURITY_CONTACTS/);
+    expect(() => loadConfig({ ...valid, SECURITY_TEAMS_CHANNEL: 'just-a-team' })).toThrow(/SECURITY_TEAMS_CHANNEL must be <team id>\/<channel id>/);
+  });
+
   test('lists every problem at once, and points to the README', () => {
     try {
       loadConfig({});
@@ -73,5 +88,15 @@ describe('start-up with a bad policy', () => {
     const started = startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, policiesDir: dir });
     await expect(started).rejects.toThrow(PolicyLoadError);
     await expect(started).rejects.toThrow(/broken\.yaml.*roles\[0\]\.maxDuration/s);
+  });
+});
+
+describe('lazyApp', () => {
+  it('builds on first use only, and tells shutdown whether an app exists without building one', async () => {
+    const getApp = lazyApp(() => ({}));
+    expect(getApp.ifBuilt()).toBeUndefined();
+    // No settings: the build fails with the configuration error, and is forgotten for the next try.
+    await expect(getApp()).rejects.toThrow(/AZURE_TENANT_ID is missing/);
+    expect(getApp.ifBuilt()).toBeUndefined();
   });
 });

@@ -12,7 +12,10 @@ let store: EmbeddedAuditStore;
 beforeAll(async () => {
   store = await startEmbeddedAuditStore();
 });
+/** Every ledger a test opened: closed before the store goes, so no anchor write outlives the file. */
+const opened: AuditLedger[] = [];
 afterAll(async () => {
+  await Promise.allSettled(opened.map((l) => l.close()));
   await store.stop();
 });
 
@@ -33,7 +36,9 @@ function testClock(start = Date.parse('2025-05-01T12:00:00.000Z')) {
 }
 
 function makeLedger(stores: Stores, now: () => Date, audit: Container = stores.audit, tag = 'once'): AuditLedger {
-  return new AuditLedger({ audit, state: stores.state, instanceTag: tag, now, leaseMs: 10_000, shards: 1 });
+  const l = new AuditLedger({ audit, state: stores.state, instanceTag: tag, now, leaseMs: 10_000, shards: 1 });
+  opened.push(l);
+  return l;
 }
 
 async function recordsWithKey(audit: Container, key: string): Promise<AuditRecord[]> {

@@ -81,7 +81,8 @@ describeWithChromium('the portal in headless Chromium', () => {
   /** A fresh session: no cookie, so the portal sends the browser to sign-in, where the person is picked. */
   async function signInAs(upn: string, path: string): Promise<void> {
     await browser.context.clearCookies();
-    await page.goto(`${stack.url}${path}`);
+    // The portal sends a signed-out browser on to sign-in at once: wait for the redirect, not for a load it interrupts.
+    await page.goto(`${stack.url}${path}`, { waitUntil: 'commit' });
     await page.waitForURL(/\/\.auth\/login\/aad\?post_login_redirect_uri=/);
     if (!signInChecked) await check('sign-in');
     signInChecked = true;
@@ -232,7 +233,7 @@ describeWithChromium('the portal in headless Chromium', () => {
     expect(erinsCard.actions!.some((a) => a.type === 'Action.Execute')).toBe(false);
 
     await browser.context.clearCookies();
-    await page.goto(link.url!);
+    await page.goto(link.url!, { waitUntil: 'commit' });
     await page.waitForURL(/\/\.auth\/login\/aad\?post_login_redirect_uri=%2Fapprovals%2F/);
     await page.getByRole('button', { name: USERS.erin.name }).click();
     await page.waitForURL(`${stack.url}/approvals/${id}`);

@@ -5,6 +5,9 @@ import { InternalError } from '../../shared/domain/errors';
 import {
   DEFAULT_BREAKER,
   breakerSettings,
+  endPacing,
+  isPacing,
+  isStanding,
   isTripped,
   recordRevocation,
   resetBreaker,
@@ -109,7 +112,8 @@ describe('resetBreaker', () => {
   test('clears the trip and starts a fresh window; revocations are allowed again', () => {
     const tripped = run(small, [0, 1, 2]).at(-1)!.state;
     const reset = resetBreaker(tripped, after(10_000));
-    expect(reset).toEqual({ policyId: 'p', windowStart: after(10_000).toISOString(), count: 0, tripped: false, resetAt: after(10_000).toISOString() });
+    // Paced for six hours at most: after a reset a spent budget waits for the next window instead of tripping again.
+    expect(reset).toEqual({ policyId: 'p', windowStart: after(10_000).toISOString(), count: 0, tripped: false, resetAt: after(10_000).toISOString(), pacedUntil: after(10_000 + 6 * 3600_000).toISOString() });
     expect(recordRevocation(reset, small, after(10_001))).toMatchObject({ allowed: true, justTripped: false });
   });
 });
@@ -144,4 +148,45 @@ test('property: inside any one window at most maxRevocations are allowed, and af
     ),
     { numRuns: 300 },
   );
+});
+
+describe('standing access (what the breaker counts) and fresh assignments (what it never spares)', () => {
+  const APP = '00000000-0000-4000-8000-000000000018';
+  const effective = '2026-11-01T00:00:00.000Z';
+  const now = new Date('2026-11-20T12:00:00.000Z');
+  test.each<[string, { createdOn?: string; createdBy?: string }, boolean]>([
+    ['created before the policy set took effect', { createdOn: '2026-10-31T23:59:59.000Z', createdBy: '00000000-0000-4000-8000-000000000015' }, true],
+    ['created by AccessManager itself (a grant), however young', { createdOn: '2026-11-20T11:59:00.000Z', createdBy: APP.toUpperCase() }, true],
+    ['older than a day, though after the policy set', { createdOn: '2026-11-19T11:59:59.000Z' }, true],
+    ['created a minute ago by dave: fresh', { createdOn: '2026-11-20T11:59:00.000Z', createdBy: '00000000-0000-4000-8000-000000000015' }, false],
+    ['created just under a day ago: fresh', { createdOn: '2026-11-19T12:00:01.000Z' }, false],
+    ['no createdOn: fresh (revoked, never counted)', {}, false],
+    ['an unreadable createdOn: fresh', { createdOn: 'yesterday' }, false],
+  ])('%s', (_label, assignment, standing) => {
+    expect(isStanding(assignment, { policySetEffectiveAt: effective, appPrincipalId: APP, now })).toBe(standing);
+  });
+
+  test('the event never decides it: only ARM createdOn/createdBy go in', () => {
+    // Same input with a policy set of unknown age: only the age and the creator count.
+    expect(isStanding({ createdOn: '2026-11-20T11:00:00.000Z' }, { policySetEffectiveAt: undefined, appPrincipalId: APP, now })).toBe(false);
+  });
+});
+
+describe('pacing after a reset', () => {
+  test('a spent budget answers "retry at the next window" instead of tripping; after pacing ends it trips again', () => {
+    const tripped = run(small, [0, 1, 2]).at(-1)!.state;
+    const reset = resetBreaker(tripped, after(10_000));
+    expect(isPacing(reset, after(10_000))).toBe(true);
+    const outcomes = run(small, [10_001, 10_002, 10_003], reset);
+    expect(outcomes.map((o) => o.allowed)).toEqual([true, true, false]);
+    expect(outcomes[2]).toMatchObject({ justTripped: false, retryAt: after(70_000).toISOString() });
+    expect(outcomes[2]!.state.tripped).toBe(false);
+    // The next window opens: allowed again, still without a trip.
+    expect(recordRevocation(outcomes[2]!.state, small, after(70_000))).toMatchObject({ allowed: true, justTripped: false });
+    const ended = endPacing(outcomes[2]!.state);
+    expect(ended.pacedUntil).toBeUndefined();
+    expect(recordRevocation(ended, small, after(10_004))).toMatchObject({ allowed: false, justTripped: true });
+    // Pacing also ends by itself after six hours.
+    expect(isPacing(reset, after(10_000 + 6 * 3600_000))).toBe(false);
+  });
 });

@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, TransientError } from '../../shared/domain/errors';
 import { normalizeScope, roleAssignmentId } from '../../shared/domain/armIds';
-import type { Directory, DirectoryUser } from '../../shared/ports/directory';
-import type { LiveAssignment, NewAssignment, RoleAssignments } from '../../shared/ports/roleAssignments';
+import type { Directory, DirectoryUser, PrincipalType } from '../../shared/ports/directory';
+import type { LiveAssignment, NewAssignment, PermissionEntry, RoleAssignments } from '../../shared/ports/roleAssignments';
+import { applyingAssignments } from '../../dev/sim/arm/authorize';
 import { listedAtScope } from '../../dev/sim/arm/roleAssignmentRules';
 import { makeAssignment, SimState } from '../../dev/sim/state';
 import type { RoleAssignment } from '../../dev/sim/arm/assignmentStore';
@@ -23,16 +24,19 @@ function toLive(a: RoleAssignment): LiveAssignment {
     roleDefinitionId: a.properties.roleDefinitionId,
     createdOn: a.properties.createdOn,
     ...(a.properties.createdBy ? { createdBy: a.properties.createdBy } : {}),
+    updatedOn: a.properties.updatedOn,
+    ...(a.properties.updatedBy ? { updatedBy: a.properties.updatedBy } : {}),
     ...(a.properties.description ? { description: a.properties.description } : {}),
+    ...(a.properties.condition ? { condition: a.properties.condition } : {}),
   };
 }
 
-type Method = 'get' | 'create' | 'delete' | 'listForScope';
+type Method = 'get' | 'create' | 'delete' | 'listForScope' | 'permissionsAt';
 
 export class SimRoleAssignments implements RoleAssignments {
   /** Methods that fail with a transient error (ARM 503) until cleared. */
   readonly failing = new Set<Method>();
-  readonly calls: Record<Method, number> = { get: 0, create: 0, delete: 0, listForScope: 0 };
+  readonly calls: Record<Method, number> = { get: 0, create: 0, delete: 0, listForScope: 0, permissionsAt: 0 };
 
   constructor(
     readonly state: SimState,
@@ -81,10 +85,16 @@ export class SimRoleAssignments implements RoleAssignments {
     this.enter('listForScope');
     const matches = [...this.state.assignments.values()].filter(
       (a) =>
-        listedAtScope(a.properties.scope, scope, options.atScopeOnly === true) &&
+        listedAtScope(a.properties.scope, scope, options.atScopeOnly === true, (s) => this.state.ancestry(s)) &&
         (options.principalId === undefined || a.properties.principalId.toLowerCase() === options.principalId.toLowerCase()),
     );
     yield matches.map(toLive);
+  }
+
+  /** What the app's identity may do at the scope, from its assignments there and above (as the simulated ARM answers). */
+  async permissionsAt(scope: string): Promise<PermissionEntry[]> {
+    this.enter('permissionsAt');
+    return applyingAssignments(this.state.rbac(), this.appPrincipalId, scope).flatMap(({ role }) => role.blocks);
   }
 }
 
@@ -94,6 +104,10 @@ export class SimDirectory implements Directory {
   async getUser(id: string): Promise<DirectoryUser | undefined> {
     const user = this.state.directory.user(id);
     return user && { id: user.id, displayName: user.displayName, userPrincipalName: user.userPrincipalName };
+  }
+
+  async principalType(id: string): Promise<PrincipalType | undefined> {
+    return this.state.directory.get(id)?.kind;
   }
 
   async isMemberOfAny(principalId: string, groupIds: readonly string[]): Promise<boolean> {

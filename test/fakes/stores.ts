@@ -9,7 +9,9 @@ import { ConflictError, NotFoundError, ValidationError } from '../../shared/doma
 import { scopeKey } from '../../shared/domain/armIds';
 import { coverageKey, type Coverage, type Grant } from '../../shared/domain/grants/grant';
 import type { AccessRequest } from '../../shared/domain/requests/model';
-import { recordRevocation, resetBreaker, type BreakerPolicyView, type BreakerState } from '../../shared/domain/enforcement/breaker';
+import { endPacing, recordRevocation, resetBreaker, type BreakerPolicyView, type BreakerState } from '../../shared/domain/enforcement/breaker';
+import type { RevocationIntent, RevocationIntentRepository, RogueActorRepository, SelfAccessRepository, SelfAccessState } from '../../shared/ports/enforcementState';
+import type { RogueActorState } from '../../shared/domain/enforcement/rogueActors';
 import type { BreakerRepository, CountOutcome } from '../../shared/ports/breakers';
 import type { CapturedReference, ConversationRepository, ConversationTarget } from '../../shared/ports/conversations';
 import type { CoverageKey, GrantFilter, GrantRepository } from '../../shared/ports/grants';
@@ -47,20 +49,34 @@ export class InMemoryRequests implements RequestRepository {
     return found;
   }
 
-  async create(request: AccessRequest): Promise<AccessRequest> {
+  private readonly etags = new Map<string, number>();
+
+  async create(request: AccessRequest): Promise<{ request: AccessRequest; etag: string }> {
     if (this.docs.has(request.id)) throw new ConflictError(`Request ${request.id} exists.`, 'Conflict');
-    this.counter.writes++;
-    this.docs.set(request.id, copy(request));
-    return copy(request);
+    this.write(request);
+    return { request: copy(request), etag: this.etagOf(request.id) };
   }
 
-  async update(id: string, mutate: (current: AccessRequest) => AccessRequest | Promise<AccessRequest>): Promise<{ request: AccessRequest; changed: boolean }> {
+  async update(id: string, mutate: (current: AccessRequest) => AccessRequest | Promise<AccessRequest>): Promise<{ request: AccessRequest; changed: boolean; etag?: string }> {
     const current = await this.mustGet(id);
     const next = await mutate(current);
-    if (next === current) return { request: current, changed: false };
+    if (next === current) return { request: current, changed: false, etag: this.etagOf(id) };
+    this.write(next);
+    return { request: copy(next), changed: true, etag: this.etagOf(id) };
+  }
+
+  async withPendingAudit(limit = 200): Promise<AccessRequest[]> {
+    return [...this.docs.values()].filter((r) => r.outbox !== undefined).slice(0, limit).map(copy);
+  }
+
+  private write(request: AccessRequest): void {
     this.counter.writes++;
-    this.docs.set(id, copy(next));
-    return { request: copy(next), changed: true };
+    this.docs.set(request.id, copy(request));
+    this.etags.set(request.id, (this.etags.get(request.id) ?? 0) + 1);
+  }
+
+  private etagOf(id: string): string {
+    return `"${this.etags.get(id) ?? 0}"`;
   }
 
   async list(filter: RequestFilter): Promise<QueryPage<AccessRequest>> {
@@ -114,11 +130,15 @@ export class InMemoryGrants implements GrantRepository {
     return found;
   }
 
-  async createOrGet(grant: Grant): Promise<{ grant: Grant; created: boolean }> {
+  async createOrGet(grant: Grant): Promise<{ grant: Grant; created: boolean; etag?: string }> {
     const existing = this.docs.get(grant.id);
     if (existing) return { grant: copy(existing), created: false };
     this.write(grant);
-    return { grant: copy(grant), created: true };
+    return { grant: copy(grant), created: true, etag: this.etagOf(grant.id) };
+  }
+
+  async withPendingAudit(limit: number): Promise<Grant[]> {
+    return [...this.docs.values()].filter((g) => g.outbox !== undefined).slice(0, limit).map(copy);
   }
 
   async update(id: string, mutate: (current: Grant) => Grant): Promise<{ grant: Grant; changed: boolean; etag?: string }> {
@@ -164,7 +184,9 @@ export class InMemoryGrants implements GrantRepository {
   }
 
   async activeOnAssignment(assignmentId: string, assignmentName: string): Promise<Grant[]> {
-    return [...this.docs.values()].filter((g) => g.status === 'active' && (same(g.id, assignmentName) || scopeKey(g.assignmentId) === scopeKey(assignmentId))).map(copy);
+    return [...this.docs.values()]
+      .filter((g) => (g.status === 'active' || g.outbox !== undefined) && (same(g.id, assignmentName) || scopeKey(g.assignmentId) === scopeKey(assignmentId)))
+      .map(copy);
   }
 
   async readCoverage(principalId: string, roleDefinitionId: string, scope: string): Promise<Coverage | undefined> {
@@ -207,7 +229,13 @@ export class InMemoryBreakers implements BreakerRepository {
     this.states.set(id, result.state);
     if (result.allowed) keys.add(key);
     this.counted.set(id, keys);
-    return { allowed: result.allowed, justTripped: result.justTripped };
+    return { allowed: result.allowed, justTripped: result.justTripped, ...(result.retryAt ? { retryAt: result.retryAt } : {}) };
+  }
+
+  async endPacing(policyId: string): Promise<void> {
+    const id = policyId.toLowerCase();
+    const current = this.states.get(id);
+    if (current) this.states.set(id, endPacing(current));
   }
 
   async read(policyId: string): Promise<BreakerState | undefined> {
@@ -244,5 +272,51 @@ export class InMemoryConversations implements ConversationRepository {
 
   async forget(objectId: string): Promise<void> {
     this.people.delete(objectId.toLowerCase());
+  }
+}
+
+/** AccessManager's own access as last checked. */
+export class InMemorySelfAccess implements SelfAccessRepository {
+  state: SelfAccessState | undefined;
+
+  async read(): Promise<SelfAccessState | undefined> {
+    return this.state && copy(this.state);
+  }
+
+  async update(mutate: (current: SelfAccessState | undefined) => SelfAccessState | undefined): Promise<{ state: SelfAccessState | undefined; changed: boolean }> {
+    const current = this.state && copy(this.state);
+    const next = mutate(current);
+    if (next === undefined || next === current) return { state: current, changed: false };
+    this.state = copy(next);
+    return { state: copy(next), changed: true };
+  }
+}
+
+/** Revocations decided and not yet confirmed, by key. */
+export class InMemoryRevocations implements RevocationIntentRepository {
+  readonly intents = new Map<string, RevocationIntent>();
+
+  async put(intent: RevocationIntent): Promise<void> {
+    this.intents.set(intent.key, copy(intent));
+  }
+
+  async remove(key: string): Promise<void> {
+    this.intents.delete(key);
+  }
+
+  async stale(before: Date, limit: number): Promise<RevocationIntent[]> {
+    return [...this.intents.values()].filter((i) => i.createdAt < before.toISOString()).slice(0, limit).map(copy);
+  }
+}
+
+/** Rogue creations per actor. */
+export class InMemoryRogueActors implements RogueActorRepository {
+  readonly states = new Map<string, RogueActorState>();
+
+  async count<R>(actorId: string, mutate: (current: RogueActorState | undefined) => { state: RogueActorState; result: R; changed: boolean }): Promise<R> {
+    const current = this.states.get(actorId.toLowerCase());
+    const decided = mutate(current && copy(current));
+    this.states.set(actorId.toLowerCase(), copy(decided.state));
+    return decided.result;
   }
 }

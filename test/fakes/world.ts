@@ -6,7 +6,8 @@
  * the Functions host would route it (the hono way: no socket in between).
  */
 import { join } from 'node:path';
-import { HttpRequest, HttpResponse, InvocationContext, type HttpMethod } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpMethod, type HttpResponseInit } from '@azure/functions';
+import { methodNotAllowed, notFound } from '../../dev/host/hostResponses';
 import { compileRouteTemplate, resolveRoute, type RoutedFunction } from '../../dev/host/routeTemplate';
 import { SimState } from '../../dev/sim/state';
 import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, PEOPLE } from '../../dev/tenant';
@@ -21,7 +22,7 @@ import { ManualClock } from '../../shared/domain/clock';
 import type { Deps } from '../../shared/ports/deps';
 import { MemoryAuditTrail } from './audit';
 import { SimDirectory, SimRoleAssignments } from './azure';
-import { InMemoryBreakers, InMemoryConversations, InMemoryGrants, InMemoryRequests, WriteCounter } from './stores';
+import { InMemoryBreakers, InMemoryConversations, InMemoryGrants, InMemoryRequests, InMemoryRevocations, InMemoryRogueActors, InMemorySelfAccess, WriteCounter } from './stores';
 import { BUILT_IN_DEFINITIONS, KNOWN_OPERATIONS } from '../suggestions/catalogData';
 import { fakeGuardrails, type FakeGuardrails } from './guardrails';
 
@@ -101,6 +102,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     requests,
     grants,
     breakers,
+    selfAccess: new InMemorySelfAccess(),
+    revocations: new InMemoryRevocations(),
+    rogueActors: new InMemoryRogueActors(),
+    // The policy set took effect when the world started: what the seed holds is standing.
+    policySetEffectiveAt: clock.now().toISOString(),
     audit,
     conversations: new InMemoryConversations(),
     roleAssignments: arm,
@@ -123,15 +129,20 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     const segments = url.pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
     // host.json's route prefix is "": the table's routes carry api/ themselves, as the Functions host sees them.
     const resolved = resolveRoute(routes, method, segments);
-    if (resolved.kind !== 'match') return { status: resolved.kind === 'notFound' ? 404 : 405, body: {} as CallAnswer<T>['body'], headers: new Headers() };
+    // What the host answers itself when no function serves the path or the method.
+    const unrouted = resolved.kind === 'notFound' ? notFound(`No function serves ${url.pathname}.`) : resolved.kind === 'methodNotAllowed' ? methodNotAllowed(method, resolved.allow) : undefined;
     const headers: Record<string, string> = { ...(init.as ? principalHeaders(init.as) : {}), ...init.headers };
     let body: { string: string } | undefined;
     if (init.body !== undefined) {
       body = { string: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) };
       if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
     }
-    const request = new HttpRequest({ method, url: url.href, headers, params: resolved.params, ...(body ? { body } : {}) });
-    const answer = new HttpResponse(await resolved.target.handler(request, new InvocationContext({ functionName: resolved.target.name })));
+    let answered: HttpResponseInit;
+    if (resolved.kind === 'match') {
+      const request = new HttpRequest({ method, url: url.href, headers, params: resolved.params, ...(body ? { body } : {}) });
+      answered = await resolved.target.handler(request, new InvocationContext({ functionName: resolved.target.name }));
+    } else answered = unrouted!;
+    const answer = new HttpResponse(answered);
     const text = await answer.text();
     let parsed: unknown = undefined;
     if (text.length > 0) {

@@ -10,8 +10,13 @@ import { InternalError } from '../../shared/domain/errors';
 const http = new Map<string, HttpFunctionOptions>();
 const eventGrid = new Map<string, EventGridFunctionOptions>();
 const timers = new Map<string, TimerFunctionOptions>();
+const terminateHooks: Array<() => unknown> = [];
 
 beforeAll(() => {
+  jest.spyOn(app.hook, 'appTerminate').mockImplementation((handler) => {
+    terminateHooks.push(handler as () => unknown);
+    return { dispose: () => undefined } as ReturnType<typeof app.hook.appTerminate>;
+  });
   jest.spyOn(app, 'http').mockImplementation((name, options) => void http.set(name, options));
   jest.spyOn(app, 'eventGrid').mockImplementation((name, options) => void eventGrid.set(name, options));
   jest.spyOn(app, 'timer').mockImplementation((name, options) => void timers.set(name, options));
@@ -48,6 +53,12 @@ test('Event Grid and timer functions of API.md are registered', () => {
   expect([...eventGrid.keys()].sort()).toEqual(['armEvents', 'keyVaultEvents', 'storageEvents']);
   expect(timers.get('expireGrants')?.schedule).toBe('0 * * * * *');
   expect(timers.get('reconcile')?.schedule).toBe('0 */15 * * * *');
+});
+
+test('a clean shutdown closes the audit chains (appTerminate), without building an app that never ran', async () => {
+  expect(terminateHooks).toHaveLength(1);
+  // Nothing was built in this process (no settings at all): the hook must not try to build one.
+  await expect(Promise.resolve(terminateHooks[0]!())).resolves.toBeUndefined();
 });
 
 test('every entry of the table is registered once, and nothing else', () => {

@@ -80,6 +80,10 @@ describe('guardrail exception requests', () => {
     ['a zero duration', { duration: 'PT0S' }, 400, 'InvalidDuration'],
     ['no justification', { justification: '  ' }, 400, 'JustificationRequired'],
     ['no compensating control', { compensatingControl: '' }, 400, 'CompensatingControlRequired'],
+    ['a duration under one minute', { duration: 'PT59S' }, 400, 'DurationTooShort'],
+    ['a zero-width-only justification', { justification: '\u200b\u200c\u2060' }, 400, 'JustificationRequired'],
+    ['a justification with a bidirectional override', { justification: 'approved by the CISO \u202etoday' }, 400, 'JustificationInvalid'],
+    ['a compensating control with control characters', { compensatingControl: 'firewall\u0007' }, 400, 'CompensatingControlInvalid'],
   ])('%s is refused (%i %s)', (_name, overrides, status, code) => {
     const result = evaluateGuardrailException(command(overrides), policies, NOW);
     expect(result.ok).toBe(false);

@@ -71,6 +71,10 @@ describe('callerFromRequest', () => {
     ['a principal that is a JSON array', { ...base, 'x-ms-client-principal': encode([1]) }],
     ['a principal that is JSON null', { ...base, 'x-ms-client-principal': encode('null') }],
     ['an object id claim that contradicts the id header', easyAuth(ALICE, 'alice@contoso.test', [{ typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: ERIN }, { typ: 'roles', val: ADMIN_ROLE }])],
+    // Only the first of several object id claims used to be checked: a second one rode along.
+    ['two object id claims, the first matching', easyAuth(ALICE, 'alice@contoso.test', [{ typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: ALICE }, { typ: 'oid', val: ERIN }])],
+    ['two object id claims, the second matching', easyAuth(ALICE, 'alice@contoso.test', [{ typ: 'oid', val: ERIN }, { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: ALICE }])],
+    ['the same object id claim twice', easyAuth(ALICE, 'alice@contoso.test', [{ typ: 'oid', val: ALICE }, { typ: 'oid', val: ALICE }])],
   ])('%s -> no identity, and requireCaller throws UnauthenticatedError', (_label, headers) => {
     const request = requestWith(headers as Record<string, string>);
     expect(callerFromRequest(request)).toBeUndefined();

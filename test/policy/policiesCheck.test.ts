@@ -38,3 +38,36 @@ test('a broken folder exits 1 with every precise problem', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('exception.roles is reported, and privileged roles in it are called out for review', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'am-check-'));
+  try {
+    await writeFile(
+      join(dir, 'research.yaml'),
+      [
+        'id: research',
+        'description: Research.',
+        'scope: /subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-research',
+        'mode: enforce',
+        'kind: flexible',
+        'roles:',
+        '  - role: Key Vault Secrets User',
+        '    maxDuration: PT4H',
+        '    approvals: 1',
+        '    approvers: {groups: [00000000-0000-4000-8000-000000000022]}',
+        'exception:',
+        '  approvers: {groups: [00000000-0000-4000-8000-000000000022]}',
+        '  roles: [Storage Blob Data Reader, User Access Administrator]',
+        '',
+      ].join('\n'),
+    );
+    const out = capture();
+    expect(await runPoliciesCheck(dir, out.print, out.printError)).toBe(0);
+    expect(out.lines).toContain('  research: exception.roles allows Storage Blob Data Reader, User Access Administrator as exception requests');
+    expect(out.lines).toContain(
+      '  NOTE research: exception.roles lets privileged role(s) User Access Administrator be requested as exceptions (they can grant access to others); review that this is intended',
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

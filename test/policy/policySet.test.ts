@@ -196,3 +196,46 @@ describe('PolicySet from sources', () => {
     });
   });
 });
+
+describe('management groups', () => {
+  const MG = '/providers/Microsoft.Management/managementGroups/mg-research';
+  const SUB = '00000000-0000-0000-0000-000000000001';
+  const withGroup = () =>
+    PolicySet.fromSources([
+      { file: 'group.yaml', data: { id: 'group', description: 'The research group.', scope: MG, mode: 'audit', kind: 'rigid' } },
+      { file: 'sub.yaml', data: { id: 'sub', description: 'The subscription.', scope: SUBSCRIPTION_SCOPE, mode: 'enforce', kind: 'rigid', roles: [{ role: 'Reader', maxDuration: 'PT1H', approvals: 1, approvers: { groups: [GROUPS.securityTeam] } }] } },
+      { file: 'weights.yaml', data: { id: 'weights', description: 'The weights.', scope: RG.weights, mode: 'enforce', kind: 'rigid' } },
+    ]).withManagementGroups(new Map([[MG, { subscriptions: [SUB], groups: [] }]]));
+
+  test('a policy may govern a management group: it contains the subscriptions under it, the most specific still decides', () => {
+    const set = withGroup();
+    expect(set.contains(MG, RG.weights)).toBe(true);
+    expect(set.contains(MG, '/subscriptions/00000000-0000-0000-0000-000000000099')).toBe(false);
+    expect(set.governingChain(RG.weights).map((p) => p.id)).toEqual(['weights', 'sub', 'group']);
+    expect(set.governing(MG)?.id).toBe('group');
+    expect(set.allGovernedScopes()).toEqual([MG, SUBSCRIPTION_SCOPE, RG.weights]);
+    expect(set.topScopes()).toEqual([MG]);
+    expect(set.subscriptionsUnder(MG)).toEqual([SUB]);
+    expect(set.governedSubscriptions()).toEqual([SUB]);
+    expect(set.managementGroupScopes()).toEqual([MG]);
+  });
+
+  test('without its descendants known, a group policy governs only the group itself', () => {
+    const set = PolicySet.fromSources([{ file: 'group.yaml', data: { id: 'group', description: 'The research group.', scope: MG, mode: 'audit', kind: 'rigid' } }]);
+    expect(set.governing(MG)?.id).toBe('group');
+    expect(set.governing(RG.weights)).toBeUndefined();
+  });
+
+  test('the default security contacts are the approvers of the broadest policy that names any', () => {
+    expect(withGroup().broadestApprovers()).toEqual([GROUPS.securityTeam]);
+    expect(seed.broadestApprovers()).toEqual([GROUPS.securityTeam]);
+  });
+
+  test('the fingerprint changes with what the policies decide, not with where the files are', () => {
+    const a = withGroup().fingerprint();
+    const moved = PolicySet.fromSources(withGroup().policies.map((p) => ({ file: `elsewhere/${p.id}.yaml`, data: { id: p.id, description: p.description, scope: p.scope, mode: p.mode, kind: p.kind, roles: p.roles.map((r) => ({ role: r.roleName, maxDuration: r.maxDuration, approvals: r.approvals, approvers: r.approvers })) } })));
+    expect(moved.fingerprint()).toBe(a);
+    expect(seed.fingerprint()).not.toBe(a);
+    expect(seed.withStandingExemptions([{ id: PEOPLE.mallory, reason: 'test' }]).fingerprint()).not.toBe(seed.fingerprint());
+  });
+});

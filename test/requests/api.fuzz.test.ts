@@ -116,7 +116,7 @@ const anyId = (): fc.Arbitrary<string> =>
  * Path segment: encoded, never empty and never a dot segment (URL parsing would drop or climb
  * it, `%2E` included, and the call would reach another route).
  */
-const seg = (id: string) => (id.length === 0 ? '%20' : /^\.{1,2}$/.test(id) ? `${id}.` : encodeURIComponent(id));
+const seg = (id: string) => (id.length === 0 ? '%20' : /^\.{1,2}$/.test(id) ? '...' : encodeURIComponent(id));
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

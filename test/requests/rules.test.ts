@@ -161,7 +161,14 @@ describe('evaluateNewRequest: refusals', () => {
     ['rigid at the subscription', { scope: `${SUBSCRIPTION_SCOPE}/resourceGroups/rg-weights2`, role: 'Storage Blob Data Reader' }, 403, 'RoleNotRequestable', /Requestable roles: Reader \(max P1D\)/],
     ['over the maximum', { duration: 'PT9H' }, 400, 'DurationTooLong', 'PT9H exceeds the maximum PT8H for Storage Blob Data Reader on rg-weights'],
     ['over a shorter maximum', { role: 'Storage Blob Data Contributor', duration: 'PT3H' }, 400, 'DurationTooLong', /PT3H exceeds the maximum PT2H.*ask for PT2H or less\.$/],
-    ['under the minimum', { scope: RG.sandbox, role: 'Storage Blob Data Contributor', duration: 'PT30S' }, 400, 'DurationTooShort', 'PT30S is shorter than the minimum PT1M for Storage Blob Data Contributor on rg-sandbox'],
+    ['under one minute (the shortest grant anywhere)', { scope: RG.sandbox, role: 'Storage Blob Data Contributor', duration: 'PT30S' }, 400, 'DurationTooShort', '"PT30S" is shorter than one minute'],
+    // Finding 9 of issue 10: PT0.0006S used to make a 1 ms grant.
+    ['a fraction of a second', { duration: 'PT0.0006S' }, 400, 'DurationTooShort', /shorter than one minute/],
+    ['59 seconds', { duration: 'PT59S' }, 400, 'DurationTooShort', /shorter than one minute/],
+    ['a justification of zero-width characters only', { justification: '\u200b\u200c\u200d\ufeff' }, 400, 'JustificationRequired', /shows no visible text/],
+    ['a justification of bidi controls', { justification: '\u202e\u2066\u2069' }, 400, 'JustificationInvalid', /bidirectional/],
+    ['a justification with a control character', { justification: 'restore \u0007 weights' }, 400, 'JustificationInvalid', /control characters/],
+    ['a justification hiding text behind a right-to-left override', { justification: 'read-only \u202eetirw\u202c' }, 400, 'JustificationInvalid', /bidirectional/],
     ['flexible: unlisted role over the exception cap', { scope: RG.research, role: 'Key Vault Secrets Officer', duration: 'PT13H' }, 400, 'DurationTooLong', /PT13H exceeds the maximum PT12H for an exception request/],
     ['flexible: listed role over the role max and the cap', { scope: RG.research, role: 'Storage Blob Data Contributor', duration: 'P2D' }, 400, 'DurationTooLong', /^P2D exceeds the maximum P1D for Storage Blob Data Contributor on rg-research \(policy research\); ask for P1D or less\.$/],
     ['flexible: listed role over the max, above the cap', { scope: RG.research, role: 'Key Vault Secrets User', duration: 'PT13H' }, 400, 'DurationTooLong', /PT13H exceeds the maximum PT4H .*\(up to PT12H as an exception, with more approvals\)/],
@@ -460,5 +467,70 @@ describe('evaluateNewRequest: scopes that could land elsewhere', () => {
     );
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.code).toBe('InvalidScope');
+  });
+});
+
+describe('exceptions and privileged roles (issue 10, finding 5)', () => {
+  const research = (exception: Record<string, unknown>) =>
+    PolicySet.fromSources([
+      {
+        file: 'research.yaml',
+        data: {
+          id: 'research',
+          description: 'Research.',
+          scope: RG.research,
+          mode: 'enforce',
+          kind: 'flexible',
+          roles: [{ role: 'Key Vault Secrets User', maxDuration: 'PT4H', approvals: 1, approvers: { groups: [GROUPS.securityTeam] } }],
+          exception,
+        },
+      },
+    ]);
+
+  test.each(['User Access Administrator', 'Owner', 'Role Based Access Control Administrator'])('%s is never an exception without an explicit allow-list', (role) => {
+    expectError(evaluateNewRequest(request({ scope: RG.research, role, duration: 'PT1H' }), seed, NOW), 403, 'PrivilegedRoleNotRequestable', /privileged role/);
+  });
+
+  test('an explicit exception.roles list lets a privileged role be an exception, and only the roles it names', () => {
+    const allowList = research({ approvers: { groups: [GROUPS.securityTeam] }, roles: ['User Access Administrator'] });
+    expect(draftOf(evaluateNewRequest(request({ scope: RG.research, role: 'User Access Administrator', duration: 'PT1H' }), allowList, NOW))).toMatchObject({ exception: true, requiredApprovals: 2 });
+    expectError(evaluateNewRequest(request({ scope: RG.research, role: 'Storage Blob Data Reader', duration: 'PT1H' }), allowList, NOW), 403, 'RoleNotRequestable', /exception\.roles/);
+  });
+
+  test('a listed role for longer than its maximum does not become a privileged exception either', () => {
+    const listsUaa = PolicySet.fromSources([
+      {
+        file: 'research.yaml',
+        data: {
+          id: 'research',
+          description: 'Research.',
+          scope: RG.research,
+          mode: 'enforce',
+          kind: 'flexible',
+          roles: [
+            { role: 'Key Vault Secrets User', maxDuration: 'PT4H', approvals: 1, approvers: { groups: [GROUPS.securityTeam] } },
+            { role: 'User Access Administrator', maxDuration: 'PT1H', approvals: 2, approvers: { groups: [GROUPS.securityTeam] } },
+          ],
+          exception: { approvers: { groups: [GROUPS.securityTeam] } },
+        },
+      },
+    ]);
+    expect(draftOf(evaluateNewRequest(request({ scope: RG.research, role: 'User Access Administrator', duration: 'PT1H' }), listsUaa, NOW))).toMatchObject({ exception: false });
+    expectError(evaluateNewRequest(request({ scope: RG.research, role: 'User Access Administrator', duration: 'PT2H' }), listsUaa, NOW), 400, 'DurationTooLong', /ask for PT1H or less\.$/);
+  });
+});
+
+describe('group principals (issue 10, finding 6)', () => {
+  test('a member of the group the request is for cannot approve or deny it', () => {
+    const forGroup = pending({ principalId: GROUPS.securityTeam, principalType: 'Group' });
+    const bob = { approverId: PEOPLE.bob, approverName: 'bob@contoso.test', decision: 'approve' as const };
+    expectError(evaluateApproval(forGroup, bob, true, at(H), { memberOfPrincipal: true }), 403, 'SelfApproval', /member of group/);
+    expect(evaluateApproval(forGroup, bob, true, at(H), { memberOfPrincipal: false }).ok).toBe(true);
+  });
+
+  test('a denial needs a reason with visible text', () => {
+    const bob = { approverId: PEOPLE.bob, approverName: 'bob@contoso.test', decision: 'deny' as const };
+    expectError(evaluateApproval(pending(), { ...bob, comment: '\u200b' }, true, at(H)), 400, 'ReasonRequired');
+    expectError(evaluateApproval(pending(), { ...bob, comment: 'no \u202e thanks' }, true, at(H)), 400, 'CommentInvalid');
   });
 });

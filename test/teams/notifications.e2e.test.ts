@@ -10,6 +10,10 @@ import { parse, stringify } from 'yaml';
 import type { LocalStack } from '../../dev/localStack';
 import { ManualClock } from '../../shared/domain/clock';
 import type { Notification } from '../../shared/ports/notifier';
+import { TeamsNotifier } from '../../shared/adapters/teams/teamsNotifier';
+import { CardStore } from '../../shared/adapters/cosmos/cardStore';
+import { SentKeys } from '../../shared/adapters/cosmos/sentKeys';
+import { loadPolicies } from '../../shared/adapters/policyFiles';
 import { LOCAL_TENANT_ID, PEOPLE, RG } from '../../dev/tenant';
 import { as, copyPolicies, startTestStack, USERS, type ApiClient, type Page, type RequestDto } from '../e2e/helpers';
 import { cardClick, cardOf, click, closeTeamsClient, postToBot, recordsAbout, teamsActivities } from './teamsHelpers';
@@ -122,6 +126,46 @@ describe('security alerts about a policy', () => {
     const texts = async (channel: string) => (await teamsActivities(stack)).filter((r) => r.conversationId === channel).map((r) => textOf(cardOf(r)));
     expect((await texts(PLATFORM_CHANNEL)).filter((t) => t.includes('for mallory on rg-weights'))).toHaveLength(1);
     expect((await texts(CHANNEL)).filter((t) => t.includes('for mallory on rg-weights'))).toHaveLength(0);
+  });
+});
+
+describe('the security destination always exists (issue 10)', () => {
+  it('critical alerts also reach the security contacts in their 1:1 chats (default: the approvers of the broadest policy)', async () => {
+    await stack.deps.notifier.notify({
+      kind: 'enforcement.selfAccessLost',
+      recipients: [],
+      securityChannel: true,
+      severity: 'critical',
+      subject: 'AccessManager lost its permission',
+      text: 'It cannot grant or revoke at the subscription.',
+      key: 'selfAccessLost:test',
+    });
+    // security-team (the approvers of subscription-baseline) is erin.
+    const toErin = (await teamsActivities(stack, { recipient: PEOPLE.erin })).filter((r) => textOf(cardOf(r)).includes('AccessManager lost its permission'));
+    expect(toErin).toHaveLength(1);
+    expect((await teamsActivities(stack)).filter((r) => r.conversationId === PLATFORM_CHANNEL && textOf(cardOf(r)).includes('AccessManager lost its permission'))).toHaveLength(1);
+  });
+
+  it('with no channel named anywhere, every security alert goes to the security contacts', async () => {
+    const withoutChannels = await loadPolicies('policies');
+    const notifier = new TeamsNotifier(
+      {
+        requests: stack.deps.requests,
+        grants: stack.deps.grants,
+        conversations: stack.deps.conversations,
+        cards: new CardStore(stack.containers.state),
+        sentKeys: new SentKeys(stack.containers.state),
+        policies: withoutChannels,
+        directory: stack.deps.directory,
+        clock,
+        config: stack.deps.config,
+        security: { contacts: withoutChannels.broadestApprovers() },
+      },
+      stack.app.teams!.connector,
+    );
+    await notifier.notify({ kind: 'breaker.tripped', recipients: [], securityChannel: true, subject: 'Breaker of model-weights tripped', text: 'Standing access is only recorded.', policyId: 'model-weights', key: 'breaker:test:no-channel' });
+    const toErin = (await teamsActivities(stack, { recipient: PEOPLE.erin })).filter((r) => textOf(cardOf(r)).includes('Breaker of model-weights tripped'));
+    expect(toErin).toHaveLength(1);
   });
 });
 

@@ -1,10 +1,10 @@
 /**
  * Azure RBAC as the simulator enforces it: a caller may perform an action at a scope when
- * one of its assignments (direct or through a group) at or above that scope has a role whose
- * actions match and whose notActions do not. The matching assignment is the evidence ARM
- * writes into the event.
+ * one of its assignments (direct or through a group) at or above that scope (management groups
+ * included) has a role, built-in or custom, whose actions match and whose notActions do not.
+ * The matching assignment is the evidence ARM writes into the event.
  */
-import { isWithinScope, roleDefinitionGuid, scopeDepth } from '../../../shared/domain/armIds';
+import { roleDefinitionGuid, scopeKey } from '../../../shared/domain/armIds';
 import { patternMatches } from '../../../shared/domain/suggestions/operations';
 import type { Directory } from '../directory';
 import type { AssignmentStore, RoleAssignment } from './assignmentStore';
@@ -25,34 +25,37 @@ export interface Authorization {
   role: SimRole;
 }
 
+/** What authorisation needs of the tenant: assignments, directory, the roles, and the scope hierarchy. */
+export interface RbacView {
+  assignments: AssignmentStore;
+  directory: Directory;
+  roles: Pick<SimRoleCatalog, 'get'>;
+  /** Scope keys at and above `scope`, nearest first (resource, group, subscription, management groups, '/'). */
+  ancestry(scope: string): string[];
+}
+
+/** Every assignment of the principal (or of its groups) that applies at `scope`, with its role: the highest scope first, ties by name. */
+export function applyingAssignments(rbac: RbacView, principalId: string, scope: string): Authorization[] {
+  const above = rbac.ancestry(scope);
+  const depthOf = new Map(above.map((s, i) => [s, above.length - i]));
+  const out: Array<Authorization & { depth: number }> = [];
+  for (const principal of [principalId, ...rbac.directory.transitiveGroupIdsOf(principalId)]) {
+    for (const assignment of rbac.assignments.ofPrincipal(principal)) {
+      const depth = depthOf.get(scopeKey(assignment.properties.scope));
+      if (depth === undefined) continue;
+      const guid = roleDefinitionGuid(assignment.properties.roleDefinitionId);
+      const role = guid ? rbac.roles.get(guid) : undefined;
+      if (role) out.push({ assignment, role, depth });
+    }
+  }
+  return out.sort((a, b) => a.depth - b.depth || (a.assignment.name < b.assignment.name ? -1 : a.assignment.name > b.assignment.name ? 1 : 0));
+}
+
 /**
  * The assignment that authorises `principalId` to perform `action` over `scope`, or
  * undefined. Several may; the one at the highest scope wins (ties by name), so the evidence
  * is stable from run to run.
  */
-export function findAuthorization(
-  assignments: AssignmentStore,
-  directory: Directory,
-  roles: SimRoleCatalog,
-  principalId: string,
-  scope: string,
-  action: string,
-): Authorization | undefined {
-  let best: Authorization | undefined;
-  let bestDepth = Number.POSITIVE_INFINITY;
-  const principals = [principalId, ...directory.transitiveGroupIdsOf(principalId)];
-  for (const principal of principals) {
-    for (const assignment of assignments.ofPrincipal(principal)) {
-      if (!isWithinScope(scope, assignment.properties.scope)) continue;
-      const guid = roleDefinitionGuid(assignment.properties.roleDefinitionId);
-      const role = guid ? roles.get(guid) : undefined;
-      if (!role || !roleAllows(role, action)) continue;
-      const depth = scopeDepth(assignment.properties.scope);
-      if (!best || depth < bestDepth || (depth === bestDepth && assignment.name < best.assignment.name)) {
-        best = { assignment, role };
-        bestDepth = depth;
-      }
-    }
-  }
-  return best;
+export function findAuthorization(rbac: RbacView, principalId: string, scope: string, action: string): Authorization | undefined {
+  return applyingAssignments(rbac, principalId, scope).find((a) => roleAllows(a.role, action));
 }

@@ -3,6 +3,7 @@
  * side effects every write shares, authorisation (403 AuthorizationFailed) and the event.
  */
 import { randomUUID } from 'node:crypto';
+import { subscriptionOf } from '../../../shared/domain/armIds';
 import { eventClaimsOf, type Caller } from '../caller';
 import { evidenceOf, toArmEvent, type ArmEventType } from '../events/armEvent';
 import type { EventDelivery } from '../events/delivery';
@@ -25,7 +26,7 @@ export interface ArmContext extends ArmDeps {
 
 /** The caller's authorising assignment for `action` over `scope`, or the 403 ARM would answer. */
 export function authorize(ctx: ArmContext, scope: string, action: string): Authorization {
-  const found = findAuthorization(ctx.state.assignments, ctx.state.directory, ctx.state.roleDefinitions, ctx.caller.objectId, scope, action);
+  const found = findAuthorization(ctx.state.rbac(), ctx.caller.objectId, scope, action);
   if (found) return found;
   const who = ctx.caller.upn ?? ctx.caller.appId;
   throw new SimHttpError(
@@ -43,9 +44,14 @@ export interface ArmWrite {
   authorization: Authorization;
 }
 
-/** Emits the event of a successful write or delete, unless the request said `x-sim-events: off`. */
+/**
+ * Emits the event of a successful write or delete, unless the request said `x-sim-events: off`.
+ * Like Azure, only changes inside the subscription reach its system topic: a management group's
+ * role assignments raise no event there (reconcile finds them).
+ */
 export function emitArmEvent(ctx: ArmContext, write: ArmWrite): void {
   if (!ctx.knobs.emitEvents || header(ctx.req, 'x-sim-events')?.toLowerCase() === 'off') return;
+  if (!subscriptionOf(write.resourceUri)) return;
   ctx.delivery.publish(
     toArmEvent({
       id: randomUUID(),

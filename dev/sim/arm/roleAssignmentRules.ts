@@ -83,10 +83,15 @@ export function parseAssignmentFilter(filter: string | undefined): AssignmentFil
   return result;
 }
 
-/** ARM semantics: a listing shows assignments at, above and below the scope; `atScope()` drops those below. */
-export function listedAtScope(assignmentScope: string, targetScope: string, atScopeOnly: boolean): boolean {
-  if (isWithinScope(targetScope, assignmentScope)) return true;
-  return !atScopeOnly && isWithinScope(assignmentScope, targetScope);
+/**
+ * ARM semantics: a listing shows assignments at, above (management groups included, with their
+ * own scope) and below the scope; `atScope()` drops those below. `ancestry` gives the scope keys
+ * at and above a scope; without it, containment is by path only.
+ */
+export function listedAtScope(assignmentScope: string, targetScope: string, atScopeOnly: boolean, ancestry?: (scope: string) => string[]): boolean {
+  const within = (inner: string, outer: string) => (ancestry ? ancestry(inner).includes(scopeKey(outer)) : isWithinScope(inner, outer));
+  if (within(targetScope, assignmentScope)) return true;
+  return !atScopeOnly && within(assignmentScope, targetScope);
 }
 
 export interface Page<T> {

@@ -3,9 +3,9 @@
  * listing at a scope with `$filter` and `nextLink` paging, with the status codes, error codes
  * and events real ARM produces.
  */
-import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, subscriptionOf } from '../../../shared/domain/armIds';
+import { isGuid, normalizeScope, roleAssignmentId, scopeKey } from '../../../shared/domain/armIds';
 import { ok, queryParam, queryString, SimHttpError, type SimReply } from '../http';
-import { makeAssignment } from '../state';
+import { makeAssignment, roleDefinitionIdAt } from '../state';
 import type { RoleAssignment } from './assignmentStore';
 import { authorize, emitArmEvent, methodNotAllowed, type ArmContext } from './context';
 import { decodePutBody, listedAtScope, pageOfAssignments, parseAssignmentFilter, roleDefinitionGuidOfBody } from './roleAssignmentRules';
@@ -51,8 +51,18 @@ function putAssignment(ctx: ArmContext, rawScope: string, name: string): SimRepl
   const authorization = authorize(ctx, id, WRITE);
 
   const roleGuid = roleDefinitionGuidOfBody(body.roleDefinitionId);
-  if (!ctx.state.roleDefinitions.get(roleGuid)) {
+  const role = ctx.state.roleDefinitions.get(roleGuid);
+  if (!role) {
     throw new SimHttpError(400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleGuid.replace(/-/g, '')}' does not exist.`);
+  }
+  // Assignable at one of its assignable scopes or below (management groups included).
+  const above = ctx.state.ancestry(scope);
+  if (!role.assignableScopes.some((s) => above.includes(scopeKey(s)))) {
+    throw new SimHttpError(
+      400,
+      'InvalidRoleAssignmentScope',
+      `The role '${role.roleName}' cannot be assigned at '${scope}': it is assignable only at ${role.assignableScopes.join(', ')} and below.`,
+    );
   }
   const principal = ctx.state.directory.get(body.principalId);
   if (!principal) {
@@ -70,8 +80,8 @@ function putAssignment(ctx: ArmContext, rawScope: string, name: string): SimRepl
     );
   }
 
-  const definitionId = roleDefinitionId(subscriptionOf(scope) ?? ctx.state.subscriptionId, roleGuid);
-  const now = new Date().toISOString();
+  const definitionId = roleDefinitionIdAt(scope, roleGuid);
+  const now = ctx.state.now().toISOString();
   const existing = ctx.state.assignments.get(id);
   let stored: RoleAssignment;
   if (existing) {
@@ -145,7 +155,7 @@ export function roleAssignmentList(ctx: ArmContext, rawScope: string): SimReply 
   const matches: RoleAssignment[] = [];
   for (const a of candidates) {
     if (filter.principalId && a.properties.principalId.toLowerCase() !== filter.principalId.toLowerCase()) continue;
-    if (listedAtScope(a.properties.scope, scope, filter.atScopeOnly)) matches.push(a);
+    if (listedAtScope(a.properties.scope, scope, filter.atScopeOnly, (s) => ctx.state.ancestry(s))) matches.push(a);
   }
 
   const page = pageOfAssignments(matches, ctx.knobs.pageSize, queryParam(ctx.req.query, '$skipToken'));

@@ -11,11 +11,15 @@ import { storageAccountList, storageAccountRoute } from './storageAccounts';
 import { keyVaultList, keyVaultRoute } from './keyVaults';
 import { roleAssignmentItem, roleAssignmentList } from './roleAssignments';
 import { providerOperations, roleDefinitionItem, roleDefinitionList } from './roleDefinitions';
+import { managementGroupRead } from './managementGroupApi';
+import { listPermissions } from './permissions';
 
 const RA_ITEM = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments\/([^/]+)$/i;
 const RA_LIST = /^(.*)\/providers\/Microsoft\.Authorization\/roleAssignments$/i;
 const RD_ITEM = /^(.*)\/providers\/Microsoft\.Authorization\/roleDefinitions\/([^/]+)$/i;
 const RD_LIST = /^(.*)\/providers\/Microsoft\.Authorization\/roleDefinitions$/i;
+const PERMISSIONS = /^(.*)\/providers\/Microsoft\.Authorization\/permissions$/i;
+const MG_ITEM = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)(\/descendants)?$/i;
 const PROVIDER_OPERATIONS = /^\/providers\/Microsoft\.Authorization\/providerOperations(?:\/([^/]+))?$/i;
 const SUBSCRIPTION = /^\/subscriptions\/([^/]+)$/i;
 const RG_LIST = /^\/subscriptions\/([^/]+)\/resourcegroups$/i;
@@ -45,6 +49,8 @@ export function handleArm(req: SimRequest, deps: ArmDeps): SimReply | Promise<Si
   if ((m = RA_LIST.exec(path))) return roleAssignmentList(ctx, scopeOf(m[1]));
   if ((m = RD_ITEM.exec(path))) return roleDefinitionItem(ctx, scopeOf(m[1]), m[2] ?? '');
   if ((m = RD_LIST.exec(path))) return roleDefinitionList(ctx, scopeOf(m[1]));
+  if ((m = PERMISSIONS.exec(path))) return listPermissions(ctx, scopeOf(m[1]));
+  if ((m = MG_ITEM.exec(path))) return managementGroupRead(ctx, m[1] ?? '', m[2] !== undefined);
   if ((m = PROVIDER_OPERATIONS.exec(path))) return providerOperations(ctx, m[1]);
   if ((m = SUBSCRIPTION.exec(path))) return getSubscription(ctx, m[1] ?? '');
   if ((m = RG_LIST.exec(path))) return listResourceGroups(ctx, m[1] ?? '');

@@ -5,12 +5,14 @@
 import { normalizeScope, scopeKey } from '../../../shared/domain/armIds';
 import { SimHttpError } from '../http';
 import type { ArmResource } from '../seed';
+import { managementGroupName, type ManagementGroup } from './managementGroups';
 
-export type ScopeKind = 'subscription' | 'resourceGroup' | 'resource';
+export type ScopeKind = 'managementGroup' | 'subscription' | 'resourceGroup' | 'resource';
 
 export interface ScopeLookup {
   subscriptionId: string;
   resources: ReadonlyMap<string, ArmResource>;
+  managementGroups: ReadonlyMap<string, ManagementGroup>;
 }
 
 /** Key Vault objects are data-plane items the simulator does not model; RBAC may still target them. */
@@ -18,12 +20,19 @@ const UNMODELLED_CHILDREN = /^(secrets|keys|certificates)$/i;
 
 /** The kind of an existing scope; throws the ARM error a real call would get otherwise. */
 export function resolveScope(lookup: ScopeLookup, scope: string): ScopeKind {
+  const mg = managementGroupName(scope);
+  if (mg) {
+    if (!lookup.managementGroups.has(mg.toLowerCase())) {
+      throw new SimHttpError(404, 'ManagementGroupNotFound', `The management group '${mg}' could not be found.`);
+    }
+    return 'managementGroup';
+  }
   const segments = normalizeScope(scope).split('/').filter((s) => s.length > 0);
   if (segments.length < 2 || segments[0]?.toLowerCase() !== 'subscriptions') {
     throw new SimHttpError(
       400,
       'InvalidScope',
-      `The scope '${normalizeScope(scope)}' is not valid here: the local tenant has no management groups; use its subscription, a resource group or a resource.`,
+      `The scope '${normalizeScope(scope)}' is not valid here: use a management group (/providers/Microsoft.Management/managementGroups/<name>), the subscription, a resource group or a resource.`,
     );
   }
   const sub = segments[1] ?? '';

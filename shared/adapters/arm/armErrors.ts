@@ -2,7 +2,7 @@
  * Maps failures of ARM and Graph calls (core-rest-pipeline RestError) to our named errors,
  * so a throttled or failing Azure makes Event Grid redeliver instead of dropping work.
  */
-import { AppError, ConflictError, InternalError, NotFoundError, TransientError } from '../../domain/errors';
+import { AppError, ConflictError, InternalError, NotFoundError, PermissionDeniedError, TransientError } from '../../domain/errors';
 
 interface RestLike {
   statusCode?: number;
@@ -33,7 +33,7 @@ export function toAzureError(err: unknown, what: string): AppError {
   if (status === 404) return new NotFoundError(`${what}: not found (${detail})`, e.code ?? 'NotFound');
   if (status === 409) return new ConflictError(`${what}: ${detail}`, e.code ?? 'Conflict');
   if (status === 401 || status === 403) {
-    return new InternalError(`${what}: AccessManager's identity is not allowed to do this (${detail}). Check its role assignments.`, 'AzurePermissionDenied');
+    return new PermissionDeniedError(`${what}: AccessManager's identity is not allowed to do this (${detail}). Check its role assignments.`);
   }
   return new InternalError(`${what} was refused with ${status} (${detail})`, e.code ?? 'AzureRequestRefused');
 }

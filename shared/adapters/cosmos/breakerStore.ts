@@ -11,7 +11,7 @@ import type { Container } from '@azure/cosmos';
 import { ABORT, compareAndSwap, type Mutation } from './cas';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../domain/errors';
 import { createDoc, readDoc, replaceDoc } from './document';
-import { breakerSettings, recordRevocation, resetBreaker, type BreakerPolicyView, type BreakerState } from '../../domain/enforcement/breaker';
+import { breakerSettings, endPacing, recordRevocation, resetBreaker, type BreakerPolicyView, type BreakerState } from '../../domain/enforcement/breaker';
 import type { BreakerRepository, CountOutcome } from '../../ports/breakers';
 
 const breakerDocSchema = z.object({
@@ -24,6 +24,7 @@ const breakerDocSchema = z.object({
   trippedAt: z.string().optional(),
   resetAt: z.string().optional(),
   resetBy: z.string().optional(),
+  pacedUntil: z.string().optional(),
   /** Hash of the revocation key that tripped it (cleared by a reset). */
   trippedBy: z.string().optional(),
   /** Hashes of the revocation keys counted in the current window, newest last (bounded: see COUNTED_LIMIT). */
@@ -72,10 +73,11 @@ function applyCounts(current: BreakerDoc | undefined, policy: BreakerPolicyView,
     // The revocation that tripped it, redelivered (its trip record may not have landed): report the trip again.
     if (doc?.tripped && doc.trippedBy === hash) return { allowed: false, justTripped: true };
     const result = recordRevocation(doc, policy, now);
-    if (!result.allowed && !result.justTripped) return { allowed: false, justTripped: false };
+    if (!result.allowed && !result.justTripped) return { allowed: false, justTripped: false, ...(result.retryAt ? { retryAt: result.retryAt } : {}) };
     const kept = doc !== undefined && doc.windowStart === result.state.windowStart ? doc.counted : [];
     const counted = result.allowed ? [...kept, hash].slice(-limit) : kept;
-    doc = { ...(doc ?? {}), ...result.state, id, type: 'breaker', counted, ...(result.justTripped ? { trippedBy: hash } : {}) };
+    const { pacedUntil: _pacing, ...previous } = doc ?? {};
+    doc = { ...previous, ...result.state, id, type: 'breaker', counted, ...(result.justTripped ? { trippedBy: hash } : {}) };
     changed = true;
     return { allowed: result.allowed, justTripped: result.justTripped };
   });
@@ -200,5 +202,13 @@ export class BreakerStore implements BreakerRepository {
     });
     this.counter.forget(policyId);
     return wasTripped;
+  }
+
+  async endPacing(policyId: string): Promise<void> {
+    const id = docId(policyId);
+    await compareAndSwap(this.state, id, id, breakerDocSchema, (current): Mutation<BreakerDoc> => {
+      return current?.pacedUntil ? endPacing(current) : ABORT;
+    });
+    this.counter.forget(policyId);
   }
 }

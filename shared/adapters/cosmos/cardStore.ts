@@ -7,18 +7,12 @@
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { compareAndSwap } from './cas';
+import { conversationTargetSchema } from './conversationStore';
 import { readDoc } from './document';
 
-export const sentCardSchema = z.object({
+export const sentCardSchema = conversationTargetSchema.omit({ userName: true }).extend({
   /** Entra object id (lower case) of the person, or `channel:<channel id>`. */
   recipient: z.string().min(1),
-  serviceUrl: z.string().url(),
-  conversationId: z.string().min(1),
-  conversationType: z.string(),
-  tenantId: z.string().optional(),
-  botId: z.string().min(1),
-  userId: z.string().optional(),
-  userObjectId: z.string().optional(),
   activityId: z.string().min(1),
   sentAt: z.string(),
   /** For channel cards: the Teams user ids whose clients refresh the card. */

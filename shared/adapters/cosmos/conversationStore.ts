@@ -8,9 +8,8 @@ import { z } from 'zod';
 import type { CapturedReference, ConversationRepository, ConversationTarget } from '../../ports/conversations';
 import { deleteDoc, readDoc, upsertDoc } from './document';
 
-const storedReferenceSchema = z.object({
-  id: z.string(),
-  type: z.literal('conversationReference'),
+/** Where a bot message goes, as stored (here and with every sent card). */
+export const conversationTargetSchema = z.object({
   serviceUrl: z.string().url(),
   conversationId: z.string().min(1),
   conversationType: z.string(),
@@ -19,6 +18,11 @@ const storedReferenceSchema = z.object({
   userId: z.string().optional(),
   userName: z.string().optional(),
   userObjectId: z.string().optional(),
+}) satisfies z.ZodType<ConversationTarget>;
+
+const storedReferenceSchema = conversationTargetSchema.extend({
+  id: z.string(),
+  type: z.literal('conversationReference'),
   updatedAt: z.string(),
 });
 type StoredReference = z.infer<typeof storedReferenceSchema>;

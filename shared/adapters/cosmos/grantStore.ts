@@ -28,9 +28,10 @@ export class GrantStore implements GrantRepository {
   }
 
   /** Creates the grant; when it already exists (a retried fulfilment) returns the stored one. */
-  async createOrGet(grant: Grant): Promise<{ grant: Grant; created: boolean }> {
+  async createOrGet(grant: Grant): Promise<{ grant: Grant; created: boolean; etag?: string }> {
     try {
-      return { grant: (await createDoc(this.grants, grant)).doc, created: true };
+      const written = await createDoc(this.grants, grant);
+      return { grant: written.doc, created: true, etag: written.etag };
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       return { grant: await this.mustGet(grant.id), created: false };
@@ -109,6 +110,11 @@ export class GrantStore implements GrantRepository {
     return page.items;
   }
 
+  async withPendingAudit(limit: number): Promise<Grant[]> {
+    const page = await queryDocs(this.grants, { query: 'SELECT TOP @n * FROM c WHERE IS_DEFINED(c.outbox)', parameters: [{ name: '@n', value: limit }] }, grantSchema);
+    return page.items;
+  }
+
   /** Active grants expiring before `until` whose holder has not been warned. */
   async expiringUnwarned(now: Date, until: Date, limit: number): Promise<Grant[]> {
     const page = await queryDocs(
@@ -140,7 +146,7 @@ export class GrantStore implements GrantRepository {
     const page = await queryDocs(
       this.grants,
       {
-        query: 'SELECT * FROM c WHERE c.status = "active" AND (c.id = @name OR LOWER(c.assignmentId) = @id)',
+        query: 'SELECT * FROM c WHERE (c.status = "active" OR IS_DEFINED(c.outbox)) AND (c.id = @name OR LOWER(c.assignmentId) = @id)',
         parameters: [
           { name: '@name', value: assignmentName.toLowerCase() },
           { name: '@id', value: scopeKey(assignmentId) },

@@ -1,8 +1,8 @@
 /** Requests in Cosmos (container `requests`, partition key `/id`): point reads by id, CAS for every change. */
 import type { Container, SqlParameter } from '@azure/cosmos';
-import { AppError, NotFoundError, ValidationError } from '../../domain/errors';
+import { AppError, NotFoundError, PreconditionFailedError, ValidationError } from '../../domain/errors';
 import { ABORT, compareAndSwap, type Mutation } from './cas';
-import { createDoc, queryDocs, readDoc, type QueryPage } from './document';
+import { createDoc, queryDocs, readDoc, replaceDoc, type QueryPage } from './document';
 import { accessRequestSchema, type AccessRequest } from '../../domain/requests/model';
 import type { RequestFilter, RequestRepository } from '../../ports/requests';
 
@@ -19,22 +19,43 @@ export class RequestStore implements RequestRepository {
     return found;
   }
 
-  async create(request: AccessRequest): Promise<AccessRequest> {
-    return (await createDoc(this.container, request)).doc;
+  async create(request: AccessRequest): Promise<{ request: AccessRequest; etag: string }> {
+    const written = await createDoc(this.container, request);
+    return { request: written.doc, etag: written.etag };
   }
 
   /**
    * Read-modify-write through the ETag helper. `mutate` is pure: return the new request,
    * the same one (no write), or throw a domain error to stop.
    */
-  async update(id: string, mutate: (current: AccessRequest) => AccessRequest | Promise<AccessRequest>): Promise<{ request: AccessRequest; changed: boolean }> {
+  async update(
+    id: string,
+    mutate: (current: AccessRequest) => AccessRequest | Promise<AccessRequest>,
+    known?: { request: AccessRequest; etag: string },
+  ): Promise<{ request: AccessRequest; changed: boolean; etag?: string }> {
+    if (known) {
+      // A version this caller just wrote: the first attempt replaces it without reading again.
+      const next = await mutate(known.request);
+      if (next === known.request) return { request: known.request, changed: false, etag: known.etag };
+      try {
+        const written = await replaceDoc(this.container, next, known.etag, id);
+        return { request: written.doc, changed: true, etag: written.etag };
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+      }
+    }
     const result = await compareAndSwap(this.container, id, id, accessRequestSchema, async (current): Promise<Mutation<AccessRequest>> => {
       if (!current) throw new NotFoundError(`Request ${id} does not exist.`, 'RequestNotFound');
       const next = await mutate(current);
       return next === current ? ABORT : next;
     });
     if (!result.doc) throw new NotFoundError(`Request ${id} does not exist.`, 'RequestNotFound');
-    return { request: result.doc, changed: result.changed };
+    return { request: result.doc, changed: result.changed, ...(result.etag ? { etag: result.etag } : {}) };
+  }
+
+  async withPendingAudit(limit = 200): Promise<AccessRequest[]> {
+    const page = await queryDocs(this.container, { query: 'SELECT TOP @n * FROM c WHERE IS_DEFINED(c.outbox)', parameters: [{ name: '@n', value: limit }] }, accessRequestSchema);
+    return page.items;
   }
 
   async list(filter: RequestFilter): Promise<QueryPage<AccessRequest>> {

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { isGuid } from '../../domain/armIds';
-import type { Directory, DirectoryUser } from '../../ports/directory';
+import type { Directory, DirectoryUser, PrincipalType } from '../../ports/directory';
 import { NotFoundError } from '../../domain/errors';
 import { toAzureError } from '../arm/armErrors';
 
@@ -19,6 +19,13 @@ interface GraphObject {
   displayName?: string;
   userPrincipalName?: string;
 }
+
+/** Graph's `@odata.type` of the directory objects RBAC can assign roles to; anything else (a device, a contact) is not a principal here. */
+const PRINCIPAL_TYPES: Record<string, PrincipalType> = {
+  '#microsoft.graph.user': 'User',
+  '#microsoft.graph.group': 'Group',
+  '#microsoft.graph.serviceprincipal': 'ServicePrincipal',
+};
 
 /** Stops a runaway nextLink chain; no group we govern has anywhere near this many pages. */
 const MAX_PAGES = 1000;
@@ -48,6 +55,17 @@ export class GraphDirectory implements Directory {
     try {
       const u = await this.call<GraphObject>(`Reading user ${id}`, `/users/${id}?$select=id,displayName,userPrincipalName`);
       return { id: u.id ?? id, displayName: u.displayName, userPrincipalName: u.userPrincipalName };
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async principalType(id: string): Promise<PrincipalType | undefined> {
+    if (!isGuid(id)) return undefined;
+    try {
+      const o = await this.call<GraphObject>(`Reading directory object ${id}`, `/directoryObjects/${id}?$select=id`);
+      return PRINCIPAL_TYPES[(o['@odata.type'] ?? '').toLowerCase()];
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;

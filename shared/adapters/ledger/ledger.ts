@@ -47,12 +47,22 @@ export interface AuditLedgerOptions {
   shards?: number;
   /** Anchor a chain's head after this many appends... Default 100. */
   anchorEvery?: number;
-  /** ...or this long after its first unanchored append. Default 5000 ms. */
+  /**
+   * ...or this long after its first unanchored append. Default 1000 ms: a process that dies
+   * without closing its chains (kill -9, a crash) leaves at most about a second of records that
+   * a writer of the store could rewrite or cut off undetected.
+   */
   anchorIntervalMs?: number;
   /** Default: the Cosmos sink on `state`. Add one the Cosmos writer cannot rewrite (see AnchorSink). */
   anchorSinks?: AnchorSink[];
   /** How long an appendOnce attempt may take before a retry takes its marker over. Default 10 s. */
   leaseMs?: number;
+  /**
+   * The clock leases are measured on. Default `now`. A lease is about whether another process is
+   * still at work, so the composition root gives it the wall clock even when the app's clock is
+   * scaled or manual (a scaled clock would let a retry take over an attempt still in flight).
+   */
+  leaseNow?: () => Date;
   /** `ttl` of idempotency markers (honoured by real Cosmos on the `state` container). Default 7 days, beyond Event Grid's 24 h of retries. */
   markerTtlSeconds?: number;
   /** Idempotency keys whose record this process has confirmed, kept to answer repeats without a store call. Default 20,000. */
@@ -63,7 +73,7 @@ export interface AuditLedgerOptions {
   onBackgroundError?: (err: unknown) => void;
 }
 
-const DEFAULTS = { shards: 4, anchorEvery: 100, anchorIntervalMs: 5000, leaseMs: 10_000, markerTtlSeconds: 7 * 24 * 3600, recordedKeysKept: 20_000 };
+const DEFAULTS = { shards: 4, anchorEvery: 100, anchorIntervalMs: 1000, leaseMs: 10_000, markerTtlSeconds: 7 * 24 * 3600, recordedKeysKept: 20_000 };
 
 /** Attempts to place one record before giving up: each lost chain id costs one. */
 const MAX_CHAIN_ATTEMPTS = 5;
@@ -124,6 +134,7 @@ export class AuditLedger implements AuditTrail {
   private readonly anchorIntervalMs: number;
   private readonly sinks: AnchorSink[];
   private readonly leaseMs: number;
+  private readonly leaseNow: () => Date;
   private readonly markerTtlSeconds: number;
   private readonly systemActor: AuditActor;
   private readonly onBackgroundError: (err: unknown) => void;
@@ -160,6 +171,7 @@ export class AuditLedger implements AuditTrail {
     this.anchorIntervalMs = opts.anchorIntervalMs ?? DEFAULTS.anchorIntervalMs;
     this.sinks = opts.anchorSinks ?? [new CosmosAnchorSink(opts.state)];
     this.leaseMs = opts.leaseMs ?? DEFAULTS.leaseMs;
+    this.leaseNow = opts.leaseNow ?? this.now;
     this.markerTtlSeconds = opts.markerTtlSeconds ?? DEFAULTS.markerTtlSeconds;
     this.systemActor = opts.systemActor ?? { name: 'AccessManager' };
     this.recordedLimit = opts.recordedKeysKept ?? DEFAULTS.recordedKeysKept;
@@ -191,9 +203,12 @@ export class AuditLedger implements AuditTrail {
    *   claims the marker (If-Match, so one retry wins), appends the pending entry unless the
    *   ledger already has it, and marks the marker completed.
    *
-   * Enforcement: the use case that decides on an Event Grid event should call this with a key
-   * derived from the event and the decision (e.g. `${event.id}:assignment.revoked`), after the
-   * side effect (revoking what is already gone is a success), so a redelivery records nothing twice.
+   * Use cases call this with a key derived from the decision (e.g. `revoke:<assignment>:<createdOn>`),
+   * so a redelivery records nothing twice, and only once the side effect happened: a record says
+   * what was done, never what was about to be. Where a crash between the side effect and the record
+   * must not lose the record, the use case keeps what to record beside the change first (the audit
+   * outbox of a request or grant, the revocation intent of the enforcer) and a retry or a timer
+   * appends it under the same key.
    */
   async appendOnce(key: string, entry: AuditEntry, opts: Omit<AppendOptions, 'idempotencyKey'> = {}): Promise<AuditRecord | DuplicateAppend> {
     if (key.length === 0) throw new InternalError('appendOnce needs a non-empty idempotency key.', 'AuditKeyMissing');
@@ -204,7 +219,7 @@ export class AuditLedger implements AuditTrail {
     const keyHash = sha256Hex(key);
     if (this.recorded.has(keyHash)) return { duplicate: true };
     const id = `${MARKER_ID_PREFIX}${keyHash}`;
-    const marker: Marker = { id, keyHash, createdAt: this.nowIso(), pending, ttl: this.markerTtlSeconds };
+    const marker: Marker = { id, keyHash, createdAt: this.leaseNow().toISOString(), pending, ttl: this.markerTtlSeconds };
     try {
       await createDoc(this.state, marker);
     } catch (err) {
@@ -409,14 +424,14 @@ export class AuditLedger implements AuditTrail {
     const marker = found.doc;
     if (marker.recordId !== undefined) return { result: { duplicate: true }, settled: true };
     const since = Date.parse(marker.claimedAt ?? marker.createdAt);
-    const age = this.now().getTime() - since;
+    const age = this.leaseNow().getTime() - since;
     if (age < this.leaseMs) {
       // Usually the first attempt finished a moment ago (it stores no completion): look before asking for a retry.
       if (await this.findRecordByKeyHash(keyHash)) return { result: { duplicate: true }, settled: false };
       throw new TransientError(`Another attempt is recording this audit entry (idempotency marker ${id}); retry in ${Math.ceil((this.leaseMs - age) / 1000)} s.`, 'AuditAppendInProgress', this.leaseMs - age);
     }
     try {
-      await replaceDoc(this.state, { ...marker, claimedAt: this.nowIso() }, found.etag, id);
+      await replaceDoc(this.state, { ...marker, claimedAt: this.leaseNow().toISOString() }, found.etag, id);
     } catch (err) {
       if (err instanceof PreconditionFailedError) {
         throw new TransientError(`Another retry just took over audit marker ${id}; retry in ${Math.ceil(this.leaseMs / 1000)} s.`, 'AuditAppendInProgress', this.leaseMs);

@@ -8,7 +8,7 @@
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import { fetchUpTo } from './fetchUpTo';
-import { ChainWalker, type ChainProblem, type SourcedAnchor } from '../../domain/audit/chainVerifier';
+import { ChainWalker, type ChainProblem, type ChainTail, type SourcedAnchor } from '../../domain/audit/chainVerifier';
 import { listRegisteredChains } from './chainRegistry';
 import { CosmosAnchorSink } from './cosmosAnchorSink';
 import type { AnchorSink, AuditVerification } from '../../ports/audit';
@@ -34,6 +34,9 @@ class CrowdedIdError extends Error {
   }
 }
 
+/** Chains with an unanchored tail listed in the answer; the totals count them all. */
+const MAX_TAILS_REPORTED = 100;
+
 /** Chains opened while we walk show up as unknown: the registry is re-read, a few times at most. */
 const MAX_REGISTRY_REFRESHES = 3;
 
@@ -58,9 +61,28 @@ async function walkLedger(opts: VerifyLedgerOptions): Promise<AuditVerification>
   let checked = 0;
   let chains = 0;
   let walker: ChainWalker | undefined;
+  const sinkNames = sinks.map((s) => s.name);
+  const tails: ChainTail[] = [];
+  const tailed = (w: ChainWalker) => {
+    const t = w.tail(sinkNames);
+    if (t.unanchoredRecords > 0) tails.push(t);
+  };
   const result = (problem?: ChainProblem): AuditVerification => {
     const total = checked + (walker?.checked ?? 0);
-    return problem ? { ok: false, checked: total, chains, firstBadId: problem.badId, problem: problem.problem } : { ok: true, checked: total, chains };
+    if (problem) return { ok: false, checked: total, chains, firstBadId: problem.badId, problem: problem.problem };
+    tails.sort((a, b) => b.unanchoredRecords - a.unanchoredRecords);
+    return {
+      ok: true,
+      checked: total,
+      chains,
+      tail: {
+        sinks: sinkNames,
+        unanchoredRecords: tails.reduce((n, t) => n + t.unanchoredRecords, 0),
+        chainsWithUnanchoredRecords: tails.length,
+        maxUnanchoredSeconds: tails.reduce((m, t) => Math.max(m, t.unanchoredSeconds), 0),
+        chains: tails.slice(0, MAX_TAILS_REPORTED),
+      },
+    };
   };
 
   for (const [chainId, sourced] of anchors) {
@@ -81,6 +103,7 @@ async function walkLedger(opts: VerifyLedgerOptions): Promise<AuditVerification>
     if (walker?.chainId !== chainId) {
       const ended = walker?.finish();
       if (ended) return result(ended);
+      if (walker) tailed(walker);
       checked += walker?.checked ?? 0;
       walker = undefined;
       if (seen.has(chainId)) return result({ badId: id, problem: `record ${id} sorts apart from the rest of chain ${chainId}: it was inserted` });
@@ -100,6 +123,7 @@ async function walkLedger(opts: VerifyLedgerOptions): Promise<AuditVerification>
   }
   const ended = walker?.finish();
   if (ended) return result(ended);
+  if (walker) tailed(walker);
   checked += walker?.checked ?? 0;
   walker = undefined;
 

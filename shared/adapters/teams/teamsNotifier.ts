@@ -24,6 +24,14 @@ import { RequestCards, type CardReport } from './requestCards';
 import type { SentKeys } from '../cosmos/sentKeys';
 import { settleLimited } from '../../domain/concurrency';
 
+/** Where security alerts go besides the policies' own channels (see compositionRoot: it always exists). */
+export interface SecurityDestination {
+  /** Object ids of users or groups whose members hear alerts in their 1:1 chat. */
+  contacts: string[];
+  /** A channel for alerts of policies that name none. */
+  channel?: TeamsChannel;
+}
+
 export interface TeamsNotifierDeps {
   requests: RequestRepository;
   grants: GrantRepository;
@@ -36,6 +44,7 @@ export interface TeamsNotifierDeps {
   directory: Directory;
   clock: Clock;
   config: Pick<Config, 'AZURE_TENANT_ID' | 'BOT_APP_ID' | 'TEAMS_CONNECTOR_ENDPOINT' | 'PUBLIC_BASE_URL'>;
+  security?: SecurityDestination;
 }
 
 const PARALLEL_SENDS = 8;
@@ -49,7 +58,11 @@ const TONES: Partial<Record<NotificationKind, CardNotice['tone']>> = {
   'grant.expired': 'attention',
   'grant.endedExternally': 'attention',
   'assignment.revoked': 'attention',
+  'assignment.revokeFailed': 'attention',
   'breaker.tripped': 'attention',
+  'enforcement.rogueActor': 'attention',
+  'enforcement.selfAccessLost': 'attention',
+  'enforcement.selfAccessRestored': 'good',
   'request.timedOut': 'warning',
   'request.cancelled': 'warning',
   'grant.expiring': 'warning',
@@ -155,10 +168,9 @@ export class TeamsNotifier implements Notifier {
     return this.toPeople(n, { card: renewCardForGrant(this.deps.policies, grant, this.deps.clock.now()), summary: n.subject });
   }
 
-  /** Channels named by policies (`notify.teamsChannel`): where security alerts go. */
   /**
-   * The channels that hear about a policy: its own and those of the policies above it. Without a
-   * policy, or when none of them names a channel, every channel a policy names (an alert must land somewhere).
+   * The channels that hear about a policy: its own and those of the policies above it; else the
+   * configured security channel; else every channel a policy names (an alert must land somewhere).
    */
   private securityChannels(policyId?: string): TeamsChannel[] {
     const collect = (policies: readonly { notify?: { teamsChannel?: TeamsChannel } }[]) => {
@@ -168,20 +180,37 @@ export class TeamsNotifier implements Notifier {
     };
     const policy = policyId ? this.deps.policies.byId(policyId) : undefined;
     const own = policy ? collect(this.deps.policies.governingChain(policy.scope)) : [];
-    return own.length > 0 ? own : collect(this.deps.policies.policies);
+    if (own.length > 0) return own;
+    if (this.deps.security?.channel) return [this.deps.security.channel];
+    return collect(this.deps.policies.policies);
   }
 
+  /** The people of the security contacts (users as they are, groups by their members). */
+  private async securityPeople(): Promise<string[]> {
+    const contacts = this.deps.security?.contacts ?? [];
+    const members = contacts.length > 0 ? await this.deps.directory.usersInGroups(contacts) : [];
+    return [...new Set([...contacts, ...members.map((m) => m.id)].map((id) => id.toLowerCase()))];
+  }
+
+  /**
+   * Security alerts go to the channels above and, when there is none or the alert is critical,
+   * to the security contacts' 1:1 chats: the destination always exists.
+   */
   private async tellSecurityChannels(n: Notification): Promise<string[]> {
     const channels = this.securityChannels(n.policyId);
-    if (channels.length === 0) {
-      this.reportOnce('securityChannel', `Teams: security alerts (${n.kind}: ${n.subject}) have no channel to go to; name one with notify.teamsChannel in a policy.`);
-      return [];
-    }
     const tone = TONES[n.kind];
     const message: OutgoingCard = { card: noticeCard({ subject: n.subject, text: n.text, ...(tone ? { tone } : {}) }), summary: n.subject };
-    const failures = await settleLimited(channels, PARALLEL_SENDS, async (channel) => {
-      await this.delivery.sendOnce(`${n.key}|channel:${channel.channelId}`, await this.delivery.channelTarget(channel), message);
-    });
-    return failures.map((f) => `channel ${f.item.channelId}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+    const failures = (
+      await settleLimited(channels, PARALLEL_SENDS, async (channel) => {
+        await this.delivery.sendOnce(`${n.key}|channel:${channel.channelId}`, await this.delivery.channelTarget(channel), message);
+      })
+    ).map((f) => `channel ${f.item.channelId}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
+    if (channels.length === 0 || n.severity === 'critical') {
+      const people = await this.securityPeople();
+      if (people.length === 0) this.reportOnce('securityChannel', `Teams: security alerts (${n.kind}: ${n.subject}) have nowhere to go; set SECURITY_CONTACTS or notify.teamsChannel.`);
+      const report = await this.toPeople({ ...n, recipients: people, key: `${n.key}|security` }, message);
+      failures.push(...report.failures);
+    }
+    return failures;
   }
 }

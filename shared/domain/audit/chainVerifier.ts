@@ -18,10 +18,26 @@ export interface SourcedAnchor {
   anchor: ChainAnchor;
 }
 
+/** How much of a verified chain lies past its last anchor: what a writer of the store could still rewrite or cut off undetected. */
+export interface ChainTail {
+  chainId: string;
+  records: number;
+  /** The newest anchored seq per anchor sink (-1: that sink holds no anchor of the chain). */
+  anchoredSeq: Record<string, number>;
+  /** Records after the anchor of the sink that lags most. */
+  unanchoredRecords: number;
+  /** From that anchor's time to the newest record's time. */
+  unanchoredSeconds: number;
+  /** Closed by a clean shutdown: nothing may follow. */
+  closed: boolean;
+}
+
 export class ChainWalker {
   private nextSeq = 0;
   private prevHash = GENESIS_PREV_HASH;
   private failed: ChainProblem | undefined;
+  private firstAt: string | undefined;
+  private lastAt: string | undefined;
 
   constructor(
     readonly chainId: string,
@@ -40,8 +56,34 @@ export class ChainWalker {
     if (!this.failed) {
       this.prevHash = doc['hash'] as string;
       this.nextSeq += 1;
+      if (typeof doc['at'] === 'string') {
+        this.firstAt ??= doc['at'];
+        this.lastAt = doc['at'];
+      }
     }
     return this.failed;
+  }
+
+  /** The chain's unanchored tail, for the sinks given (each sink's newest anchor of this chain, if any). */
+  tail(sinks: readonly string[]): ChainTail {
+    const lastSeq = this.nextSeq - 1;
+    const anchoredSeq: Record<string, number> = {};
+    let weakest: SourcedAnchor | undefined;
+    let weakestSeq = Number.POSITIVE_INFINITY;
+    for (const sink of sinks) {
+      const anchor = this.anchors.filter((a) => a.sink === sink).sort((a, b) => b.anchor.seq - a.anchor.seq)[0];
+      const seq = anchor?.anchor.seq ?? -1;
+      anchoredSeq[sink] = seq;
+      if (seq < weakestSeq) {
+        weakestSeq = seq;
+        weakest = anchor;
+      }
+    }
+    const unanchoredRecords = Math.max(0, lastSeq - (Number.isFinite(weakestSeq) ? weakestSeq : lastSeq));
+    const from = weakest ? Date.parse(weakest.anchor.at) : this.firstAt ? Date.parse(this.firstAt) : NaN;
+    const to = this.lastAt ? Date.parse(this.lastAt) : NaN;
+    const unanchoredSeconds = unanchoredRecords > 0 && !Number.isNaN(from) && !Number.isNaN(to) ? Math.max(0, Math.round((to - from) / 100) / 10) : 0;
+    return { chainId: this.chainId, records: this.nextSeq, anchoredSeq, unanchoredRecords, unanchoredSeconds, closed: this.anchors.some((a) => a.anchor.closed === true && a.anchor.seq === lastSeq) };
   }
 
   /** Call after the last document: catches an empty chain and records cut off after an anchor. */

@@ -10,6 +10,7 @@
  */
 import { isWithinScope, roleDefinitionGuid, scopeKey } from '../armIds';
 import { findBuiltInRole } from '../roles';
+import type { LiveAssignment } from '../roleAssignment';
 
 /** The governing policy as the rule needs it; `Policy` of `shared/policy` fits. */
 export interface PolicyView {
@@ -19,15 +20,8 @@ export interface PolicyView {
   scope: string;
 }
 
-/** A live role assignment, as read back from ARM (never from the event). */
-export interface AssignmentView {
-  id: string;
-  name: string;
-  scope: string;
-  principalId: string;
-  principalType?: string;
-  roleDefinitionId: string;
-}
+/** A live role assignment as the rule needs it, read back from ARM (never from the event). */
+export type AssignmentView = Pick<LiveAssignment, 'id' | 'name' | 'scope' | 'principalId' | 'principalType' | 'roleDefinitionId'>;
 
 /**
  * One grant found for the assignment's (principal, role, exact scope): a coverage entry
@@ -58,8 +52,16 @@ export interface AssignmentDecisionInput {
   /** AccessManager created this assignment for a grant (its coverage names it): said in the violation. */
   isOwnGrantAssignment: boolean;
   exemption: ExemptionView | undefined;
-  /** The most specific policy governing the assignment's scope; undefined when none does. */
+  /** The most specific policy governing the assignment's scope (or the scope it is inherited into); undefined when none does. */
   policy: PolicyView | undefined;
+  /**
+   * Set when the assignment sits above every policy that governs where it applies (e.g. at a
+   * management group, or above the listed scope): the governed scope it reaches into, whose
+   * policy judges it as if it were there. An inherited Owner is an Owner all the same.
+   */
+  inheritedInto?: string;
+  /** Scope containment (management groups included); default: by path. */
+  contains?: (outer: string, inner: string) => boolean;
   appPrincipalId: string;
   now: Date;
 }
@@ -176,7 +178,8 @@ export function decideAssignment(input: AssignmentDecisionInput): Decision {
     };
   }
 
-  if (!policy || !isWithinScope(assignment.scope, policy.scope)) {
+  const contains = input.contains ?? ((outer: string, inner: string) => isWithinScope(inner, outer));
+  if (!policy || !contains(policy.scope, input.inheritedInto ?? assignment.scope)) {
     return {
       action: 'none',
       reason: 'notGoverned',
@@ -185,6 +188,7 @@ export function decideAssignment(input: AssignmentDecisionInput): Decision {
   }
 
   let violation = `no approved grant covers ${role} for ${who} at ${assignment.scope}`;
+  if (input.inheritedInto) violation = `${violation}, inherited into ${input.inheritedInto}`;
   if (lastExpired) violation = `grant ${lastExpired.grantId} for ${role} for ${who} at ${assignment.scope} expired at ${lastExpired.expiresAt} and no other approved grant covers it`;
   if (input.isOwnGrantAssignment) violation = `AccessManager created this assignment for a grant, but ${violation}`;
 
@@ -305,6 +309,8 @@ export interface ReconcileInput {
   /** When the listing started: a grant started later may be missing from it without having vanished. */
   listedAt: Date;
   now: Date;
+  /** Scope containment (management groups included); default: by path. */
+  contains?: (outer: string, inner: string) => boolean;
 }
 
 export interface ReconcileResult {
@@ -340,7 +346,8 @@ export function decideReconcile(input: ReconcileInput): ReconcileResult {
   const endedExternally: ReconcileResult['endedExternally'] = [];
   const rejudge = new Set<string>();
   for (const grant of input.grants) {
-    if (grant.status.toLowerCase() !== 'active' || !input.listedScopes.some((s) => isWithinScope(grant.scope, s))) continue;
+    const contains = input.contains ?? ((outer: string, inner: string) => isWithinScope(inner, outer));
+    if (grant.status.toLowerCase() !== 'active' || !input.listedScopes.some((s) => contains(s, grant.scope))) continue;
     const startsAt = Date.parse(grant.startsAt);
     const expiresAt = Date.parse(grant.expiresAt);
     // Unreadable times, grants newer than the listing and grants past expiry (the expiry

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { deterministicGuid, roleDefinitionGuid, scopeKey } from '../armIds';
+import { outboxEntrySchema } from '../audit/outbox';
 
 export type GrantStatus = 'active' | 'expired' | 'revoked';
 export type GrantEndReason = 'expired' | 'revoked' | 'endedExternally';
@@ -19,6 +20,8 @@ export const grantSchema = z.object({
   /** Every request that created or renewed this grant, oldest first. */
   requestIds: z.array(z.string()).default([]),
   principalId: z.string(),
+  /** User, Group or ServicePrincipal, from the directory (absent on grants made before it was recorded). */
+  principalType: z.enum(['User', 'Group', 'ServicePrincipal']).optional(),
   roleDefinitionId: z.string(),
   roleName: z.string(),
   scope: z.string(),
@@ -37,6 +40,8 @@ export const grantSchema = z.object({
   warnedAt: iso.optional(),
   /** Set while ending: the assignment still has to be removed (crash-safe hand-off to the timer). */
   pendingRemoval: z.boolean().optional(),
+  /** Audit entries of changes not yet in the ledger (see domain/audit/outbox). Internal. */
+  outbox: z.array(outboxEntrySchema).optional(),
 });
 export type Grant = z.infer<typeof grantSchema>;
 

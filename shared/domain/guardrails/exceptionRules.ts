@@ -14,7 +14,8 @@ import { AppError, ForbiddenError, ValidationError } from '../errors';
 import { checkDuration, formatDuration } from '../policy/duration';
 import type { PolicySet } from '../policy/policySet';
 import type { RequestDraft, Requester } from '../requests/model';
-import { MAX_TEXT_LENGTH, scopeLabel, type NewRequestResult } from '../requests/rules';
+import { MAX_TEXT_LENGTH, MIN_GRANT_DURATION_MS, scopeLabel, type NewRequestResult } from '../requests/rules';
+import { freeTextProblem, hasVisibleText } from '../text';
 import { governingGuardrails } from './governing';
 import { complies, guardedProperty, guardedResourceOf, isPossibleValue } from './properties';
 
@@ -31,9 +32,12 @@ export interface GuardrailExceptionCommand {
 
 const fail = (error: AppError): NewRequestResult => ({ ok: false, error });
 
-function text(value: string, what: string, code: string): AppError | undefined {
+/** The same free-text rule as a role request's justification: visible text, no control or bidirectional characters. */
+function text(value: string, what: string, code: string, field: string): AppError | undefined {
   const trimmed = value.trim();
-  if (trimmed === '') return new ValidationError(`A guardrail exception needs ${what}.`, code);
+  const unsafe = freeTextProblem(trimmed, field);
+  if (unsafe) return new ValidationError(`${unsafe}.`, code.replace(/Required$/, 'Invalid'));
+  if (!hasVisibleText(trimmed)) return new ValidationError(`A guardrail exception needs ${what}.`, code);
   if (trimmed.length > MAX_TEXT_LENGTH) return new ValidationError(`The ${what.replace(/^an? /, '')} is ${trimmed.length} characters; keep it to ${MAX_TEXT_LENGTH}.`, code);
   return undefined;
 }
@@ -65,10 +69,15 @@ export function evaluateGuardrailException(command: GuardrailExceptionCommand, p
   const checked = checkDuration(command.duration);
   if (!checked.ok) return fail(new ValidationError(`Invalid duration: ${checked.reason}.`, 'InvalidDuration'));
   if (checked.ms <= 0) return fail(new ValidationError(`Invalid duration: "${command.duration}" is zero; ask for a positive duration such as P1D.`, 'InvalidDuration'));
+  if (checked.ms < MIN_GRANT_DURATION_MS) {
+    return fail(new ValidationError(`"${command.duration}" is shorter than one minute, the shortest exception AccessManager puts in force; ask for PT1M or more.`, 'DurationTooShort'));
+  }
   if (checked.ms > terms.maxDurationMs) {
     return fail(new ValidationError(`${formatDuration(checked.ms)} exceeds the longest guardrail exception on ${where}, ${terms.maxDuration}; ask for ${terms.maxDuration} or less.`, 'DurationTooLong'));
   }
-  const bad = text(command.justification, 'a justification: say why the guardrail must give way', 'JustificationRequired') ?? text(command.compensatingControl, 'a compensating control: say what protects the resource meanwhile', 'CompensatingControlRequired');
+  const bad =
+    text(command.justification, 'a justification: say why the guardrail must give way', 'JustificationRequired', 'The justification') ??
+    text(command.compensatingControl, 'a compensating control: say what protects the resource meanwhile', 'CompensatingControlRequired', 'The compensating control');
   if (bad) return fail(bad);
   const eligibleUsers = terms.approvers.users.filter((u) => !sameId(u, command.requester.id));
   if (terms.approvers.groups.length === 0 && eligibleUsers.length < terms.approvals) {

@@ -4,33 +4,13 @@
  * human may change are refused by `policies:check`, with the path and the reason.
  */
 import { z } from 'zod';
-import { isGuid } from '../armIds';
 import { BLOB_EVENT_TYPES } from '../events/storageEvent';
-import { checkDuration, formatDuration } from '../policy/duration';
+import { formatDuration } from '../policy/duration';
+import { approversSchema, duration, people } from '../policy/fields';
 import { guardedProperty, guardedPropertyNames, type GuardedResourceKind } from './properties';
 import type { GuardrailPolicy, GuardrailRule } from './types';
 
 export const DEFAULT_FIGHT = { maxRemediations: 3, window: 'PT10M', holdOff: 'PT1H' } as const;
-
-const objectId = z
-  .string()
-  .trim()
-  .refine(isGuid, 'must be an Entra object id (a GUID)')
-  .transform((id) => id.toLowerCase());
-
-const duration = z.string().transform((text, ctx) => {
-  const checked = checkDuration(text);
-  if (!checked.ok || checked.ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: checked.ok ? `"${text}" is zero: a duration must be longer than that` : checked.reason });
-    return z.NEVER;
-  }
-  return checked.ms;
-});
-
-const people = z.strictObject({
-  groups: z.array(objectId).default([]).transform((ids) => [...new Set(ids)]),
-  users: z.array(objectId).default([]).transform((ids) => [...new Set(ids)]),
-});
 
 const ruleBody = z.strictObject({
   value: z.union([z.boolean(), z.string()]).optional(),
@@ -87,7 +67,7 @@ export const guardrailsSchema = z
     exceptions: z
       .strictObject({
         approvals: z.number().int('must be a whole number').min(1, 'must be at least 1: every exception needs an approval'),
-        approvers: people.refine((p) => p.groups.length + p.users.length > 0, 'name at least one approver group or user (object ids)'),
+        approvers: approversSchema,
         maxDuration: duration,
       })
       .superRefine((e, ctx) => {

@@ -8,8 +8,10 @@
  * deeply frozen. So enforcement can never run on a half-loaded or half-valid policy, and a
  * bad edit in git stops start-up (and CI) instead of silently weakening or widening rules.
  */
+import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
-import { isWithinScope, normalizeScope, parseRoleAssignmentId, roleAssignmentId, scopeDepth, scopeKey, subscriptionOf } from '../armIds';
+import { canonicalJson } from '../audit/canonicalJson';
+import { isManagementGroupScope, isWithinScope, normalizeScope, parseRoleAssignmentId, roleAssignmentId, scopeDepth, scopeKey, subscriptionOf } from '../armIds';
 import { formatDuration } from './duration';
 import { PolicyLoadError, problemsFromZod, type PolicyProblem } from './problems';
 import { policySchema } from './schema';
@@ -91,7 +93,13 @@ export function exceptionTerms(policy: Policy): ExceptionTerms | undefined {
   // path; half the longest listed duration (whole seconds), so it is never the longer one.
   const approvals = Math.max(...policy.roles.map((r) => r.approvals)) + 1;
   const maxDurationMs = Math.floor(Math.max(...policy.roles.map((r) => r.maxDurationMs)) / 2000) * 1000;
-  return { approvals, approvers: policy.exception.approvers, maxDurationMs, maxDuration: formatDuration(maxDurationMs) };
+  return {
+    approvals,
+    approvers: policy.exception.approvers,
+    maxDurationMs,
+    maxDuration: formatDuration(maxDurationMs),
+    ...(policy.exception.roles ? { roles: policy.exception.roles.map((r) => r.roleDefinitionGuid) } : {}),
+  };
 }
 
 /** The listed role of a policy, by role definition GUID (any case). */
@@ -105,6 +113,17 @@ export interface ExemptionMatch<T> {
   exemption: T;
 }
 
+/** What lies under a management group, at any depth: subscription ids and group scopes. */
+export interface ManagementGroupDescendants {
+  subscriptions: readonly string[];
+  groups: readonly string[];
+}
+
+interface Descendants {
+  subscriptions: ReadonlySet<string>;
+  groups: ReadonlySet<string>;
+}
+
 export class PolicySet {
   private readonly byIdKey: ReadonlyMap<string, Policy>;
 
@@ -112,6 +131,8 @@ export class PolicySet {
     readonly policies: readonly Policy[],
     /** Principals exempt everywhere, whatever the policy files say (configuration, e.g. break-glass accounts). */
     private readonly standing: ReadonlyMap<string, PrincipalExemption> = new Map(),
+    /** Below each management group a policy governs (scope key): read from ARM at start-up. */
+    private readonly groups: ReadonlyMap<string, Descendants> = new Map(),
   ) {
     this.byIdKey = new Map(policies.map((p) => [p.id.toLowerCase(), p]));
   }
@@ -123,7 +144,49 @@ export class PolicySet {
   withStandingExemptions(exemptions: readonly PrincipalExemption[]): PolicySet {
     const standing = new Map(this.standing);
     for (const e of exemptions) standing.set(e.id.toLowerCase(), Object.freeze({ id: e.id.toLowerCase(), reason: e.reason }));
-    return new PolicySet(this.policies, standing);
+    return new PolicySet(this.policies, standing, this.groups);
+  }
+
+  /** The same policies, knowing what lies under the management groups they govern (ARM's descendants of each). */
+  withManagementGroups(tree: ReadonlyMap<string, ManagementGroupDescendants>): PolicySet {
+    const groups = new Map(this.groups);
+    for (const [scope, d] of tree) {
+      groups.set(scopeKey(scope), { subscriptions: new Set(d.subscriptions.map((s) => s.toLowerCase())), groups: new Set(d.groups.map((g) => scopeKey(g))) });
+    }
+    return new PolicySet(this.policies, this.standing, groups);
+  }
+
+  /** Management group scopes that policies govern (their descendants must be loaded with withManagementGroups). */
+  managementGroupScopes(): string[] {
+    return this.policies.filter((p) => isManagementGroupScope(p.scope)).map((p) => p.scope);
+  }
+
+  /** Subscriptions (lower-case ids) under a management group a policy governs; empty for anything else. */
+  subscriptionsUnder(managementGroupScope: string): string[] {
+    return [...(this.groups.get(scopeKey(managementGroupScope))?.subscriptions ?? [])];
+  }
+
+  /**
+   * True when `inner` is `outer` or lies under it: by path inside a subscription, and through the
+   * management group hierarchy for a management group `outer`.
+   */
+  contains(outer: string, inner: string): boolean {
+    if (isWithinScope(inner, outer)) return true;
+    const below = this.groups.get(scopeKey(outer));
+    if (!below) return false;
+    if (isManagementGroupScope(inner)) return below.groups.has(scopeKey(inner));
+    const sub = subscriptionOf(inner);
+    return sub !== undefined && below.subscriptions.has(sub);
+  }
+
+  /** Broader first: a scope that contains the other, else management groups before subscriptions, else by path depth. */
+  private compareBreadth(a: string, b: string): number {
+    if (scopeKey(a) === scopeKey(b)) return 0;
+    if (this.contains(a, b)) return -1;
+    if (this.contains(b, a)) return 1;
+    const groupA = isManagementGroupScope(a);
+    if (groupA !== isManagementGroupScope(b)) return groupA ? -1 : 1;
+    return scopeDepth(a) - scopeDepth(b);
   }
 
   /** Decodes every source and checks them together; throws PolicyLoadError listing every problem. */
@@ -147,13 +210,23 @@ export class PolicySet {
     return new PolicySet(deepFreeze(policies));
   }
 
+  /**
+   * A hash of what the policies decide (every policy without the file it came from, and the
+   * standing exemptions): equal for equal rules, different after any change that matters.
+   */
+  fingerprint(): string {
+    const policies = [...this.policies].map(({ source: _source, ...rest }) => rest).sort((a, b) => a.id.localeCompare(b.id));
+    const standing = [...this.standing.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return createHash('sha256').update(canonicalJson({ policies, standing } as unknown as Record<string, unknown>)).digest('hex');
+  }
+
   byId(id: string): Policy | undefined {
     return this.byIdKey.get(id.toLowerCase());
   }
 
-  /** Every policy whose scope contains `scope`, most specific first. */
+  /** Every policy whose scope contains `scope` (management groups included), most specific first. */
   governingChain(scope: string): Policy[] {
-    return this.policies.filter((p) => isWithinScope(scope, p.scope)).sort((a, b) => scopeDepth(b.scope) - scopeDepth(a.scope));
+    return this.policies.filter((p) => this.contains(p.scope, scope)).sort((a, b) => this.compareBreadth(b.scope, a.scope));
   }
 
   /** The most specific policy whose scope contains `scope` (whole segments, any case); it decides there. */
@@ -189,7 +262,9 @@ export class PolicySet {
     const parsed = parseRoleAssignmentId(nameOrId);
     const name = (parsed?.name ?? nameOrId.trim()).toLowerCase();
     const fullKey = scopeKey(parsed?.id ?? roleAssignmentId(scope, name));
-    for (const policy of this.governingChain(parsed?.scope ?? scope)) {
+    // `scope` is where the assignment applies: its own scope, or the governed scope an assignment
+    // from above (a management group's) reaches into, whose policies' exemption lists count.
+    for (const policy of this.governingChain(scope)) {
       const exemption = policy.exemptions.assignments.find((e) => e.name === name && (e.id === undefined || scopeKey(e.id) === fullKey));
       if (exemption) return { policy, exemption };
     }
@@ -202,12 +277,40 @@ export class PolicySet {
 
   /** The scopes of all policies, broadest first. */
   allGovernedScopes(): string[] {
-    return [...this.policies].sort((a, b) => scopeDepth(a.scope) - scopeDepth(b.scope) || scopeKey(a.scope).localeCompare(scopeKey(b.scope))).map((p) => p.scope);
+    return [...this.policies].sort((a, b) => this.compareBreadth(a.scope, b.scope) || scopeKey(a.scope).localeCompare(scopeKey(b.scope))).map((p) => p.scope);
   }
 
-  /** The subscriptions (lower-case ids) that contain a governed scope: what reconcile lists. */
+  /**
+   * The governed scopes that contain no other governed scope's container: listing each (and, for
+   * a management group, each subscription under it) covers every governed scope.
+   */
+  topScopes(): string[] {
+    const tops: string[] = [];
+    for (const s of this.allGovernedScopes()) if (!tops.some((t) => this.contains(t, s))) tops.push(s);
+    return tops;
+  }
+
+  /**
+   * The default security contacts: who approves access under the broadest policy that names
+   * approvers (user and group object ids). They own the outermost scope, so they hear when
+   * enforcement is impaired.
+   */
+  broadestApprovers(): string[] {
+    const byScope = new Map(this.policies.map((p) => [scopeKey(p.scope), p]));
+    for (const scope of this.allGovernedScopes()) {
+      const p = byScope.get(scopeKey(scope));
+      if (!p) continue;
+      const ids = new Set<string>();
+      for (const a of [...p.roles.map((r) => r.approvers), ...(p.exception ? [p.exception.approvers] : [])]) for (const id of [...a.groups, ...a.users]) ids.add(id);
+      if (ids.size > 0) return [...ids].sort();
+    }
+    return [];
+  }
+
+  /** The subscriptions (lower-case ids) that contain a governed scope, management groups' included. */
   governedSubscriptions(): string[] {
-    return [...new Set(this.policies.map((p) => subscriptionOf(p.scope)).filter((s): s is string => s !== undefined))].sort();
+    const subs = this.policies.flatMap((p) => (isManagementGroupScope(p.scope) ? this.subscriptionsUnder(p.scope) : [subscriptionOf(p.scope)])).filter((s): s is string => s !== undefined);
+    return [...new Set(subs)].sort();
   }
 }
 

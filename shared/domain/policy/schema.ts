@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import { isGuid, normalizeScope, parseRoleAssignmentId } from '../armIds';
 import { BUILT_IN_ROLES, findBuiltInRole } from '../roles';
-import { checkDuration, formatDuration } from './duration';
+import { formatDuration } from './duration';
 import type { AssignmentExemption, PolicyRole } from './types';
 import { guardrailsSchema } from '../guardrails/policySchema';
+import { approversSchema, duration, objectId } from './fields';
 
 export const ACCEPTED_ROLE_FORMS =
   'a built-in role display name (e.g. "Storage Blob Data Reader"), its role definition GUID, or its full role definition id';
@@ -19,36 +20,22 @@ export const DEFAULT_BREAKER = { maxRevocations: 20, window: 'PT5M' } as const;
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
-const objectId = z
-  .string()
-  .trim()
-  .refine(isGuid, 'must be an Entra object id (a GUID)')
-  .transform((id) => id.toLowerCase());
-
-/** A positive ISO 8601 duration, decoded to milliseconds. */
-const duration = z.string().transform((text, ctx) => {
-  const checked = checkDuration(text);
-  if (!checked.ok) {
-    ctx.addIssue({ code: 'custom', message: checked.reason });
-    return z.NEVER;
-  }
-  if (checked.ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is zero: a duration must be longer than that` });
-    return z.NEVER;
-  }
-  return checked.ms;
-});
-
 const SUBSCRIPTION_SCOPE = /^\/subscriptions\/([^/]+)(\/.*)?$/i;
+const MANAGEMENT_GROUP_SCOPE = /^\/providers\/Microsoft\.Management\/managementGroups\/[\w.()-]{1,90}$/i;
 
-/** An ARM scope inside a subscription; ARM scopes alternate type and name, so the segment count is even. */
+/**
+ * An ARM scope a policy may govern: a management group (the subscriptions under it and
+ * everything in them), or a scope inside a subscription. ARM scopes alternate type and name, so
+ * the segment count is even.
+ */
 const scope = z.string().transform((text, ctx) => {
   const normalized = normalizeScope(text.trim());
+  if (MANAGEMENT_GROUP_SCOPE.test(normalized)) return normalized;
   const match = SUBSCRIPTION_SCOPE.exec(normalized);
   if (!match || !isGuid(match[1] ?? '')) {
     ctx.addIssue({
       code: 'custom',
-      message: `"${text}" is not under a subscription: write /subscriptions/<subscription GUID>[/resourceGroups/<name>[/providers/...]]`,
+      message: `"${text}" is not a management group or under a subscription: write /providers/Microsoft.Management/managementGroups/<name> or /subscriptions/<subscription GUID>[/resourceGroups/<name>[/providers/...]]`,
     });
     return z.NEVER;
   }
@@ -70,15 +57,6 @@ const roleRef = z.string().transform((text, ctx) => {
   }
   return { written: text, roleDefinitionGuid: role.guid, roleName: role.roleName };
 });
-
-const dedupe = (ids: string[]): string[] => [...new Set(ids)];
-
-const approversSchema = z
-  .strictObject({
-    groups: z.array(objectId).default([]).transform(dedupe),
-    users: z.array(objectId).default([]).transform(dedupe),
-  })
-  .refine((a) => a.groups.length + a.users.length > 0, 'name at least one approver group or user (object ids)');
 
 const justificationSchema = z.strictObject({
   required: z.boolean().default(false),
@@ -108,6 +86,9 @@ const policyRoleSchema = z
     approvalChannel: z.enum(['teams', 'web']).default('teams'),
   })
   .superRefine((r, ctx) => {
+    if (r.maxDuration < 60_000) {
+      ctx.addIssue({ code: 'custom', path: ['maxDuration'], message: `${formatDuration(r.maxDuration)} is shorter than one minute, the shortest grant AccessManager makes` });
+    }
     if (r.minDuration !== undefined && r.minDuration > r.maxDuration) {
       ctx.addIssue({
         code: 'custom',
@@ -181,7 +162,18 @@ export const policySchema = z
     mode: z.enum(['enforce', 'audit']),
     kind: z.enum(['rigid', 'flexible']).default('rigid'),
     roles: z.array(policyRoleSchema).default([]),
-    exception: z.strictObject({ approvers: approversSchema }).optional(),
+    exception: z
+      .strictObject({
+        approvers: approversSchema,
+        /**
+         * The allow-list of roles requestable as exceptions. Absent: any role that is not
+         * privileged. Privileged roles (Owner, User Access Administrator, Role Based Access
+         * Control Administrator, anything that can write Microsoft.Authorization) are exceptions
+         * only when listed here; `npm run policies:check` reports every such listing.
+         */
+        roles: z.array(roleRef).min(1, 'list at least one role, or leave roles out').optional(),
+      })
+      .optional(),
     pendingRequestTtl: duration.prefault(DEFAULT_PENDING_REQUEST_TTL),
     exemptions: z
       .strictObject({
@@ -238,6 +230,12 @@ export const policySchema = z
   })
   .transform((p) => ({
     ...p,
+    exception: p.exception
+      ? {
+          approvers: p.exception.approvers,
+          ...(p.exception.roles ? { roles: p.exception.roles.map((r) => ({ roleDefinitionGuid: r.roleDefinitionGuid, roleName: r.roleName })) } : {}),
+        }
+      : undefined,
     pendingRequestTtl: formatDuration(p.pendingRequestTtl),
     pendingRequestTtlMs: p.pendingRequestTtl,
     breaker: { maxRevocations: p.breaker.maxRevocations, window: formatDuration(p.breaker.window), windowMs: p.breaker.window },

@@ -98,8 +98,8 @@ export interface Policy {
   mode: PolicyMode;
   kind: PolicyKind;
   roles: PolicyRole[];
-  /** Only on flexible policies: who approves exception requests. */
-  exception?: { approvers: Approvers };
+  /** Only on flexible policies: who approves exception requests, and (optionally) which roles may be one. */
+  exception?: { approvers: Approvers; roles?: Array<{ roleDefinitionGuid: string; roleName: string }> };
   /** How long a request may wait for approvals before it times out. */
   pendingRequestTtl: string;
   pendingRequestTtlMs: number;
@@ -115,6 +115,8 @@ export interface Policy {
 
 /** What an exception request under a flexible policy needs; see `exceptionTerms`. */
 export interface ExceptionTerms {
+  /** Lower-case GUIDs of the roles allowed as exceptions; undefined: any role that is not privileged. */
+  roles?: string[];
   approvals: number;
   approvers: Approvers;
   maxDurationMs: number;

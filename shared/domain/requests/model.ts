@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ApprovalChannel } from '../policy/types';
+import { outboxEntrySchema, type OutboxEntry } from '../audit/outbox';
 import type { NeedCheck, StatedNeed } from '../suggestions/needCheck';
 
 export type RequestStatus = 'pending' | 'approved' | 'denied' | 'cancelled' | 'timedOut' | 'failed';
@@ -50,6 +51,8 @@ export interface AccessRequest {
   requester: Requester;
   /** Who gets the role; the requester unless they ask on behalf of another principal. */
   principalId: string;
+  /** What the principal is, as the directory says (absent on requests made before it was recorded: read it then). */
+  principalType?: 'User' | 'Group' | 'ServicePrincipal';
   /** Normalized ARM scope. */
   scope: string;
   /** Full role definition id at the subscription of the scope. */
@@ -86,6 +89,15 @@ export interface AccessRequest {
    * after a crash or an ARM outage. Absent on requests that never got approved.
    */
   fulfilled?: boolean;
+  /**
+   * Set while fulfilment waits because Azure refused AccessManager's identity (its permission was
+   * removed): the timer retries, and the grant's clock starts when it finally succeeds.
+   */
+  waitingForPermission?: boolean;
+  /** When the grant's clock starts, if not at `resolvedAt` (after waiting for permission). */
+  grantFrom?: string;
+  /** Audit entries of changes not yet in the ledger (see domain/audit/outbox). Internal: not part of the API's request. */
+  outbox?: OutboxEntry[];
   /** What the requester says they need (free text and/or operations). */
   need?: StatedNeed;
   /** The requested role measured against the stated operations when the request was made. */
@@ -150,6 +162,7 @@ export const accessRequestSchema = z.object({
     .optional(),
   requester: z.object({ id: z.string().min(1), name: z.string() }),
   principalId: z.string().min(1),
+  principalType: z.enum(['User', 'Group', 'ServicePrincipal']).optional(),
   scope: z.string().min(1),
   // Empty only on guardrail exceptions (checked below).
   roleDefinitionId: z.string(),
@@ -173,6 +186,9 @@ export const accessRequestSchema = z.object({
   maxDurationMs: z.number().int().positive().optional(),
   failureReason: z.string().optional(),
   fulfilled: z.boolean().optional(),
+  waitingForPermission: z.boolean().optional(),
+  grantFrom: isoInstant.optional(),
+  outbox: z.array(outboxEntrySchema).optional(),
   need: statedNeedSchema.optional(),
   needCheck: needCheckSchema.optional(),
   extraApprovalReason: z.string().optional(),

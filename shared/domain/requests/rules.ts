@@ -20,11 +20,13 @@
  */
 import { AppError, ConflictError, ForbiddenError, ValidationError } from '../errors';
 import { armScopeProblem, isGuid, normalizeScope, roleDefinitionGuid, roleDefinitionId, sameId, sameScope, subscriptionOf } from '../armIds';
-import { findBuiltInRole } from '../roles';
+import { findBuiltInRole, type BuiltInRole } from '../roles';
+import { isPrivilegedRole } from '../permissions';
+import { freeTextProblem, hasVisibleText } from '../text';
 import { checkDuration, formatDuration, parseDuration } from '../policy/duration';
 import { exceptionTerms, findPolicyRole, type PolicySet } from '../policy/policySet';
 import { ACCEPTED_ROLE_FORMS } from '../policy/schema';
-import type { ApprovalChannel, Approvers, JustificationRule, Policy } from '../policy/types';
+import type { ApprovalChannel, Approvers, ExceptionTerms, JustificationRule, Policy } from '../policy/types';
 import type { NeedCheck, StatedNeed } from '../suggestions/needCheck';
 import type { AccessRequest, Approval, Decision, RequestDraft, Requester } from './model';
 
@@ -32,6 +34,12 @@ export type { AccessRequest, Decision, RequestDraft, Requester } from './model';
 
 /** Longest justification or comment kept; the rest of the system shows them on cards and in audit. */
 export const MAX_TEXT_LENGTH = 2000;
+
+/**
+ * The shortest grant: one minute. Shorter ones (PT0.0006S is 1 ms) cannot be enforced meaningfully
+ * (expiry runs every minute) and only fill the ledger.
+ */
+export const MIN_GRANT_DURATION_MS = 60_000;
 
 export interface RuleFailure {
   ok: false;
@@ -85,8 +93,14 @@ function checkJustification(text: string, rule: JustificationRule, what: string)
   if (trimmed.length > MAX_TEXT_LENGTH) {
     return new ValidationError(`The justification is ${trimmed.length} characters; keep it to ${MAX_TEXT_LENGTH}.`, 'JustificationInvalid');
   }
+  const unsafe = freeTextProblem(trimmed, 'The justification');
+  if (unsafe) return new ValidationError(`${unsafe}.`, 'JustificationInvalid');
   if (trimmed === '') {
     return rule.required ? new ValidationError(`A justification is required for ${what}: say what you need the access for.`, 'JustificationRequired') : undefined;
+  }
+  // Zero-width or other invisible characters alone would pass a length check and show approvers nothing.
+  if (!hasVisibleText(trimmed)) {
+    return new ValidationError(`The justification for ${what} shows no visible text: say what you need the access for.`, rule.required ? 'JustificationRequired' : 'JustificationInvalid');
   }
   if (rule.minLength !== undefined && trimmed.length < rule.minLength) {
     return new ValidationError(
@@ -134,13 +148,35 @@ function listRoles(policy: Policy): string {
   return policy.roles.length === 0 ? 'none' : policy.roles.map((r) => `${r.roleName} (max ${r.maxDuration})`).join(', ');
 }
 
+/**
+ * Why `role` cannot be an exception under these terms, or undefined when it can: an explicit
+ * `exception.roles` list decides; without one, privileged roles (those that can change who has
+ * access) never are. An exception is a way round the listed roles, not round the approvers of
+ * who may grant access.
+ */
+function exceptionRoleProblem(exception: ExceptionTerms, role: BuiltInRole, where: string): AppError | undefined {
+  if (exception.roles) {
+    if (exception.roles.includes(role.guid)) return undefined;
+    return new ForbiddenError(`${role.roleName} cannot be requested as an exception on ${where}: the policy allows exceptions only for the roles in its exception.roles list.`, 'RoleNotRequestable');
+  }
+  if (isPrivilegedRole(role)) {
+    return new ForbiddenError(
+      `${role.roleName} is a privileged role (it can grant access to others) and cannot be requested as an exception on ${where}; a policy must list it explicitly (roles, or exception.roles).`,
+      'PrivilegedRoleNotRequestable',
+    );
+  }
+  return undefined;
+}
+
 /** Decides under which terms (normal or exception) a role and duration can be requested; or why not. */
-function decideTerms(policy: Policy, guid: string, roleName: string, durationMs: number, renewal: boolean): Terms | AppError {
+function decideTerms(policy: Policy, role: BuiltInRole, durationMs: number, renewal: boolean): Terms | AppError {
+  const { guid, roleName } = role;
   const where = `${scopeLabel(policy.scope)} (policy ${policy.id})`;
   const listed = findPolicyRole(policy, guid);
   const exception = exceptionTerms(policy);
+  const exceptionProblem = exception ? exceptionRoleProblem(exception, role, where) : undefined;
   const asException = (justification: JustificationRule, approvalChannel: ApprovalChannel): Terms | undefined =>
-    exception && !renewal && durationMs <= exception.maxDurationMs
+    exception && !exceptionProblem && !renewal && durationMs <= exception.maxDurationMs
       ? {
           exception: true,
           approvals: exception.approvals,
@@ -159,6 +195,7 @@ function decideTerms(policy: Policy, guid: string, roleName: string, durationMs:
     if (renewal) {
       return new ForbiddenError(`${roleName} on ${where} was an exception; exceptions cannot be renewed, request a new exception.`, 'NotRenewable');
     }
+    if (exceptionProblem) return exceptionProblem;
     return (
       asException({ required: true }, 'teams') ??
       new ValidationError(
@@ -180,7 +217,7 @@ function decideTerms(policy: Policy, guid: string, roleName: string, durationMs:
   if (durationMs > listed.maxDurationMs) {
     const escalated = asException(listed.justification, listed.approvalChannel);
     if (escalated) return escalated;
-    const viaException = exception && !renewal && exception.maxDurationMs > listed.maxDurationMs ? ` (up to ${exception.maxDuration} as an exception, with more approvals)` : '';
+    const viaException = exception && !exceptionProblem && !renewal && exception.maxDurationMs > listed.maxDurationMs ? ` (up to ${exception.maxDuration} as an exception, with more approvals)` : '';
     return new ValidationError(
       `${requested} exceeds the maximum ${listed.maxDuration} for ${listed.roleName} on ${where}; ask for ${listed.maxDuration} or less${viaException}.`,
       'DurationTooLong',
@@ -229,6 +266,9 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
   const checked = checkDuration(command.duration);
   if (!checked.ok) return fail(new ValidationError(`Invalid duration: ${checked.reason}.`, 'InvalidDuration'));
   if (checked.ms <= 0) return fail(new ValidationError(`Invalid duration: "${command.duration}" is zero; ask for a positive duration such as PT1H.`, 'InvalidDuration'));
+  if (checked.ms < MIN_GRANT_DURATION_MS) {
+    return fail(new ValidationError(`"${command.duration}" is shorter than one minute, the shortest grant AccessManager makes; ask for PT1M or more.`, 'DurationTooShort'));
+  }
 
   const role = findBuiltInRole(command.role);
   if (!role) return fail(new ValidationError(`Unknown role "${command.role}": name ${ACCEPTED_ROLE_FORMS}.`, 'UnknownRole'));
@@ -240,7 +280,7 @@ export function evaluateNewRequest(command: NewRequestCommand, policies: PolicyS
   const policy = policies.governing(scope);
   if (!policy) return fail(new ForbiddenError(`no policy governs ${scope}: AccessManager only grants access where a policy allows it.`, 'NoPolicy'));
 
-  const decided = decideTerms(policy, role.guid, role.roleName, checked.ms, command.renewsGrant !== undefined);
+  const decided = decideTerms(policy, role, checked.ms, command.renewsGrant !== undefined);
   if (decided instanceof AppError) return fail(decided);
   const narrowest = applyNarrowestRule(policy, role.roleName, decided, command);
   if (narrowest instanceof AppError) return fail(narrowest);
@@ -338,7 +378,11 @@ export type ApprovalResult = { ok: true; request: AccessRequest; outcome: Approv
 
 /** A denial needs a reason: the requester is told it and the audit trail keeps it. Checked before anything else. */
 export function decisionProblem(decision: Decision, comment: string | undefined): ValidationError | undefined {
-  if (decision === 'deny' && !comment?.trim()) return new ValidationError('A denial needs a reason: say why you deny.', 'ReasonRequired');
+  const text = comment?.trim();
+  const unsafe = text ? freeTextProblem(text, decision === 'deny' ? 'The reason' : 'The comment') : undefined;
+  if (unsafe) return new ValidationError(`${unsafe}.`, 'CommentInvalid');
+  // Zero-width or other invisible characters alone are no reason.
+  if (decision === 'deny' && !(text && hasVisibleText(text))) return new ValidationError('A denial needs a reason: say why you deny.', 'ReasonRequired');
   return undefined;
 }
 
@@ -346,7 +390,7 @@ export function decisionProblem(decision: Decision, comment: string | undefined)
  * Records an approval or a denial. `isMember` is whether the approver is (transitively) in
  * one of the request's approver groups, resolved by the caller through Graph.
  */
-export function evaluateApproval(request: AccessRequest, command: ApprovalCommand, isMember: boolean, now: Date): ApprovalResult {
+export function evaluateApproval(request: AccessRequest, command: ApprovalCommand, isMember: boolean, now: Date, opts: { memberOfPrincipal?: boolean } = {}): ApprovalResult {
   const problem = decisionProblem(command.decision, command.comment);
   if (problem) return fail(problem);
   const resolved = resolvedError(request, now);
@@ -355,6 +399,11 @@ export function evaluateApproval(request: AccessRequest, command: ApprovalComman
   const approverId = command.approverId;
   if (sameId(approverId, request.requester.id) || sameId(approverId, request.principalId)) {
     return fail(new ForbiddenError('You cannot approve or deny a request for your own access; another approver must decide.', 'SelfApproval'));
+  }
+  if (opts.memberOfPrincipal) {
+    return fail(
+      new ForbiddenError(`You are a member of group ${request.principalId}, which this request gives access to: you cannot approve or deny it; another approver must decide.`, 'SelfApproval'),
+    );
   }
   const listedUser = request.approverUsers.some((u) => sameId(u, approverId));
   if (!listedUser && !isMember) {
