@@ -9,6 +9,7 @@ import https from 'node:https';
 import { handleArm } from './arm/router';
 import type { EventDelivery } from './events/delivery';
 import { handleGraph } from './graph/router';
+import { handleManagedIdentity } from './identity/managedIdentity';
 import { handleOpenAi } from './openai/chatCompletions';
 import { clientIpOf, header, SimHttpError, splitTarget, type SimReply, type SimRequest } from './http';
 import type { SeededRandom, SimKnobs } from './knobs';
@@ -21,9 +22,11 @@ export interface ServerDeps {
   knobs: SimKnobs;
   delivery: EventDelivery;
   random: SeededRandom;
+  /** The secret a caller of the managed identity endpoint must send (App Service's IDENTITY_HEADER). */
+  identityHeader: string;
 }
 
-type Surface = 'arm' | 'graph' | 'connector' | 'sim' | 'openai';
+type Surface = 'arm' | 'graph' | 'connector' | 'sim' | 'openai' | 'identity';
 
 function surfaceOf(path: string): Surface {
   const lower = path.slice(0, 12).toLowerCase();
@@ -31,6 +34,7 @@ function surfaceOf(path: string): Surface {
   if (lower === '/connector' || lower.startsWith('/connector/')) return 'connector';
   if (lower.startsWith('/sim/')) return 'sim';
   if (lower.startsWith('/openai/')) return 'openai';
+  if (lower.startsWith('/msi/')) return 'identity';
   return 'arm';
 }
 
@@ -71,6 +75,8 @@ async function route(surface: Surface, req: SimRequest, deps: ServerDeps): Promi
     case 'openai':
       stats.openaiRequests += 1;
       return handleOpenAi(req, deps.state);
+    case 'identity':
+      return handleManagedIdentity(req, deps.identityHeader);
   }
 }
 
