@@ -5,7 +5,8 @@
  *   shared/usecases   read through ports, decide with the domain, act through ports
  *   shared/adapters   ports implemented with Cosmos, ARM, Graph, Teams, files
  *   shared/compositionRoot.ts   builds the adapters once
- *   shells: functions/ (Azure Functions), cli/, dev/ (local host, simulator), bench/, test/
+ *   shells: functions/ (Azure Functions), cli/, dev/ (local host, simulator), deploy/ (packaging,
+ *           azd hooks, smoke test), bench/, test/
  *   web/   the portal, bundled for the browser: domain types and pure helpers only
  * An import may only point down or sideways within its layer, and never in a circle.
  */
@@ -18,7 +19,7 @@ module.exports = {
       severity: 'error',
       comment: 'shared/ is the core and its adapters: it never knows who calls it (Functions, CLI, local host, benchmarks, tests).',
       from: { path: '^shared/' },
-      to: { path: '^(functions|cli|dev|bench|test)/' },
+      to: { path: '^(functions|cli|dev|deploy|bench|test)/' },
     },
     {
       name: 'domain-is-pure',
@@ -53,7 +54,7 @@ module.exports = {
       severity: 'error',
       comment: 'The CLI talks to the API over HTTP: it may share domain types, nothing that runs the app, and no local fixtures.',
       from: { path: '^cli/' },
-      to: { path: ['^shared/(ports|usecases|adapters)/', '^shared/compositionRoot', '^(functions|dev|bench|test)/'] },
+      to: { path: ['^shared/(ports|usecases|adapters)/', '^shared/compositionRoot', '^(functions|dev|deploy|bench|test)/'] },
     },
     {
       name: 'web-is-a-browser-client',
@@ -74,7 +75,19 @@ module.exports = {
       severity: 'error',
       comment: 'The Functions app is deployed without dev/, bench/, cli/ or test/.',
       from: { path: '^functions/' },
+      to: { path: '^(cli|dev|deploy|bench|test)/' },
+    },
+    {
+      name: 'deploy-is-tooling',
+      comment: 'Packaging, the azd hooks and the smoke test run beside a deployment: they may read the app (to package it, or its policies), never the local stack or the tests.',
+      from: { path: '^deploy/' },
       to: { path: '^(cli|dev|bench|test)/' },
+    },
+    {
+      name: 'only-tools-use-deploy',
+      comment: 'Nothing the app or the CLI runs depends on deployment tooling.',
+      from: { path: '^(functions|shared|cli|dev|web)/' },
+      to: { path: '^deploy/' },
     },
   ],
   options: {

@@ -13,17 +13,20 @@
  * role suggestions (./suggestions.ts).
  * BENCH_GUARDRAIL_CHANGES (default 250) and BENCH_GUARDRAIL_COST_SAMPLES (default 100) for guardrails
  * (./guardrails.ts).
+ * BENCH_PACKAGE_RUNS (default 7) fresh-process imports of the deployable package and of the build (./package.ts).
  * BENCH_CHAOS_KILLS (default 25) for the crash test (dev/chaos.ts: the app host in its own process,
  * killed with SIGKILL at random points under mixed load, then every invariant checked).
- * BENCH_SCALE_SUBSCRIPTIONS (10), BENCH_SCALE_ASSIGNMENTS (1,000 per subscription), BENCH_SCALE_ROGUE (1,000)
- * and BENCH_SCALE_GRANTS (2,000) for the scale section (./scale.ts: many subscriptions, ARM's token buckets).
- * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|guardrails|chaos|scale runs one of them.
+ * BENCH_SCALE_SUBSCRIPTIONS (10), BENCH_SCALE_ASSIGNMENTS (1,000 per subscription), BENCH_SCALE_ROGUE (1,000),
+ * BENCH_SCALE_INSTANCE_EVENTS (500) and BENCH_SCALE_GRANTS (2,000) for the scale section (./scale.ts:
+ * many subscriptions, ARM's token buckets, two instances).
+ * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|guardrails|chaos|package|scale runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
 import { benchEnforcement, enforcementOptionsFromEnv } from './enforcement';
 import { benchRequests } from './requests';
+import { benchPackage } from './package';
 import { runChaos } from '../dev/chaos';
 import { benchPortal } from './portal';
 import { benchStore } from './store';
@@ -89,7 +92,7 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'guardrails', 'chaos', 'scale'];
+  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'guardrails', 'chaos', 'package', 'scale'];
   if (only !== undefined && only !== '' && !sections.includes(only)) throw new ConfigError(`BENCH_ONLY must be one of ${sections.join(', ')} (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
@@ -157,6 +160,14 @@ async function main(): Promise<void> {
     const chaos = await runChaos({ kills, minUpMs: 500, maxUpMs: 3000, seed: envCount('BENCH_CHAOS_SEED', 1), log: say });
     say(`chaos: ${JSON.stringify(chaos)}`);
     summary['chaos'] = { ...chaos, ok: chaos.violations.length === 0 && chaos.verify.ok };
+  }
+
+  if (!only || only === 'package') {
+    say('== deployable package (npm run package: size; import of its main against the build, fresh processes) ==');
+    const t = performance.now();
+    const pkg = await benchPackage(envCount('BENCH_PACKAGE_RUNS', 7), say);
+    say(`package: ${JSON.stringify(pkg)}`);
+    summary['package'] = { ...pkg, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   if (!only || only === 'scale') {

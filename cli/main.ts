@@ -12,7 +12,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AccessManagerClient, ApiError, UnreachableError, type AuditFilter, type GrantListFilter, type Page, type RequestListFilter } from './client';
-import { SIGN_IN_METHODS, tokenProvider, type CredentialFactory, type SignInMethod } from './signIn';
+import { defaultCredentialFactory, SIGN_IN_METHODS, tokenProvider, type CredentialFactory, type SignInMethod } from './signIn';
+import { policiesInit, PoliciesInitError } from './policiesInit';
+import { periodStart, wouldRevokeReport, wouldRevokeSummary, type WouldRevokeRow } from './wouldRevoke';
 import { csvHeader, csvRows, OUTPUT_FORMATS, toCsv, toJson, toRecordLines, toTable, type Column, type OutputFormat } from './output';
 import {
   grantCsvColumns,
@@ -46,8 +48,12 @@ export interface CliIo {
   fetch?: typeof fetch;
   /** Who `--as` may name against a local instance (the local tenant's people; `npm run cli` passes them). */
   localUsers?: LocalUsers;
-  /** How `--audience` sign-in gets its credential (tests pass their own; default @azure/identity). */
+  /** How `--audience` sign-in (and `policies init`'s ARM reads) get a credential (tests pass their own; default @azure/identity). */
   credentials?: CredentialFactory;
+  /** A CA to trust for ARM calls (`policies init` against the local simulator). */
+  armCa?: string;
+  /** The clock (tests); default the system's. */
+  now?: () => Date;
 }
 
 /** The users a local instance accepts through Easy Auth headers. */
@@ -67,6 +73,35 @@ export const EXIT_ERROR = 1;
 export const EXIT_VERIFY_FAILED = 2;
 
 export const DEFAULT_URL = 'http://localhost:7071';
+/** The Azure CLI's public client id: device-code sign-in to ARM for `policies init`. */
+const AZURE_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+
+const starterColumns: Column<{ file: string; id: string; scope: string; exemptions: number }>[] = [
+  { header: 'FILE', value: (r) => r.file },
+  { header: 'SCOPE', value: (r) => r.scope, maxWidth: 90 },
+  { header: 'EXEMPTIONS', value: (r) => r.exemptions },
+];
+
+const wouldRevokeTableColumns: Column<WouldRevokeRow>[] = [
+  { header: 'POLICY', value: (r) => r.policyId },
+  { header: 'SCOPE', value: (r) => r.scope, maxWidth: 70 },
+  { header: 'PRINCIPAL', value: (r) => r.principalId },
+  { header: 'ROLE', value: (r) => r.role, maxWidth: 32 },
+  { header: 'FIRST SEEN', value: (r) => r.firstAt },
+  { header: 'TIMES', value: (r) => r.times },
+];
+
+const wouldRevokeColumns: Column<WouldRevokeRow>[] = [
+  { header: 'policyId', value: (r) => r.policyId },
+  { header: 'assignmentId', value: (r) => r.assignmentId },
+  { header: 'principalId', value: (r) => r.principalId },
+  { header: 'role', value: (r) => r.role },
+  { header: 'scope', value: (r) => r.scope },
+  { header: 'firstAt', value: (r) => r.firstAt },
+  { header: 'lastAt', value: (r) => r.lastAt },
+  { header: 'times', value: (r) => r.times },
+  { header: 'reason', value: (r) => r.reason },
+];
 const EXPORT_PAGE_SIZE = 500;
 
 /** A command line that cannot work as given; reported with its message and exit code 1. */
@@ -303,6 +338,8 @@ Examples:
   $ access-manager --url https://<app>.azurewebsites.net --audience api://<client id> requests list
   $ access-manager suggest --scope /subscriptions/<id>/resourceGroups/rg-weights --need "read the eval checkpoints in stweights"
   $ access-manager --url https://<app>.azurewebsites.net --token "$TOKEN" audit verify
+  $ access-manager policies init --subscription <id> --approver-group <group id> --force
+  $ access-manager report would-revoke --since 7d
 
 Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
     );
@@ -509,6 +546,80 @@ Exit codes: 0 ok, 1 API or usage error, 2 audit verification failed.`,
       if (ctx.format === 'json') write(ctx, toJson(answer));
       else if (ctx.format === 'csv') write(ctx, toCsv(rows, suggestionCsvColumns));
       else write(ctx, suggestionHeader(answer) + (rows.length ? toTable(rows, suggestionTableColumns) : '(no role covers this)\n') + suggestionFooter(answer));
+    });
+
+  const policies = program.command('policies').description('policy files: starter policies for a real tenant');
+  policies
+    .command('init')
+    .description("read a subscription through ARM as you (az login, or --login device-code) and write audit-mode policies that exempt today's standing access, for review in git")
+    .option('--subscription <id>', 'subscription to read (repeatable)', collectValues, [])
+    .option('--out <dir>', 'folder to write the policies to', 'policies')
+    .option('--approver-group <objectId>', 'Entra group whose members approve requests (repeatable); without one, the policies list no requestable roles yet', collectValues, [])
+    .option('--force', 'replace the policy files already in --out (git keeps the old ones)')
+    .option('--arm-endpoint <url>', 'Azure Resource Manager (env ARM_ENDPOINT; default https://management.azure.com)')
+    .action(async (options: { subscription: string[]; out: string; approverGroup: string[]; force?: boolean; armEndpoint?: string }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const endpoint = options.armEndpoint ?? (io.env.ARM_ENDPOINT || 'https://management.azure.com');
+      const login = globals.login ?? (io.env.ACCESSMANAGER_LOGIN as SignInMethod | undefined) ?? 'azure-cli';
+      const credential = (io.credentials ?? defaultCredentialFactory)({
+        method: login,
+        audience: new URL(endpoint).origin,
+        tenantId: globals.tenant ?? (io.env.AZURE_TENANT_ID || undefined),
+        // Device code against ARM signs in as the Azure CLI's public client unless told otherwise.
+        clientId: globals.clientId ?? AZURE_CLI_CLIENT_ID,
+        tell: (m) => io.stderr.write(m),
+      });
+      let result;
+      try {
+        result = await policiesInit({
+          subscriptions: options.subscription,
+          out: options.out,
+          approverGroups: options.approverGroup,
+          force: options.force === true,
+          arm: { endpoint, ...(io.armCa ? { ca: io.armCa } : {}) },
+          credential,
+          now: (io.now ?? (() => new Date()))(),
+        });
+      } catch (err) {
+        if (err instanceof PoliciesInitError) throw new UsageError(err.message);
+        throw err;
+      }
+      const rows = result.written.map((p) => ({ file: `${options.out}/${p.file}`, id: p.id, scope: p.scope, exemptions: p.exemptions }));
+      const format = command.optsWithGlobals<GlobalOptions>().format ?? (io.stdout.isTTY ? 'table' : 'json');
+      if (format === 'json') io.stdout.write(toJson({ policies: rows, removed: result.removed, inherited: result.inherited }));
+      else if (format === 'csv') io.stdout.write(toCsv(rows, starterColumns));
+      else io.stdout.write(toTable(rows, starterColumns));
+      io.stderr.write(
+        `Wrote ${rows.length} polic${rows.length === 1 ? 'y' : 'ies'} in audit mode with ${rows.reduce((n, r) => n + r.exemptions, 0)} exemption(s) for today's standing access` +
+          `${result.inherited ? ` (${result.inherited} assignment(s) inherited from above the subscription are not governed by them)` : ''}.\n` +
+          `Review them (git diff), npm run policies:check, deploy, and after a week: access-manager report would-revoke --since 7d.\n`,
+      );
+    });
+
+  const report = program.command('report').description('reports from the audit trail (admin)');
+  report
+    .command('would-revoke')
+    .description('what enforce mode would have revoked during a period in audit mode: one row per assignment, by policy')
+    .option('--since <period>', 'start of the period: 7d, 36h, 90m, 2w, or an ISO 8601 time', '7d')
+    .option('--until <time>', 'end of the period (ISO 8601; default now)')
+    .option('--scope <scope>', 'only assignments at or under this ARM scope')
+    .action(async (options: { since: string; until?: string; scope?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
+      const now = (io.now ?? (() => new Date()))();
+      let from: string;
+      let to: string;
+      try {
+        from = periodStart(options.since, now);
+        to = options.until ? periodStart(options.until, now) : now.toISOString();
+      } catch (err) {
+        throw new UsageError(err instanceof Error ? err.message : String(err));
+      }
+      const records = [];
+      for await (const page of ctx.client.auditPages({ action: 'assignment.wouldRevoke', from, to, scope: options.scope }, EXPORT_PAGE_SIZE)) records.push(...page.items);
+      const result = wouldRevokeReport(records, from, to);
+      if (ctx.format === 'json') write(ctx, toJson(result));
+      else if (ctx.format === 'csv') write(ctx, toCsv(result.rows, wouldRevokeColumns));
+      else write(ctx, (result.rows.length ? toTable(result.rows, wouldRevokeTableColumns) : '') + wouldRevokeSummary(result));
     });
 
   return program;

@@ -105,7 +105,7 @@ export const settingsSchema = z.object({
     .url('must be a URL')
     .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), 'must be an https:// URL (http only for a local emulator)')
     .optional(),
-  /** Account key for the anchor container (local emulator); empty means managed identity (Storage Blob Data Contributor on the container). */
+  /** Account key for the anchor container (local emulator); empty means managed identity (deployed: a role that reads, creates and appends blobs on the container). */
   AUDIT_ANCHOR_ACCOUNT_KEY: z.string().min(1).optional(),
   /**
    * Set by App Service when its authentication (Easy Auth) is on. Deployed, the principal headers

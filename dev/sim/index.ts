@@ -4,10 +4,12 @@
  * clients, seeded with the local tenant, emitting real-shaped Event Grid events to the
  * host's webhook.
  */
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { EventDelivery, type DeliveryRecord } from './events/delivery';
 import { makeKnobs, SeededRandom, type SimKnobs } from './knobs';
 import { ArmThrottle } from './arm/throttle';
+import { MANAGED_IDENTITY_PATH } from './identity/managedIdentity';
 import { createSimServer } from './server';
 import { SimState } from './state';
 import { installForAllUsers, SIM_BOT_APP_ID, type InstallResult } from './teams/install';
@@ -80,6 +82,8 @@ export interface Simulator {
   teams: SimulatorTeams;
   /** The data-plane URL of a vault (`https://localhost:<port>/`), its server started on first use. */
   vaultUrl(vaultId: string): Promise<string>;
+  /** App Service's managed identity endpoint for AccessManager's identity: set these as IDENTITY_ENDPOINT and IDENTITY_HEADER. */
+  managedIdentity: { endpoint: string; header: string };
   stop(): Promise<void>;
 }
 
@@ -100,7 +104,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   state.keyVaults.setPublisher((event) => keyVaultDelivery.publish(event));
   let port = opts.port ?? 0;
   const throttle = new ArmThrottle(opts.throttleClock);
-  const server = createSimServer(opts.tls, { state, knobs, delivery, random, throttle }, () => `localhost:${port}`);
+  const identityHeader = randomUUID();
+  const server = createSimServer(opts.tls, { state, knobs, delivery, random, throttle, identityHeader }, () => `localhost:${port}`);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -128,6 +133,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       serviceUrl,
     },
     vaultUrl: (vaultId) => state.keyVaults.urlFor(vaultId, ''),
+    managedIdentity: { endpoint: `${url}${MANAGED_IDENTITY_PATH}`, header: identityHeader },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         delivery.stop();

@@ -11,6 +11,7 @@ import { REMAINING_HEADER, throttleKind, type ArmThrottle } from './arm/throttle
 import { resolveCaller } from './caller';
 import type { EventDelivery } from './events/delivery';
 import { handleGraph } from './graph/router';
+import { handleManagedIdentity } from './identity/managedIdentity';
 import { handleOpenAi } from './openai/chatCompletions';
 import { clientIpOf, header, SimHttpError, splitTarget, type SimReply, type SimRequest } from './http';
 import type { SeededRandom, SimKnobs } from './knobs';
@@ -24,6 +25,8 @@ export interface ServerDeps {
   delivery: EventDelivery;
   random: SeededRandom;
   throttle: ArmThrottle;
+  /** The secret a caller of the managed identity endpoint must send (App Service's IDENTITY_HEADER). */
+  identityHeader: string;
 }
 
 /** The subscription an ARM path is under (its bucket), undefined above any subscription. */
@@ -54,7 +57,7 @@ function throttleArm(req: SimRequest, deps: ServerDeps, headers: Record<string, 
   });
 }
 
-type Surface = 'arm' | 'graph' | 'connector' | 'sim' | 'openai';
+type Surface = 'arm' | 'graph' | 'connector' | 'sim' | 'openai' | 'identity';
 
 function surfaceOf(path: string): Surface {
   const lower = path.slice(0, 12).toLowerCase();
@@ -62,6 +65,7 @@ function surfaceOf(path: string): Surface {
   if (lower === '/connector' || lower.startsWith('/connector/')) return 'connector';
   if (lower.startsWith('/sim/')) return 'sim';
   if (lower.startsWith('/openai/')) return 'openai';
+  if (lower.startsWith('/msi/')) return 'identity';
   return 'arm';
 }
 
@@ -102,6 +106,8 @@ async function route(surface: Surface, req: SimRequest, deps: ServerDeps): Promi
     case 'openai':
       stats.openaiRequests += 1;
       return handleOpenAi(req, deps.state);
+    case 'identity':
+      return handleManagedIdentity(req, deps.identityHeader);
   }
 }
 

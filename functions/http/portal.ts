@@ -49,9 +49,9 @@ function served(body: Buffer, type: string): Served {
   return { body, gzip: gzipSync(body, { level: 9 }), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`, type };
 }
 
-/** Where `npm run build` put the bundle: dist/portal, next to dist/functions (or from the sources, under dist/). */
+/** Where the bundle is: dist/portal next to dist/functions (or from the sources, under dist/); in the deployable package, portal/ next to app.js. */
 export function portalDir(): string | undefined {
-  return [join(__dirname, '..', '..', 'portal'), join(__dirname, '..', '..', 'dist', 'portal')].find((dir) => existsSync(join(dir, 'app.js')));
+  return [join(__dirname, '..', '..', 'portal'), join(__dirname, '..', '..', 'dist', 'portal'), join(__dirname, 'portal')].find((dir) => existsSync(join(dir, 'app.js')));
 }
 
 /** The HTML every page path answers; asset URLs carry their hash, so a new build is never mixed with an old one. */

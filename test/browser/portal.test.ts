@@ -78,9 +78,19 @@ describeWithChromium('the portal in headless Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  /**
+   * Leaves the current page before dropping the session: a page left open would notice the lost
+   * cookie (its next API call answers 401) and send the browser to sign-in itself, interrupting
+   * the navigation the test makes next.
+   */
+  async function signOut(): Promise<void> {
+    await page.goto('about:blank');
+    await browser.context.clearCookies();
+  }
+
   /** A fresh session: no cookie, so the portal sends the browser to sign-in, where the person is picked. */
   async function signInAs(upn: string, path: string): Promise<void> {
-    await browser.context.clearCookies();
+    await signOut();
     // The portal sends a signed-out browser on to sign-in at once: wait for the redirect, not for a load it interrupts.
     await page.goto(`${stack.url}${path}`, { waitUntil: 'commit' });
     await page.waitForURL(/\/\.auth\/login\/aad\?post_login_redirect_uri=/);
@@ -232,7 +242,7 @@ describeWithChromium('the portal in headless Chromium', () => {
     expect(link).toMatchObject({ title: 'Approve in the browser', url: `${stack.url}/approvals/${id}` });
     expect(erinsCard.actions!.some((a) => a.type === 'Action.Execute')).toBe(false);
 
-    await browser.context.clearCookies();
+    await signOut();
     await page.goto(link.url!, { waitUntil: 'commit' });
     await page.waitForURL(/\/\.auth\/login\/aad\?post_login_redirect_uri=%2Fapprovals%2F/);
     await page.getByRole('button', { name: USERS.erin.name }).click();

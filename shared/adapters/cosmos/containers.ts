@@ -1,7 +1,7 @@
 /**
- * AccessManager's Cosmos containers (database `accessmanager` by default) and the idempotent
- * start-up step that creates them. Add a container by appending to CONTAINERS; `Stores` grows
- * with it.
+ * AccessManager's Cosmos containers (database `accessmanager` by default, as declared in
+ * infra/shared/cosmos.json) and the idempotent start-up step that creates them. Add a container
+ * to that file and its name to CONTAINER_NAMES; `Stores` grows with it.
  *
  * What the embedded server (@vercel/cosmosdb-server 1.0.1 + @azure/cosmos 4.9) supports, checked
  * by test/store/features.test.ts - design queries around these facts:
@@ -24,6 +24,7 @@
  *   note `by` (and other SQL keywords) cannot be a property name in a query: write c["by"]
  */
 import type { Container, CosmosClient, Database, IndexingPolicy } from '@azure/cosmos';
+import cosmosSpec from '../../../infra/shared/cosmos.json';
 import { ConfigError } from '../../domain/errors';
 import { rememberPartitionKeyPath } from './document';
 import { cosmosStatus, toStoreError } from './storeErrors';
@@ -37,60 +38,32 @@ export interface ContainerDefinition {
   defaultTtl?: number;
 }
 
-/** Free text is never filtered on: leaving it out of the index saves RUs on every write. */
-function indexingPolicy(excludedPaths: string[], sortPairs: Array<[string, string]> = []): IndexingPolicy {
-  return {
-    indexingMode: 'consistent',
-    automatic: true,
-    includedPaths: [{ path: '/*' }],
-    excludedPaths: [{ path: '/"_etag"/?' }, ...excludedPaths.map((path) => ({ path }))],
-    // Both directions: the embedded server does not use a reversed composite index (real Cosmos does).
-    compositeIndexes: sortPairs.flatMap(([first, second]) => [
-      [
-        { path: first, order: 'ascending' as const },
-        { path: second, order: 'ascending' as const },
-      ],
-      [
-        { path: first, order: 'descending' as const },
-        { path: second, order: 'descending' as const },
-      ],
-    ]),
-  };
+/**
+ * The containers' names, so `Stores` can name each handle. The definitions themselves come from
+ * infra/shared/cosmos.json, which infra/app/cosmos.bicep deploys: with Entra auth the deployed
+ * app cannot create containers, so the code and the template must declare exactly the same ones.
+ */
+const CONTAINER_NAMES = ['requests', 'grants', 'coverage', 'audit', 'state'] as const;
+type ContainerName = (typeof CONTAINER_NAMES)[number];
+
+/** The file's containers, checked once at load: a name the code does not know (or one missing) is a broken build, not a runtime surprise. */
+function containersFromSpec(spec: { containers: ReadonlyArray<{ name: string; partitionKey: string; indexingPolicy: unknown; defaultTtl?: number }> }) {
+  const names = spec.containers.map((c) => c.name);
+  if (names.length !== CONTAINER_NAMES.length || CONTAINER_NAMES.some((name) => !names.includes(name))) {
+    throw new ConfigError(`infra/shared/cosmos.json declares containers ${names.join(', ')}; the code expects ${CONTAINER_NAMES.join(', ')}.`);
+  }
+  return spec.containers.map((c) => {
+    if (!c.partitionKey.startsWith('/')) throw new ConfigError(`infra/shared/cosmos.json: container ${c.name} has partition key ${c.partitionKey}, which is not a path.`);
+    return {
+      name: c.name as ContainerName,
+      partitionKey: c.partitionKey as `/${string}`,
+      indexingPolicy: c.indexingPolicy as IndexingPolicy,
+      ...(c.defaultTtl !== undefined ? { defaultTtl: c.defaultTtl } : {}),
+    };
+  });
 }
 
-export const CONTAINERS = [
-  {
-    /** Access requests with their approvals; every approval is a compare-and-swap on one document. */
-    name: 'requests',
-    partitionKey: '/id',
-    indexingPolicy: indexingPolicy(['/justification/?', '/approvals/[]/comment/?'], [['/createdAt', '/id']]),
-  },
-  {
-    /** Grants (approved, time-bound role assignments). */
-    name: 'grants',
-    partitionKey: '/id',
-    indexingPolicy: indexingPolicy(['/endReason/?'], [['/expiresAt', '/id']]),
-  },
-  {
-    /** What covers a live (principal, role, scope): read by a key derived from the assignment, on the event hot path. */
-    name: 'coverage',
-    partitionKey: '/id',
-    indexingPolicy: indexingPolicy([]),
-  },
-  {
-    /** Hash-chained audit ledger; one partition per chain keeps appends and verification partition-local. */
-    name: 'audit',
-    partitionKey: '/chainId',
-    indexingPolicy: indexingPolicy(['/reason/?', '/hash/?', '/prevHash/?'], [['/at', '/id']]),
-  },
-  {
-    /** Small shared state across instances: breaker counters, idempotency keys, chain heads. Documents may carry `ttl`. */
-    name: 'state',
-    partitionKey: '/id',
-    indexingPolicy: indexingPolicy([]),
-    defaultTtl: -1,
-  },
-] as const satisfies readonly ContainerDefinition[];
+export const CONTAINERS: ReadonlyArray<ContainerDefinition & { name: ContainerName }> = containersFromSpec(cosmosSpec);
 
 export type StoresOf<D extends readonly ContainerDefinition[]> = { database: Database } & { [K in D[number]['name']]: Container };
 
