@@ -266,7 +266,15 @@ const END_ACTIONS = { expired: 'grant.expired', revoked: 'grant.revoked', endedE
  * delete only records the end: the assignment is already gone. Safe to repeat: a second call
  * finishes whatever the first left undone.
  */
-export async function endGrant(deps: GrantDeps, grantId: string, how: GrantEndReason, actor: AuditActor, reason: string): Promise<Grant> {
+export async function endGrant(
+  deps: GrantDeps,
+  grantId: string,
+  how: GrantEndReason,
+  actor: AuditActor,
+  reason: string,
+  /** A version of the grant just listed (the expiry query's): the end is written without reading it again. */
+  known?: { grant: Grant; etag: string },
+): Promise<Grant> {
   const grants = deps.grants;
   const now = deps.clock.now();
   const ended = await grants.update(grantId, (g) => {
@@ -280,7 +288,7 @@ export async function endGrant(deps: GrantDeps, grantId: string, how: GrantEndRe
       pendingRemoval: how !== 'endedExternally',
     };
     return queueAudit(next, `grant.ended:${g.id}`, { action: END_ACTIONS[how], actor, ...grantTarget(g), requestId: g.requestId, reason }, now, { afterRemoval: true });
-  });
+  }, known);
   let { grant, etag } = ended;
   if (grant.endReason === undefined) return grant;
 
