@@ -372,7 +372,7 @@ async function countGrants(stack: LocalStack, status: string): Promise<number> {
 }
 
 /** (c) expireGrants for `count` grants expiring at once: wall time, cost per grant, where the time goes; then checks every grant ended and every assignment went. */
-async function benchExpiry(count: number, notifier: 'teams' | 'recording', log: (line: string) => void): Promise<Figures> {
+export async function benchExpiry(count: number, notifier: 'teams' | 'recording', log: (line: string) => void): Promise<Figures> {
   const clock = new ManualClock(new Date('2026-03-02T08:00:00.000Z'));
   const stack = await startLocalStack({ port: 0, simPort: 0, cosmosPort: 0, instrument: instrumentation, clock, ...notifierOption(notifier) });
   try {

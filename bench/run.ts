@@ -16,7 +16,10 @@
  * BENCH_PACKAGE_RUNS (default 7) fresh-process imports of the deployable package and of the build (./package.ts).
  * BENCH_CHAOS_KILLS (default 25) for the crash test (dev/chaos.ts: the app host in its own process,
  * killed with SIGKILL at random points under mixed load, then every invariant checked).
- * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|guardrails|chaos|package runs one of them.
+ * BENCH_SCALE_SUBSCRIPTIONS (10), BENCH_SCALE_ASSIGNMENTS (1,000 per subscription), BENCH_SCALE_ROGUE (1,000),
+ * BENCH_SCALE_INSTANCE_EVENTS (500) and BENCH_SCALE_GRANTS (2,000) for the scale section (./scale.ts:
+ * many subscriptions, ARM's token buckets, two instances).
+ * BENCH_ONLY=store|enforcement|requests|audit|portal|suggestions|guardrails|chaos|package|scale runs one of them.
  */
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +32,7 @@ import { benchPortal } from './portal';
 import { benchStore } from './store';
 import { benchSuggestions } from './suggestions';
 import { benchGuardrails, guardrailOptionsFromEnv } from './guardrails';
+import { benchScale } from './scale';
 import { ConfigError } from '../shared/domain/errors';
 
 /** What the issue asks of enforcement (issue 4). */
@@ -88,7 +92,7 @@ function judge(enforcement: Json): Json {
 
 async function main(): Promise<void> {
   const only = process.env['BENCH_ONLY'];
-  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'guardrails', 'chaos', 'package'];
+  const sections = ['store', 'enforcement', 'requests', 'audit', 'portal', 'suggestions', 'guardrails', 'chaos', 'package', 'scale'];
   if (only !== undefined && only !== '' && !sections.includes(only)) throw new ConfigError(`BENCH_ONLY must be one of ${sections.join(', ')} (got ${JSON.stringify(only)}).`);
   const started = performance.now();
   const summary: Json = {};
@@ -164,6 +168,14 @@ async function main(): Promise<void> {
     const pkg = await benchPackage(envCount('BENCH_PACKAGE_RUNS', 7), say);
     say(`package: ${JSON.stringify(pkg)}`);
     summary['package'] = { ...pkg, seconds: Math.round((performance.now() - t) / 1000) };
+  }
+
+  if (!only || only === 'scale') {
+    say('== scale (a management group of subscriptions under ARM\'s real token buckets; issue 14) ==');
+    const t = performance.now();
+    const scale = await benchScale(say);
+    say(`scale: ${JSON.stringify(scale)}`);
+    summary['scale'] = { ...scale, seconds: Math.round((performance.now() - t) / 1000) };
   }
 
   summary['totalSeconds'] = Math.round((performance.now() - started) / 1000);

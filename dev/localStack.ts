@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   botTokenAuthority?: string;
   /** Counting hooks (benchmarks). */
   instrument?: Instrumentation;
+  /** Shapes the simulated tenant before the app starts (e.g. the scale benchmark's many subscriptions, read from ARM at start-up). */
+  prepareTenant?: (sim: Simulator) => void | Promise<void>;
   /**
    * Anchor the audit chains in append blobs too, in an embedded Azurite (as deployed against an
    * Azure Storage container). `npm start` does; tests opt in (Azurite takes ~0.6 s to load).
@@ -95,6 +97,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     if (cosmos) started.push(() => cosmos.stop());
     const sim = await startSimulator({ port: opts.simPort ?? 7072, tls, knobs: opts.knobs });
     started.push(() => sim.stop());
+    await opts.prepareTenant?.(sim);
     const azurite = opts.anchorBlobs ? await startEmbeddedAzurite({ port: opts.azuritePort ?? 0 }) : undefined;
     if (azurite) started.push(() => azurite.stop());
 

@@ -5,6 +5,12 @@
 export const LOCAL_TENANT_ID = '00000000-0000-0000-0000-0000000000f0';
 export const LOCAL_SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000001';
 export const SUBSCRIPTION_SCOPE = `/subscriptions/${LOCAL_SUBSCRIPTION_ID}`;
+/** A second subscription in `mg-research` (training runs): governed through the management group. */
+export const TRAINING_SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000002';
+export const TRAINING_SUBSCRIPTION_SCOPE = `/subscriptions/${TRAINING_SUBSCRIPTION_ID}`;
+/** A subscription directly under the tenant root group, outside the governed management group: AccessManager never acts there. */
+export const UNGOVERNED_SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000009';
+export const UNGOVERNED_SUBSCRIPTION_SCOPE = `/subscriptions/${UNGOVERNED_SUBSCRIPTION_ID}`;
 
 const oid = (nn: string): string => `00000000-0000-4000-8000-0000000000${nn}`;
 
@@ -37,6 +43,8 @@ export const RG = {
   weights: `${SUBSCRIPTION_SCOPE}/resourceGroups/rg-weights`,
   research: `${SUBSCRIPTION_SCOPE}/resourceGroups/rg-research`,
   sandbox: `${SUBSCRIPTION_SCOPE}/resourceGroups/rg-sandbox`,
+  training: `${TRAINING_SUBSCRIPTION_SCOPE}/resourceGroups/rg-training`,
+  external: `${UNGOVERNED_SUBSCRIPTION_SCOPE}/resourceGroups/rg-external`,
 } as const;
 
 /** dave's pre-existing Owner assignment at the subscription: the declared baseline. */

@@ -12,6 +12,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { Client as GraphClient } from '@microsoft/microsoft-graph-client';
 import { Agent as UndiciAgent } from 'undici';
 import { ArmRoleAssignments } from './adapters/arm/armRoleAssignments';
+import { ArmPacer } from './adapters/arm/armPacer';
 import { ArmRoleDefinitions } from './adapters/arm/armRoleDefinitions';
 import { ArmGuardedResources } from './adapters/arm/armGuardedResources';
 import { KeyVaultSecretInventory } from './adapters/keyvault/secretInventory';
@@ -43,6 +44,8 @@ import { RevocationIntentStore, RogueActorStore, SelfAccessStore } from './adapt
 import { policySetEffectiveAt } from './adapters/cosmos/policyVersions';
 import type { SecurityDestination } from './adapters/teams/teamsNotifier';
 import type { ManagementGroupDescendants, PolicySet } from './domain/policy/policySet';
+import { governedScopes, policiesOutside, type GovernedScopes } from './domain/governance';
+import { scopeKey } from './domain/armIds';
 import type { AnchorSink } from './ports/audit';
 import { ConfigError } from './domain/errors';
 import { checkSelfAccess } from './usecases/selfAccess';
@@ -141,17 +144,24 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     config.BREAKGLASS_PRINCIPAL_IDS.map((id) => ({ id, reason: 'break-glass account (BREAKGLASS_PRINCIPAL_IDS): never revoked' })),
   );
   const stores = await openStores(config, credential, overrides.ca, instrument.cosmosHttpClient);
+  // ARM's throttling budget, shared by every ARM call of this instance: the SDK's retry policy honours Retry-After; the pacer spends the budget by priority.
+  const pacer = new ArmPacer();
   const arm = new AuthorizationManagementClient(credential, config.AZURE_SUBSCRIPTION_ID, {
     endpoint: config.ARM_ENDPOINT,
     // Fail fast and let Event Grid (or the timer) redeliver: the SDK's default back-off can outlast Event Grid's 30 s wait.
+    // A 429 is retried after its Retry-After by the same policy (throttlingRetryStrategy), within these retries.
     retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
     ...(overrides.ca ? { tlsOptions: { ca: overrides.ca } } : {}),
-    ...(instrument.armPolicies?.length ? { additionalPolicies: instrument.armPolicies.map((policy) => ({ policy, position: 'perCall' as const })) } : {}),
+    additionalPolicies: [
+      ...(instrument.armPolicies ?? []).map((policy) => ({ policy, position: 'perCall' as const })),
+      { policy: pacer.policy(), position: 'perRetry' as const },
+    ],
   });
   // A policy that governs a management group reaches the subscriptions under it: ask ARM which.
   const tree = new Map<string, ManagementGroupDescendants>();
   for (const scope of loaded.managementGroupScopes()) tree.set(scope, await managementGroupDescendants(arm, config.ARM_ENDPOINT, scope));
   const policies = tree.size > 0 ? loaded.withManagementGroups(tree) : loaded;
+  const governed = await resolveGovernedScopes(config, policies, tree, (scope) => managementGroupDescendants(arm, config.ARM_ENDPOINT, scope));
   const audit = decorate(
     'audit',
     new AuditLedger({
@@ -210,11 +220,40 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
       });
     },
     appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
+    governed,
+    pacing: pacer,
   };
   // Start-up check of AccessManager's own permission: records a loss found now, and learns its own
   // assignments so a later delete of one is recognised. Best effort: ARM may be briefly unreachable.
   await checkSelfAccess(deps, { noticedWhile: 'starting' }).catch((err: unknown) => console.warn(`AccessManager could not check its own permission at start-up: ${err instanceof Error ? err.message : String(err)}`));
   return { deps, teams, close: () => audit.close() };
+}
+
+/**
+ * The governed scopes from configuration (and ARM, for a management group). A policy naming a
+ * scope outside them stops start-up: it would decide where AccessManager may not act.
+ */
+async function resolveGovernedScopes(
+  config: Config,
+  policies: PolicySet,
+  tree: ReadonlyMap<string, ManagementGroupDescendants>,
+  descendants: (scope: string) => Promise<ManagementGroupDescendants>,
+): Promise<GovernedScopes> {
+  const group = config.GOVERNED_MANAGEMENT_GROUP;
+  const below = group ? (tree.get(group) ?? [...tree].find(([scope]) => scopeKey(scope) === scopeKey(group))?.[1] ?? (await descendants(group))) : undefined;
+  const governed = governedScopes({
+    defaultSubscription: config.AZURE_SUBSCRIPTION_ID,
+    subscriptions: config.GOVERNED_SUBSCRIPTION_IDS,
+    ...(group && below ? { managementGroup: { scope: group, subscriptions: below.subscriptions, groups: below.groups } } : {}),
+    policyReach: { scopes: policies.policies.map((p) => p.scope), subscriptions: policies.governedSubscriptions() },
+  });
+  const outside = policiesOutside(governed, policies.policies);
+  if (outside.length > 0) {
+    throw new ConfigError(
+      `AccessManager configuration is invalid:\n  policies name scopes outside the governed ones (GOVERNED_MANAGEMENT_GROUP, GOVERNED_SUBSCRIPTION_IDS, AZURE_SUBSCRIPTION_ID): ${outside.join(', ')}`,
+    );
+  }
+  return governed;
 }
 
 /**

@@ -16,8 +16,28 @@ export const settingsSchema = z.object({
   /** `local` runs against the simulated tenant and accepts unauthenticated bot activities; `azure` never does. */
   ACCESSMANAGER_ENV: z.enum(['local', 'azure']).default('azure'),
   AZURE_TENANT_ID: guid,
-  /** The subscription AccessManager governs. */
+  /** The default governed subscription: the only one unless GOVERNED_* settings name more. */
   AZURE_SUBSCRIPTION_ID: guid,
+  /** More governed subscriptions (comma-separated ids), beside AZURE_SUBSCRIPTION_ID. */
+  GOVERNED_SUBSCRIPTION_IDS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0))
+    .pipe(z.array(guid))
+    .default([]),
+  /**
+   * A governed management group (its name, or its full id): every subscription under it, at any
+   * depth, is governed (read from ARM at start-up). Policies may name it, any group under it, or
+   * any governed subscription.
+   */
+  GOVERNED_MANAGEMENT_GROUP: z
+    .string()
+    .transform((v) => {
+      const name = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)$/i.exec(v)?.[1] ?? v;
+      return name;
+    })
+    .pipe(z.string().regex(/^[A-Za-z0-9._()-]{1,90}$/, 'must be a management group name or /providers/Microsoft.Management/managementGroups/<name>'))
+    .transform((name) => `/providers/Microsoft.Management/managementGroups/${name}`)
+    .optional(),
   /** Object id of AccessManager's own managed identity: never revoked, and its writes are recognised as ours. */
   ACCESSMANAGER_PRINCIPAL_ID: guid,
   /**

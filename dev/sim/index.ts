@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { EventDelivery, type DeliveryRecord } from './events/delivery';
 import { makeKnobs, SeededRandom, type SimKnobs } from './knobs';
+import { ArmThrottle } from './arm/throttle';
 import { MANAGED_IDENTITY_PATH } from './identity/managedIdentity';
 import { createSimServer } from './server';
 import { SimState } from './state';
@@ -17,6 +18,7 @@ import { startVaultDataPlane, type VaultDataPlane } from './keyvault/dataPlane';
 
 export { simCredential, simClaimsFor, encodeSimToken } from './credential';
 export { DEFAULT_KNOBS, type SimKnobs } from './knobs';
+export { ARM_LIMITS } from './arm/throttle';
 export { SimState } from './state';
 export type { DeliveryRecord } from './events/delivery';
 export type { EventGridEvent, ArmEventData } from './events/armEvent';
@@ -32,6 +34,8 @@ export interface SimulatorOptions {
   /** The host's armEvents webhook, e.g. http://localhost:7071/runtime/webhooks/eventgrid?functionName=armEvents. */
   eventsWebhook?: string;
   knobs?: Partial<SimKnobs>;
+  /** The token buckets' clock (ms); default the real one. */
+  throttleClock?: () => number;
   /** Seed the local tenant (default true); false starts empty. */
   seed?: boolean;
   /** ARM's clock for createdOn/updatedOn (default: the real one). */
@@ -70,6 +74,8 @@ export interface Simulator {
   knobs: SimKnobs;
   /** Direct access for tests: `state.assignments`, `state.directory`, `state.resources`, `state.teams`, `state.reset()`. */
   state: SimState;
+  /** ARM's token buckets (active with the `armThrottle` knob): 429s answered per kind, `reset()`. */
+  throttle: ArmThrottle;
   events: SimulatorEvents;
   /** Deliveries of the vaults' system topics (`Microsoft.KeyVault.*`) to the keyVaultEvents webhook. */
   keyVaultEvents: SimulatorEvents;
@@ -97,8 +103,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   });
   state.keyVaults.setPublisher((event) => keyVaultDelivery.publish(event));
   let port = opts.port ?? 0;
+  const throttle = new ArmThrottle(opts.throttleClock);
   const identityHeader = randomUUID();
-  const server = createSimServer(opts.tls, { state, knobs, delivery, random, identityHeader }, () => `localhost:${port}`);
+  const server = createSimServer(opts.tls, { state, knobs, delivery, random, throttle, identityHeader }, () => `localhost:${port}`);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -117,6 +124,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     port,
     knobs,
     state,
+    throttle,
     events: eventsOf(delivery),
     keyVaultEvents: eventsOf(keyVaultDelivery),
     teams: {

@@ -3,6 +3,7 @@
  * are off by default; tests flip them at runtime (directly or through PATCH /sim/knobs).
  */
 import { z } from 'zod';
+import type { ThrottleSpec } from './arm/throttle';
 
 export type ArmFailureStatus = 429 | 500 | 'mixed';
 
@@ -41,6 +42,11 @@ export interface SimKnobs {
   deliveryTimeoutMs: number;
   /** Seed of the simulator's random choices, so a run with faults is reproducible. */
   seed: number;
+  /**
+   * ARM's token buckets (per subscription and caller; dev/sim/arm/throttle): null is off (the
+   * default, so tests that do not study throttling are not slowed); `ARM_LIMITS` are Azure's.
+   */
+  armThrottle: ThrottleSpec | null;
 }
 
 export const DEFAULT_KNOBS: Readonly<SimKnobs> = Object.freeze({
@@ -62,11 +68,14 @@ export const DEFAULT_KNOBS: Readonly<SimKnobs> = Object.freeze({
   deliveryConcurrency: 16,
   deliveryTimeoutMs: 30_000,
   seed: 1,
+  armThrottle: null,
 });
 
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const millis = z.number().int('must be whole milliseconds').min(0, 'must not be negative');
 const count = z.number().int('must be a whole number').min(1, 'must be at least 1');
+
+const bucketSchema = z.object({ burst: count, perSecond: z.number().positive('must be positive') }).strict();
 
 /** A partial update of the knobs, as PATCH /sim/knobs accepts it; unknown names are refused so typos show. */
 export const knobsPatchSchema = z
@@ -89,6 +98,10 @@ export const knobsPatchSchema = z
     deliveryConcurrency: count.max(256),
     deliveryTimeoutMs: count,
     seed: z.number().int(),
+    armThrottle: z
+      .object({ reads: bucketSchema, writes: bucketSchema, deletes: bucketSchema })
+      .strict()
+      .nullable(),
   })
   .partial()
   .strict();

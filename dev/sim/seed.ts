@@ -15,6 +15,9 @@ import {
   PEOPLE,
   RG,
   SUBSCRIPTION_SCOPE,
+  TRAINING_SUBSCRIPTION_ID,
+  TRAINING_SUBSCRIPTION_SCOPE,
+  UNGOVERNED_SUBSCRIPTION_ID,
 } from '../tenant';
 import type { DirectoryObject } from './directory';
 
@@ -210,14 +213,22 @@ export function keyVault(rgScope: string, name: string): ArmResource {
 }
 
 /** The subscription's own answer to GET /subscriptions/{id}. */
-export function seedSubscription(): Record<string, unknown> {
+/** The subscriptions of the local tenant and their display names. */
+export const SEED_SUBSCRIPTIONS: ReadonlyMap<string, string> = new Map([
+  [LOCAL_SUBSCRIPTION_ID, 'Research (local)'],
+  [TRAINING_SUBSCRIPTION_ID, 'Training (local)'],
+  [UNGOVERNED_SUBSCRIPTION_ID, 'External (local, not governed)'],
+]);
+
+export function seedSubscription(subscriptionId: string = LOCAL_SUBSCRIPTION_ID): Record<string, unknown> {
+  const id = subscriptionId.toLowerCase();
   return {
-    id: SUBSCRIPTION_SCOPE,
+    id: `/subscriptions/${id}`,
     authorizationSource: 'RoleBased',
     managedByTenants: [],
-    subscriptionId: LOCAL_SUBSCRIPTION_ID,
+    subscriptionId: id,
     tenantId: LOCAL_TENANT_ID,
-    displayName: 'Research (local)',
+    displayName: SEED_SUBSCRIPTIONS.get(id) ?? id,
     state: 'Enabled',
     subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'EnterpriseAgreement_2014-09-01', spendingLimit: 'Off' },
   };
@@ -247,12 +258,17 @@ export function seedResources(): ArmResource[] {
     storageAccount(RG.research, 'stscratch'),
     withPurgeProtection(privateOnly(keyVault(RG.research, 'kv-research'), 'pe-kv-research')),
     storageAccount(RG.sandbox, 'stsandbox'),
+    resourceGroup(RG.training),
+    resourceGroup(RG.external),
   ];
 }
 
 /** AccessManager's guardrail assignments (Contributor; Key Vault Reader for secret metadata) at the subscription. */
 export const APP_GUARDRAILS_ASSIGNMENT_NAME = '7c2d1f8e-4a3b-4d5c-9e6f-18a0c0ffee19';
 export const APP_SECRET_METADATA_ASSIGNMENT_NAME = '8d3e2a9f-5b4c-4e6d-8f7a-18a0c0ffee1a';
+
+/** AccessManager's User Access Administrator at the training subscription (governed through mg-research). */
+export const APP_TRAINING_ASSIGNMENT_NAME = '5b0d9f6c-2a8e-4b1d-9c4f-18a0c0ffee1b';
 
 export interface SeedAssignment {
   scope: string;
@@ -292,11 +308,19 @@ export const SEED_ASSIGNMENTS: readonly SeedAssignment[] = [
     principalType: 'ServicePrincipal',
     description: 'AccessManager reads secret metadata (never values) to check expiry',
   },
+  {
+    scope: TRAINING_SUBSCRIPTION_SCOPE,
+    name: APP_TRAINING_ASSIGNMENT_NAME,
+    roleName: 'User Access Administrator',
+    principalId: PEOPLE.accessManager,
+    principalType: 'ServicePrincipal',
+    description: 'AccessManager grants and revokes access',
+  },
 ];
 
 /** The role definition id of a seeded assignment, in the subscription-scoped form ARM answers with. */
-export function seedRoleDefinitionId(roleName: string): string {
+export function seedRoleDefinitionId(roleName: string, subscriptionId: string = LOCAL_SUBSCRIPTION_ID): string {
   const role = findBuiltInRole(roleName) ?? builtInSimRole(roleName);
   if (!role) throw new Error(`seed names an unknown built-in role '${roleName}'`);
-  return roleDefinitionId(LOCAL_SUBSCRIPTION_ID, role.guid);
+  return roleDefinitionId(subscriptionId, role.guid);
 }

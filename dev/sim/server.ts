@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import { handleArm } from './arm/router';
+import { REMAINING_HEADER, throttleKind, type ArmThrottle } from './arm/throttle';
+import { resolveCaller } from './caller';
 import type { EventDelivery } from './events/delivery';
 import { handleGraph } from './graph/router';
 import { handleManagedIdentity } from './identity/managedIdentity';
@@ -22,8 +24,37 @@ export interface ServerDeps {
   knobs: SimKnobs;
   delivery: EventDelivery;
   random: SeededRandom;
+  throttle: ArmThrottle;
   /** The secret a caller of the managed identity endpoint must send (App Service's IDENTITY_HEADER). */
   identityHeader: string;
+}
+
+/** The subscription an ARM path is under (its bucket), undefined above any subscription. */
+function subscriptionOfPath(path: string): string | undefined {
+  return /^\/+subscriptions\/([^/]+)/i.exec(path)?.[1];
+}
+
+/**
+ * ARM's token buckets: takes a token for this request, sets the remaining-budget header, and
+ * answers 429 with Retry-After when the bucket is empty.
+ */
+function throttleArm(req: SimRequest, deps: ServerDeps, headers: Record<string, string>): SimHttpError | undefined {
+  const spec = deps.knobs.armThrottle;
+  if (!spec) return undefined;
+  let caller = 'anonymous';
+  try {
+    caller = resolveCaller(req, deps.state.directory).objectId;
+  } catch {
+    // A bad token is refused by the handler itself (401), after taking from the anonymous bucket.
+  }
+  const kind = throttleKind(req.method);
+  const taken = deps.throttle.take(spec, subscriptionOfPath(req.path), caller, kind);
+  headers[REMAINING_HEADER[kind]] = String(taken.remaining);
+  if (taken.allowed) return undefined;
+  deps.state.stats.armThrottled += 1;
+  return new SimHttpError(429, 'TooManyRequests', `Number of ${kind} requests for subscription and caller exceeded the limit. Retry after ${taken.retryAfterSeconds} seconds.`, {
+    'Retry-After': String(taken.retryAfterSeconds),
+  });
 }
 
 type Surface = 'arm' | 'graph' | 'connector' | 'sim' | 'openai' | 'identity';
@@ -141,6 +172,8 @@ async function handle(raw: IncomingMessage, res: ServerResponse, deps: ServerDep
   if (surface === 'arm') headers['x-ms-correlation-request-id'] = header(req, 'x-ms-correlation-request-id') ?? requestId;
   if (surface === 'graph') headers['request-id'] = requestId;
   try {
+    const throttled = surface === 'arm' ? throttleArm(req, deps, headers) : undefined;
+    if (throttled) throw throttled;
     const reply = await route(surface, req, deps);
     write(res, reply.status, reply.body, { ...headers, ...reply.headers });
   } catch (err) {

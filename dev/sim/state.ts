@@ -4,14 +4,14 @@
  * restores the seed of API.md.
  */
 import { isGuid, normalizeScope, roleAssignmentId, roleDefinitionId, scopeKey, subscriptionOf } from '../../shared/domain/armIds';
-import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, MANAGEMENT_GROUP } from '../tenant';
+import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, MANAGEMENT_GROUP, TRAINING_SUBSCRIPTION_ID, UNGOVERNED_SUBSCRIPTION_ID } from '../tenant';
 import { randomUUID } from 'node:crypto';
 import { AssignmentStore, ROLE_ASSIGNMENT_TYPE, type RoleAssignment } from './arm/assignmentStore';
 import type { RbacView } from './arm/authorize';
 import { ancestry, type ManagementGroup } from './arm/managementGroups';
 import { SimRoleCatalog } from './arm/roleCatalog';
 import { Directory, type PrincipalType } from './directory';
-import { SEED_ASSIGNMENTS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
+import { SEED_ASSIGNMENTS, SEED_SUBSCRIPTIONS, SEED_TIME, seedDirectory, seedResources, seedRoleDefinitionId, type ArmResource } from './seed';
 import { TeamsStore, teamsUserId, type TeamsMember } from './teams/store';
 import { SimKeyVaults } from './keyvault/store';
 
@@ -19,6 +19,8 @@ export interface SimStats {
   armRequests: number;
   /** ARM calls answered with an injected 429/5xx (the `armFailureRate` knob). */
   armInjectedFailures: number;
+  /** ARM calls refused with 429 by the token buckets (the `armThrottle` knob). */
+  armThrottled: number;
   graphRequests: number;
   graphInjectedFailures: number;
   connectorRequests: number;
@@ -43,12 +45,15 @@ export interface SeedAssignmentInput {
 }
 
 function zeroStats(): SimStats {
-  return { armRequests: 0, armInjectedFailures: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0, openaiRequests: 0 };
+  return { armRequests: 0, armInjectedFailures: 0, armThrottled: 0, graphRequests: 0, graphInjectedFailures: 0, connectorRequests: 0, openaiRequests: 0 };
 }
 
 export class SimState {
   readonly tenantId = LOCAL_TENANT_ID;
+  /** The seed subscription (the single-subscription default of AZURE_SUBSCRIPTION_ID). */
   readonly subscriptionId = LOCAL_SUBSCRIPTION_ID;
+  /** Every subscription of the tenant (lower-case ids): the seed one, the training one (both in mg-research) and an ungoverned one. Tests may add more. */
+  readonly subscriptions = new Set<string>(SEED_SUBSCRIPTIONS.keys());
   readonly assignments = new AssignmentStore();
   /** Built-in role definitions and the custom roles created since the last reset. */
   readonly roleDefinitions = new SimRoleCatalog();
@@ -81,8 +86,30 @@ export class SimState {
 
   private seedHierarchy(): void {
     this.managementGroups.clear();
-    this.managementGroups.set(LOCAL_TENANT_ID, { name: LOCAL_TENANT_ID, displayName: 'Tenant Root Group', subscriptions: [] });
-    this.managementGroups.set(MANAGEMENT_GROUP.name, { name: MANAGEMENT_GROUP.name, displayName: 'Research', parent: LOCAL_TENANT_ID, subscriptions: [LOCAL_SUBSCRIPTION_ID] });
+    this.subscriptions.clear();
+    for (const id of SEED_SUBSCRIPTIONS.keys()) this.subscriptions.add(id);
+    this.managementGroups.set(LOCAL_TENANT_ID, { name: LOCAL_TENANT_ID, displayName: 'Tenant Root Group', subscriptions: [UNGOVERNED_SUBSCRIPTION_ID] });
+    this.managementGroups.set(MANAGEMENT_GROUP.name, { name: MANAGEMENT_GROUP.name, displayName: 'Research', parent: LOCAL_TENANT_ID, subscriptions: [LOCAL_SUBSCRIPTION_ID, TRAINING_SUBSCRIPTION_ID] });
+  }
+
+  hasSubscription(id: string): boolean {
+    return this.subscriptions.has(id.toLowerCase());
+  }
+
+  /**
+   * Adds a subscription (with one resource group, `rg-main`) under a management group: the scale
+   * benchmark's tenant of many subscriptions.
+   */
+  addSubscription(id: string, managementGroup: string, resourceGroups: readonly string[] = ['rg-main']): void {
+    const sub = id.toLowerCase();
+    this.subscriptions.add(sub);
+    const group = this.managementGroups.get(managementGroup.toLowerCase());
+    if (!group) throw new Error(`unknown management group '${managementGroup}'`);
+    if (!group.subscriptions.some((s) => s.toLowerCase() === sub)) group.subscriptions.push(sub);
+    for (const rg of resourceGroups) {
+      const rgId = `/subscriptions/${sub}/resourceGroups/${rg}`;
+      this.resources.set(scopeKey(rgId), { id: rgId, name: rg, type: 'Microsoft.Resources/resourceGroups', location: 'westeurope', tags: {}, properties: { provisioningState: 'Succeeded' } });
+    }
   }
 
   /** Back to the seed: directory, resources, standing assignments, one personal chat per user; counters zeroed. */
@@ -99,7 +126,7 @@ export class SimState {
         makeAssignment({
           scope: a.scope,
           name: a.name,
-          roleDefinitionId: seedRoleDefinitionId(a.roleName),
+          roleDefinitionId: seedRoleDefinitionId(a.roleName, subscriptionOf(a.scope)),
           principalId: a.principalId,
           principalType: a.principalType,
           description: a.description,

@@ -6,6 +6,8 @@
 import type { Clock } from '../domain/clock';
 import type { PolicySet } from '../domain/policy';
 import type { Config } from '../config';
+import type { GovernedScopes } from '../domain/governance';
+import type { WorkPacing } from './pacing';
 import type { AuditTrail } from './audit';
 import type { BreakerRepository } from './breakers';
 import type { ConversationRepository } from './conversations';
@@ -54,4 +56,8 @@ export interface Deps {
   pingStore(): Promise<void>;
   /** Object id of AccessManager's own identity: exempt everywhere, its writes are ours. */
   appPrincipalId: string;
+  /** The subscriptions and management groups AccessManager acts in (configuration; domain/governance). */
+  governed: GovernedScopes;
+  /** Marks work whose ARM calls may wait for event enforcement's (reconcile, expiry). */
+  pacing: WorkPacing;
 }

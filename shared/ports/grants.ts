@@ -33,8 +33,8 @@ export interface GrantRepository {
    */
   update(id: string, mutate: (current: Grant) => Grant, known?: { grant: Grant; etag: string }): Promise<{ grant: Grant; changed: boolean; etag?: string }>;
   list(filter: GrantFilter): Promise<QueryPage<Grant>>;
-  /** Active grants whose expiry has passed, soonest first. */
-  due(now: Date, limit: number): Promise<Grant[]>;
+  /** Active grants whose expiry has passed, soonest first, each with its version (ETag) as listed: ending it needs no second read. */
+  due(now: Date, limit: number): Promise<Array<{ grant: Grant; etag?: string }>>;
   /** Ended grants whose assignment removal did not finish. */
   pendingRemovals(limit: number): Promise<Grant[]>;
   /** Grants whose audit outbox still holds entries (a crash or a ledger failure interrupted the change). */

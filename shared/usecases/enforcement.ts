@@ -24,6 +24,8 @@ import type { Deps } from '../ports/deps';
 import type { RevocationIntent } from '../ports/enforcementState';
 import { parseAuditEntry, type AuditActor, type AuditEntry } from '../domain/audit/record';
 import { isManagementGroupScope, scopeKey } from '../domain/armIds';
+import { isGoverned } from '../domain/governance';
+import { mapLimited } from '../domain/concurrency';
 import type { Caller } from '../domain/caller';
 import { InternalError, NotFoundError, PermissionDeniedError, TransientError, ValidationError } from '../domain/errors';
 import { endGrant } from './grants';
@@ -58,6 +60,8 @@ type EnforcerDeps = Pick<
   | 'revocations'
   | 'rogueActors'
   | 'policySetEffectiveAt'
+  | 'governed'
+  | 'pacing'
 >;
 
 export interface Trigger {
@@ -365,7 +369,20 @@ export async function handleArmEvent(deps: EnforcerDeps, received: ReceivedEvent
   }
 }
 
+/** The scope an event is about: where it must be governed for AccessManager to act. */
+function eventScope(event: ArmEvent): string | undefined {
+  if (event.kind === 'roleAssignmentWrite' || event.kind === 'roleAssignmentDelete') return event.assignmentScope;
+  if ('resourceId' in event) return event.resourceId;
+  return undefined;
+}
+
 async function handleDecoded(deps: EnforcerDeps, event: ArmEvent, log: (line: string) => void): Promise<void> {
+  const scope = eventScope(event);
+  if (scope !== undefined && !isGoverned(deps.governed, scope)) {
+    // Another subscription's topic pointed at us (or a governed one was dropped from the settings): never act there, never ask ARM.
+    log(`armEvents ${event.eventId}: ${scope} is outside the governed scopes: ignored`);
+    return;
+  }
   switch (event.kind) {
     case 'roleAssignmentWrite': {
       const live = await deps.roleAssignments.get(event.assignmentId);
@@ -422,13 +439,17 @@ export interface ReconcileOptions {
   budgetMs?: number;
 }
 
-/** The scopes to list: every top governed scope, and for a management group each subscription under it. */
-function listingScopes(deps: Pick<EnforcerDeps, 'policies'>): string[] {
+/** Assignments of a listed page judged at once: enough to hide the store's latency, few enough for its throughput. */
+const RECONCILE_CONCURRENCY = 8;
+
+/** The scopes to list: every top governed scope, and for a management group each governed subscription under it. */
+function listingScopes(deps: Pick<EnforcerDeps, 'policies' | 'governed'>): string[] {
   const scopes: string[] = [];
   for (const top of deps.policies.topScopes()) {
     if (isManagementGroupScope(top)) scopes.push(...deps.policies.subscriptionsUnder(top).map((s) => `/subscriptions/${s}`));
     else scopes.push(top);
   }
+  scopes.splice(0, scopes.length, ...scopes.filter((s) => isGoverned(deps.governed, s)));
   return [...new Map(scopes.map((s) => [scopeKey(s), s])).values()];
 }
 
@@ -441,7 +462,12 @@ function listingScopes(deps: Pick<EnforcerDeps, 'policies'>): string[] {
  * and judges again any assignment that re-created such a grant's access out of band.
  * Memory holds one page plus a small record per live assignment and the active grants.
  */
-export async function reconcile(deps: EnforcerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+export function reconcile(deps: EnforcerDeps, opts: ReconcileOptions = {}): Promise<ReconcileReport> {
+  // Background work: its ARM calls leave a reserve of every budget to event enforcement.
+  return deps.pacing.background(() => reconcileNow(deps, opts));
+}
+
+async function reconcileNow(deps: EnforcerDeps, opts: ReconcileOptions): Promise<ReconcileReport> {
   const startedAt = deps.clock.now();
   const scopes = listingScopes(deps);
   const report: ReconcileReport = { scopes, assignments: 0, revoked: 0, wouldRevoke: 0, exempt: 0, allowed: 0, grantsEnded: 0, deferred: 0, failures: 0, selfAccessOk: true };
@@ -470,14 +496,16 @@ export async function reconcile(deps: EnforcerDeps, opts: ReconcileOptions = {})
   const seen = new Map<string, Pick<LiveAssignment, 'id' | 'principalId' | 'roleDefinitionId' | 'scope'>>();
   for (const scope of scopes) {
     for await (const page of deps.roleAssignments.listForScope(scope)) {
+      const fresh: LiveAssignment[] = [];
       for (const live of page) {
         // ARM lists what applies at the scope: also assignments above it, which every listing repeats.
         if (seen.has(scopeKey(live.id))) continue;
         seen.set(scopeKey(live.id), { id: live.id, principalId: live.principalId, roleDefinitionId: live.roleDefinitionId, scope: live.scope });
-        report.assignments++;
-        const above = !deps.policies.contains(scope, live.scope);
-        await judge(live, live.id, above ? scope : undefined);
+        fresh.push(live);
       }
+      report.assignments += fresh.length;
+      // A page is judged a few at a time: one store read each hides behind the others (judge never throws).
+      await mapLimited(fresh, RECONCILE_CONCURRENCY, (live) => judge(live, live.id, deps.policies.contains(scope, live.scope) ? undefined : scope));
     }
   }
   const grants = [];

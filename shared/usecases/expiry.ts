@@ -5,6 +5,15 @@
  * waited for AccessManager's permission), and finishes what a crash interrupted: audit outboxes
  * of requests and grants, and revocations ARM has not confirmed yet.
  * Work is proportional to what is due: each step is an indexed query for due items only.
+ *
+ * Store operations per expired grant (bench/requests.ts, `expiry.perGrant.storeOps`: 8.2, was
+ * 10.3): the grant's end (one conditional replace of the version the due query listed, its record
+ * queued in it; a 412 falls back to read and retry), the coverage entry's removal (read +
+ * replace), the record (the ledger's idempotency marker and the record: 2 creates), one replace
+ * that marks the removal done and clears the queued record, and the Teams notice (~2.2: its
+ * sent-key marker and the conversation reference). The ARM delete is not a store operation. Not
+ * done (issue 14 asked for at most 4): the notice's key could live in the grant's last write, and
+ * the coverage rewrite could be left to the next write of that coverage document.
  */
 import type { Deps } from '../ports/deps';
 import { finishUnfulfilledRequests, timeOutOverdueRequests } from './requests';
@@ -47,7 +56,12 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   return failures.length;
 }
 
-export async function runExpiry(deps: Deps): Promise<ExpiryReport> {
+export function runExpiry(deps: Deps): Promise<ExpiryReport> {
+  // Background work: its ARM deletes leave a reserve of the budget to event enforcement's revocations.
+  return deps.pacing.background(() => expireNow(deps));
+}
+
+async function expireNow(deps: Deps): Promise<ExpiryReport> {
   const grants = deps.grants;
   const report: ExpiryReport = { expired: 0, removalsFinished: 0, warned: 0, timedOut: 0, fulfilled: 0, outboxesFlushed: 0, revocationsFinished: 0, failures: 0 };
   const actor = { id: deps.appPrincipalId, name: 'AccessManager' };
@@ -68,11 +82,12 @@ export async function runExpiry(deps: Deps): Promise<ExpiryReport> {
   const started = Date.now();
   for (let batch = 0; batch < MAX_BATCHES_PER_RUN && Date.now() - started < EXPIRY_RUN_BUDGET_MS; batch++) {
     // A grant that failed to end stays due; skip it in this run so one bad grant cannot spin the loop.
-    const due = (await grants.due(deps.clock.now(), BATCH)).filter((g) => !seen.has(g.id));
+    const due = (await grants.due(deps.clock.now(), BATCH)).filter(({ grant }) => !seen.has(grant.id));
     if (due.length === 0) break;
-    due.forEach((g) => seen.add(g.id));
-    report.failures += await inParallel(due, CONCURRENCY, async (g: Grant) => {
-      await endGrant(deps, g.id, 'expired', actor, `expired at ${g.expiresAt}`);
+    due.forEach(({ grant }) => seen.add(grant.id));
+    report.failures += await inParallel(due, CONCURRENCY, async ({ grant: g, etag }: { grant: Grant; etag?: string }) => {
+      // The version the query listed: ending it replaces it without reading it again (a 412 falls back to reading).
+      await endGrant(deps, g.id, 'expired', actor, `expired at ${g.expiresAt}`, etag ? { grant: g, etag } : undefined);
       report.expired++;
     });
   }

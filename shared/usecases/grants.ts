@@ -10,7 +10,7 @@
  * entry in the same write (domain/audit/outbox), so no change is left without its record.
  */
 import type { AuditActor } from '../domain/audit/record';
-import { queueAudit } from '../domain/audit/outbox';
+import { queueAudit, readyEntries, withoutAudit } from '../domain/audit/outbox';
 import { roleAssignmentId, roleDefinitionGuid, sameScope, scopeKey } from '../domain/armIds';
 import type { Deps } from '../ports/deps';
 import { AppError, ConflictError, InternalError, PermissionDeniedError, TransientError, ValidationError } from '../domain/errors';
@@ -266,7 +266,15 @@ const END_ACTIONS = { expired: 'grant.expired', revoked: 'grant.revoked', endedE
  * delete only records the end: the assignment is already gone. Safe to repeat: a second call
  * finishes whatever the first left undone.
  */
-export async function endGrant(deps: GrantDeps, grantId: string, how: GrantEndReason, actor: AuditActor, reason: string): Promise<Grant> {
+export async function endGrant(
+  deps: GrantDeps,
+  grantId: string,
+  how: GrantEndReason,
+  actor: AuditActor,
+  reason: string,
+  /** A version of the grant just listed (the expiry query's): the end is written without reading it again. */
+  known?: { grant: Grant; etag: string },
+): Promise<Grant> {
   const grants = deps.grants;
   const now = deps.clock.now();
   const ended = await grants.update(grantId, (g) => {
@@ -280,7 +288,7 @@ export async function endGrant(deps: GrantDeps, grantId: string, how: GrantEndRe
       pendingRemoval: how !== 'endedExternally',
     };
     return queueAudit(next, `grant.ended:${g.id}`, { action: END_ACTIONS[how], actor, ...grantTarget(g), requestId: g.requestId, reason }, now, { afterRemoval: true });
-  });
+  }, known);
   let { grant, etag } = ended;
   if (grant.endReason === undefined) return grant;
 
@@ -294,7 +302,16 @@ export async function endGrant(deps: GrantDeps, grantId: string, how: GrantEndRe
         throw err;
       }
     }
-    ({ grant, etag } = await grants.update(grant.id, (g) => (g.pendingRemoval ? { ...g, pendingRemoval: false } : g), etag ? { grant, etag } : undefined));
+    // The assignment is gone: the records held for it are appended (idempotent), then one write
+    // marks the removal done and clears them. A crash in between leaves pendingRemoval set, and
+    // the next expireGrants run repeats these steps under the same idempotency keys.
+    const removed = { ...grant, pendingRemoval: false };
+    const done = new Set<string>();
+    for (const o of readyEntries(removed)) {
+      await deps.audit.append(o.entry, { idempotencyKey: o.key });
+      done.add(o.key);
+    }
+    ({ grant, etag } = await grants.update(grant.id, (g) => (g.pendingRemoval || g.outbox?.some((o) => done.has(o.key)) ? withoutAudit({ ...g, pendingRemoval: false }, done) : g), etag ? { grant, etag } : undefined));
   }
   grant = await flushGrantAudit(deps, grant, etag);
 

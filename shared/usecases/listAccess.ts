@@ -8,6 +8,7 @@ import type { GrantRepository } from '../ports/grants';
 import type { LiveAssignment } from '../ports/roleAssignments';
 import { accessScope, assignmentKey, assignmentsWithin, buildAccessView, type AccessItem, type CoverageLookup } from '../domain/access/accessView';
 import { roleDefinitionGuid } from '../domain/armIds';
+import { governedSubscriptionScopes } from '../domain/governance';
 import { mapLimited } from '../domain/concurrency';
 import type { Grant } from '../domain/grants/grant';
 
@@ -16,14 +17,26 @@ const STORE_CONCURRENCY = 8;
 /** Directory reads in flight at once for display names. */
 const DIRECTORY_CONCURRENCY = 4;
 
-type AccessDeps = Pick<Deps, 'config' | 'clock' | 'grants' | 'policies' | 'roleAssignments' | 'directory' | 'appPrincipalId'>;
+type AccessDeps = Pick<Deps, 'config' | 'clock' | 'grants' | 'policies' | 'roleAssignments' | 'directory' | 'appPrincipalId' | 'governed'>;
 
-/** Lists the live assignments at and under `scope` from ARM and joins each with its grant, exemption or policy verdict. */
+/**
+ * Lists the live assignments at and under `scope` from ARM (no scope: every governed subscription)
+ * and joins each with its grant, exemption or policy verdict.
+ */
 export async function listAccess(deps: AccessDeps, input: { scope?: string }): Promise<AccessItem[]> {
-  const scope = accessScope(input.scope, deps.config.AZURE_SUBSCRIPTION_ID);
-  const listed: LiveAssignment[] = [];
-  for await (const page of deps.roleAssignments.listForScope(scope)) listed.push(...page);
-  const assignments = assignmentsWithin(listed, scope);
+  const unscoped = input.scope === undefined || input.scope.trim() === '';
+  const scopes = unscoped ? governedSubscriptionScopes(deps.governed) : [accessScope(input.scope, deps.config.AZURE_SUBSCRIPTION_ID)];
+  const assignments: LiveAssignment[] = [];
+  const seen = new Set<string>();
+  for (const scope of scopes) {
+    const listed: LiveAssignment[] = [];
+    for await (const page of deps.roleAssignments.listForScope(scope)) listed.push(...page);
+    for (const a of assignmentsWithin(listed, scope)) {
+      if (seen.has(assignmentKey(a.id))) continue;
+      seen.add(assignmentKey(a.id));
+      assignments.push(a);
+    }
+  }
 
   const lookups = await mapLimited(assignments, STORE_CONCURRENCY, async (assignment) => [assignmentKey(assignment.id), await coverageLookup(deps.grants, assignment)] as const);
   const coverage = new Map(lookups.filter((entry): entry is readonly [string, CoverageLookup] => entry[1] !== undefined));

@@ -114,11 +114,14 @@ describe('a transient ledger failure never loses a record', () => {
     flaky.failNext((e) => e.action === 'grant.expired');
     const run = await runExpiry(later(2));
     expect(run.failures).toBeGreaterThanOrEqual(1);
+    // The removal is marked done in the same write that clears its record (one store operation
+    // fewer per expiry): the failed record leaves the removal pending, and the same run's step
+    // for interrupted removals finishes it under the same idempotency key.
+    expect(run.removalsFinished).toBeGreaterThanOrEqual(1);
     expect(await stack.deps.grants.get(grant.grantId)).toMatchObject({ status: 'expired', pendingRemoval: false });
     expect(exists(stack, grant.assignmentId)).toBe(false);
-    expect(await count({ grantId: grant.grantId, action: 'grant.expired' })).toBe(0);
-    expect((await sweepAuditOutboxes(later(3))).flushed).toBeGreaterThanOrEqual(1);
     expect(await count({ grantId: grant.grantId, action: 'grant.expired' })).toBe(1);
+    await runExpiry(later(3));
     await sweepAuditOutboxes(later(3));
     expect(await count({ grantId: grant.grantId, action: 'grant.expired' })).toBe(1);
   });

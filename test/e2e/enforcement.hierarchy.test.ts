@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalStack } from '../../dev/localStack';
 import { roleAssignmentId, roleDefinitionId, scopeKey } from '../../shared/domain/armIds';
-import { LOCAL_SUBSCRIPTION_ID, MANAGEMENT_GROUP, PEOPLE, RG, SUBSCRIPTION_SCOPE } from '../../dev/tenant';
+import { LOCAL_SUBSCRIPTION_ID, MANAGEMENT_GROUP, PEOPLE, RG, SUBSCRIPTION_SCOPE, TRAINING_SUBSCRIPTION_ID } from '../../dev/tenant';
 import { assignOutOfBand, auditRecords, closeSimAgents, exists, policiesCopy, settle, simArm, startEnforcementStack, until } from './enforcementHelpers';
 
 afterAll(async () => {
@@ -103,7 +103,7 @@ describe('with a policy that governs mg-research', () => {
   });
 
   it('knows the subscriptions under the group from ARM and judges an assignment at the group by that policy', async () => {
-    expect(stack.deps.policies.subscriptionsUnder(MANAGEMENT_GROUP.scope)).toEqual([LOCAL_SUBSCRIPTION_ID]);
+    expect(stack.deps.policies.subscriptionsUnder(MANAGEMENT_GROUP.scope).sort()).toEqual([LOCAL_SUBSCRIPTION_ID, TRAINING_SUBSCRIPTION_ID]);
     expect(stack.deps.policies.governing(MANAGEMENT_GROUP.scope)?.id).toBe('research-group');
     // The more specific policies still decide below it.
     expect(stack.deps.policies.governing(RG.weights)?.id).toBe('model-weights');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../dev/localStack';
 import type { EventGridEvent } from '../../dev/sim';
-import { roleAssignmentId, scopeKey } from '../../shared/domain/armIds';
+import { roleAssignmentId, scopeKey, subscriptionOf } from '../../shared/domain/armIds';
 import type { AuditRecord } from '../../shared/domain/audit/record';
 import type { AuditQueryFilter } from '../../shared/domain/audit/queryPlan';
 import { ADMIN_ROLE, principalHeaders } from '../../shared/domain/caller';
@@ -110,7 +110,7 @@ export async function assignOutOfBand(
 ): Promise<RogueAssignment> {
   const name = a.name ?? randomUUID();
   const path = `${a.scope}/providers/Microsoft.Authorization/roleAssignments/${name}`;
-  const roleDefinitionId = `/subscriptions/${LOCAL_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${a.roleGuid}`;
+  const roleDefinitionId = `/subscriptions/${subscriptionOf(a.scope) ?? LOCAL_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${a.roleGuid}`;
   const res = await simArm(stack, 'PUT', path, { caller: a.caller, events: a.events, body: { properties: { roleDefinitionId, principalId: a.principalId } } });
   const acceptedAt = performance.now();
   if (res.status !== 201 && res.status !== 200) throw new Error(`PUT ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);

@@ -159,12 +159,12 @@ export class InMemoryGrants implements GrantRepository {
     return page(items.map(copy), filter.maxItemCount ?? 50, filter.continuationToken);
   }
 
-  async due(now: Date, limit: number): Promise<Grant[]> {
+  async due(now: Date, limit: number): Promise<Array<{ grant: Grant }>> {
     return [...this.docs.values()]
       .filter((g) => g.status === 'active' && g.expiresAt <= now.toISOString())
       .sort((a, b) => a.expiresAt.localeCompare(b.expiresAt))
       .slice(0, limit)
-      .map(copy);
+      .map((g) => ({ grant: copy(g) }));
   }
 
   async pendingRemovals(limit: number): Promise<Grant[]> {

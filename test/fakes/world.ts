@@ -5,6 +5,7 @@
  * `call()` sends an HTTP request through the registration table's handlers in-process, the way
  * the Functions host would route it (the hono way: no socket in between).
  */
+import { governedScopes } from '../../shared/domain/governance';
 import { join } from 'node:path';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpMethod, type HttpResponseInit } from '@azure/functions';
 import { methodNotAllowed, notFound } from '../../dev/host/hostResponses';
@@ -118,6 +119,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     roleDefinitions: { builtIn: async () => BUILT_IN_DEFINITIONS, operations: async () => KNOWN_OPERATIONS, customAt: async () => [] },
     advisor: undefined,
     appPrincipalId: config.ACCESSMANAGER_PRINCIPAL_ID.toLowerCase(),
+    pacing: { background: (work) => work() },
+    governed: governedScopes({
+      defaultSubscription: config.AZURE_SUBSCRIPTION_ID,
+      subscriptions: config.GOVERNED_SUBSCRIPTION_IDS,
+      policyReach: { scopes: policies.policies.map((p) => p.scope), subscriptions: policies.governedSubscriptions() },
+    }),
   };
   const app: App = { deps, teams: undefined, close: async () => undefined };
   const routes: RoutedFunction<HttpFunction>[] = functionTable(async () => app)

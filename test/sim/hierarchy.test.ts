@@ -9,7 +9,7 @@ import { Agent } from 'undici';
 import { generateLocalTls } from '../../dev/tls';
 import { simCredential, startSimulator, type Simulator } from '../../dev/sim';
 import { roleAssignmentId, roleDefinitionId } from '../../shared/domain/armIds';
-import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, MANAGEMENT_GROUP, PEOPLE, RG, SUBSCRIPTION_SCOPE, TENANT_ROOT_GROUP_SCOPE } from '../../dev/tenant';
+import { LOCAL_SUBSCRIPTION_ID, LOCAL_TENANT_ID, MANAGEMENT_GROUP, PEOPLE, RG, SUBSCRIPTION_SCOPE, TENANT_ROOT_GROUP_SCOPE, TRAINING_SUBSCRIPTION_SCOPE } from '../../dev/tenant';
 
 const OWNER = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
 const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
@@ -68,10 +68,12 @@ describe('the management group above the subscription', () => {
       id: MANAGEMENT_GROUP.scope,
       type: 'Microsoft.Management/managementGroups',
       name: 'mg-research',
-      properties: { tenantId: LOCAL_TENANT_ID, details: { parent: { id: TENANT_ROOT_GROUP_SCOPE } }, children: [{ type: '/subscriptions', id: SUBSCRIPTION_SCOPE }] },
+      properties: { tenantId: LOCAL_TENANT_ID, details: { parent: { id: TENANT_ROOT_GROUP_SCOPE } }, children: [{ type: '/subscriptions', id: SUBSCRIPTION_SCOPE }, { type: '/subscriptions', id: TRAINING_SUBSCRIPTION_SCOPE }] },
     });
     const descendants = await arm('GET', `${MANAGEMENT_GROUP.scope}/descendants`, PEOPLE.dave);
-    expect(descendants.body.value).toEqual([expect.objectContaining({ id: SUBSCRIPTION_SCOPE, type: 'Microsoft.Management/managementGroups/subscriptions', properties: expect.objectContaining({ parent: { id: MANAGEMENT_GROUP.scope } }) })]);
+    expect(descendants.body.value).toEqual(
+      [SUBSCRIPTION_SCOPE, TRAINING_SUBSCRIPTION_SCOPE].map((id) => expect.objectContaining({ id, type: 'Microsoft.Management/managementGroups/subscriptions', properties: expect.objectContaining({ parent: { id: MANAGEMENT_GROUP.scope } }) })),
+    );
     expect((await arm('GET', '/providers/Microsoft.Management/managementGroups/mg-nope', PEOPLE.dave)).status).toBe(404);
   });
 

@@ -51,13 +51,15 @@ export interface ArmWrite {
  */
 export function emitArmEvent(ctx: ArmContext, write: ArmWrite): void {
   if (!ctx.knobs.emitEvents || header(ctx.req, 'x-sim-events')?.toLowerCase() === 'off') return;
-  if (!subscriptionOf(write.resourceUri)) return;
+  // Each subscription's system topic carries the changes inside it.
+  const subscriptionId = subscriptionOf(write.resourceUri);
+  if (!subscriptionId) return;
   ctx.delivery.publish(
     toArmEvent({
       id: randomUUID(),
       eventType: write.eventType,
       eventTime: new Date(),
-      subscriptionId: ctx.state.subscriptionId,
+      subscriptionId,
       tenantId: ctx.state.tenantId,
       resourceUri: write.resourceUri,
       operationName: write.operationName,

@@ -5,6 +5,7 @@
  */
 import { ok, queryParam, SimHttpError, type SimReply } from '../http';
 import { methodNotAllowed, type ArmContext } from './context';
+import { SEED_SUBSCRIPTIONS } from '../seed';
 import { groupOf, managementGroupId, type Hierarchy, type ManagementGroup } from './managementGroups';
 
 function childrenOf(h: Hierarchy, g: ManagementGroup, subscriptionName: (id: string) => string): Array<Record<string, unknown>> {
@@ -35,7 +36,7 @@ export function managementGroupRead(ctx: ArmContext, name: string, descendants: 
   const h = ctx.state;
   const g = groupOf(h, name);
   if (!g) throw new SimHttpError(404, 'NotFound', `The management group '${name}' was not found, or you do not have access to it.`);
-  const subscriptionName = (id: string) => (id.toLowerCase() === ctx.state.subscriptionId.toLowerCase() ? 'Research (local)' : id);
+  const subscriptionName = (id: string) => SEED_SUBSCRIPTIONS.get(id.toLowerCase()) ?? id;
   if (descendants) return ok({ value: descendantsOf(h, g, subscriptionName) });
   const parent = g.parent ? groupOf(h, g.parent) : undefined;
   const expand = queryParam(ctx.req.query, '$expand')?.toLowerCase();

@@ -23,7 +23,7 @@ export function mergeDeep(target: Record<string, unknown>, patch: Record<string,
 }
 
 function subscriptionMatches(ctx: ArmContext, sub: string): void {
-  if (sub.toLowerCase() !== ctx.state.subscriptionId.toLowerCase()) {
+  if (!ctx.state.hasSubscription(sub)) {
     throw new SimHttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
   }
 }
@@ -31,13 +31,14 @@ function subscriptionMatches(ctx: ArmContext, sub: string): void {
 export function getSubscription(ctx: ArmContext, sub: string): SimReply {
   if (ctx.req.method !== 'GET') throw methodNotAllowed(ctx);
   subscriptionMatches(ctx, sub);
-  return ok(seedSubscription());
+  return ok(seedSubscription(sub));
 }
 
 export function listResourceGroups(ctx: ArmContext, sub: string): SimReply {
   if (ctx.req.method !== 'GET') throw methodNotAllowed(ctx);
   subscriptionMatches(ctx, sub);
-  return ok({ value: [...ctx.state.resources.values()].filter((r) => r.type === 'Microsoft.Resources/resourceGroups') });
+  const prefix = `/subscriptions/${sub.toLowerCase()}/`;
+  return ok({ value: [...ctx.state.resources.values()].filter((r) => r.type === 'Microsoft.Resources/resourceGroups' && r.id.toLowerCase().startsWith(prefix)) });
 }
 
 /** Top-level resources under a subscription or resource group (GET .../resources), in the list's short shape. */

@@ -41,7 +41,7 @@ function subscriptionForScope(ctx: ArmContext, rawScope: string): string | undef
   const scope = normalizeScope(rawScope);
   if (scope === '/') return undefined;
   resolveScope(ctx.state, scope);
-  return subscriptionOf(scope) ? ctx.state.subscriptionId : undefined;
+  return subscriptionOf(scope);
 }
 
 function notFound(guid: string): SimHttpError {
@@ -149,7 +149,7 @@ function putDefinition(ctx: ArmContext, rawScope: string, guid: string): SimRepl
   });
   const resourceUri = `${scope === '/' ? '' : scope}/providers/Microsoft.Authorization/roleDefinitions/${stored.guid}`;
   emitArmEvent(ctx, { eventType: RESOURCE_WRITE_SUCCESS, resourceUri, operationName: WRITE, resourceProvider: 'Microsoft.Authorization', authorization: authorizations[0]! });
-  return ok(roleDefinitionShape(stored, subscriptionOf(scope) ? ctx.state.subscriptionId : undefined), 201);
+  return ok(roleDefinitionShape(stored, subscriptionOf(scope)), 201);
 }
 
 function deleteDefinition(ctx: ArmContext, rawScope: string, guid: string): SimReply {
@@ -161,7 +161,7 @@ function deleteDefinition(ctx: ArmContext, rawScope: string, guid: string): SimR
   const authorizations = role.assignableScopes.map((s) => authorize(ctx, s, DELETE));
   const inUse = [...ctx.state.assignments.values()].some((a) => roleDefinitionGuid(a.properties.roleDefinitionId) === role.guid);
   if (inUse) throw new SimHttpError(409, 'RoleDefinitionHasAssignments', 'There are existing role assignments referencing role. Delete them before deleting the role definition.');
-  const shape = roleDefinitionShape(role, subscriptionOf(scope) ? ctx.state.subscriptionId : undefined);
+  const shape = roleDefinitionShape(role, subscriptionOf(scope));
   ctx.state.roleDefinitions.deleteCustom(role.guid);
   const resourceUri = `${scope === '/' ? '' : scope}/providers/Microsoft.Authorization/roleDefinitions/${role.guid}`;
   emitArmEvent(ctx, { eventType: RESOURCE_DELETE_SUCCESS, resourceUri, operationName: DELETE, resourceProvider: 'Microsoft.Authorization', authorization: authorizations[0]! });

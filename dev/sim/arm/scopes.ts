@@ -10,7 +10,7 @@ import { managementGroupName, type ManagementGroup } from './managementGroups';
 export type ScopeKind = 'managementGroup' | 'subscription' | 'resourceGroup' | 'resource';
 
 export interface ScopeLookup {
-  subscriptionId: string;
+  hasSubscription(id: string): boolean;
   resources: ReadonlyMap<string, ArmResource>;
   managementGroups: ReadonlyMap<string, ManagementGroup>;
 }
@@ -36,7 +36,7 @@ export function resolveScope(lookup: ScopeLookup, scope: string): ScopeKind {
     );
   }
   const sub = segments[1] ?? '';
-  if (sub.toLowerCase() !== lookup.subscriptionId.toLowerCase()) {
+  if (!lookup.hasSubscription(sub)) {
     throw new SimHttpError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
   }
   if (segments.length === 2) return 'subscription';

@@ -181,6 +181,16 @@ export async function queryDocs<T>(container: Container, querySpec: SqlQuerySpec
   return { items };
 }
 
+/** One page of a query's documents, each with its ETag (`_etag`), so a caller can replace one without reading it again. */
+export async function queryVersionedDocs<T>(container: Container, querySpec: SqlQuerySpec, schema: ZodType<T>): Promise<Array<{ doc: T; etag?: string }>> {
+  const page = await roundTrip(`query on ${container.id}`, () => container.items.query(querySpec).fetchNext());
+  return page.resources.map((item: unknown, index: number) => {
+    const raw = item as StoredDoc & { _etag?: unknown };
+    const id = typeof raw?.id === 'string' ? raw.id : `(result ${index})`;
+    return { doc: decodeDoc(container.id, id, item, schema), ...(typeof raw?._etag === 'string' ? { etag: raw._etag } : {}) };
+  });
+}
+
 /** Partition-key paths by container URL: set by ensureDatabase, else read once from the container. */
 const partitionKeyPaths = new Map<string, Promise<string>>();
 

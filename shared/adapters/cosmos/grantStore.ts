@@ -7,7 +7,7 @@ import type { CoverageKey, GrantFilter, GrantRepository } from '../../ports/gran
 import { scopeKey } from '../../domain/armIds';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../../domain/errors';
 import { ABORT, compareAndSwap, type Mutation } from './cas';
-import { createDoc, queryDocs, readDoc, replaceDoc, type QueryPage } from './document';
+import { createDoc, queryDocs, queryVersionedDocs, readDoc, replaceDoc, type QueryPage } from './document';
 import { withCallerToken } from './requestStore';
 import { coverageKey, coverageSchema, grantSchema, type Coverage, type Grant } from '../../domain/grants/grant';
 
@@ -85,8 +85,8 @@ export class GrantStore implements GrantRepository {
   }
 
   /** Active grants whose expiry has passed: cost proportional to what is due (range index on expiresAt). */
-  async due(now: Date, limit: number): Promise<Grant[]> {
-    const page = await queryDocs(
+  async due(now: Date, limit: number): Promise<Array<{ grant: Grant; etag?: string }>> {
+    const docs = await queryVersionedDocs(
       this.grants,
       {
         query: 'SELECT TOP @n * FROM c WHERE c.status = "active" AND c.expiresAt <= @now ORDER BY c.expiresAt',
@@ -97,7 +97,7 @@ export class GrantStore implements GrantRepository {
       },
       grantSchema,
     );
-    return page.items;
+    return docs.map(({ doc, etag }) => ({ grant: doc, ...(etag ? { etag } : {}) }));
   }
 
   /** Ended grants whose assignment removal did not finish (a crash or an ARM outage in between). */
