@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import eventsSpec from '../infra/shared/events.json';
 import { normalizeArmId, sameScope, subscriptionOf } from '../shared/domain/armIds';
+import { deploymentScopes, readDescendants } from './governedScopes';
 import { az, repoRoot, requiredEnv } from './azureCli';
 
 export type SourceKind = 'subscription' | 'keyVault' | 'storage';
@@ -143,11 +144,10 @@ export function planTopics(sources: readonly EventSource[], existing: readonly E
   });
 }
 
-/** The sources to wire, from the azd environment: the governed subscription, and the vaults and accounts named. */
-export function sourcesFrom(env: Record<string, string | undefined>, deploymentSubscription: string): EventSource[] {
-  const governed = env.GOVERNED_SUBSCRIPTION_ID || deploymentSubscription;
+/** The sources to wire: every governed subscription (./governedScopes.ts), and the vaults and accounts the azd environment names. */
+export function sourcesFrom(env: Record<string, string | undefined>, governedSubscriptions: readonly string[]): EventSource[] {
   return [
-    { kind: 'subscription', source: `/subscriptions/${governed}` },
+    ...governedSubscriptions.map((id): EventSource => ({ kind: 'subscription', source: `/subscriptions/${id}` })),
     ...parseIdList(env.KEY_VAULT_IDS).map((source): EventSource => ({ kind: 'keyVault', source })),
     ...parseIdList(env.STORAGE_ACCOUNT_IDS).map((source): EventSource => ({ kind: 'storage', source })),
   ];
@@ -185,12 +185,14 @@ async function main(): Promise<void> {
   const resourceGroup = requiredEnv('AZURE_RESOURCE_GROUP');
   const app = requiredEnv('FUNCTION_APP_NAME');
   const envName = requiredEnv('AZURE_ENV_NAME');
-  const sources = sourcesFrom(env, subscriptionId);
+  const sources = sourcesFrom(env, deploymentScopes(env, subscriptionId, readDescendants).subscriptions);
   for (const s of sources) {
     if (s.kind !== 'subscription') s.location = String(az(['resource', 'show', '--ids', s.source, '--query', 'location']));
   }
   const existing: ExistingTopic[] = [];
   for (const sub of new Set(sources.map((s) => subscriptionIdOf(s.source)))) {
+    // A subscription that joined through the management group may never have had a system topic.
+    az(['provider', 'register', '--namespace', 'Microsoft.EventGrid', '--subscription', sub, '--wait']);
     existing.push(...((az(['eventgrid', 'system-topic', 'list', '--subscription', sub]) as ExistingTopic[] | null) ?? []));
   }
   const topics = planTopics(sources, existing, {

@@ -12,9 +12,9 @@
  * shapes follow Microsoft's "Examples to delegate Azure role assignment management with conditions".
  */
 import { loadPolicies } from '../shared/adapters/policyFiles';
-import { subscriptionOf } from '../shared/domain/armIds';
 import type { Policy } from '../shared/domain/policy';
 import { azdEnvSet } from './azureCli';
+import { deploymentScopes, policiesOutside, readDescendants } from './governedScopes';
 
 /** Built-in roles that can create role assignments: Owner, User Access Administrator, RBAC Administrator. */
 export const ROLE_ASSIGNING_ROLES = ['8e3af657-a8ff-443c-a75c-2fe8c4bcb635', '18d7d88d-d35e-4fb5-a5c3-7773c20a72d9', 'f58310d9-a9f6-439a-9e8d-f62e7b41a168'] as const;
@@ -50,23 +50,23 @@ export function roleAssigningRequestable(assignable: AssignableRoles): string[] 
   return assignable.kind === 'only' ? assignable.roleIds.filter((id) => (ROLE_ASSIGNING_ROLES as readonly string[]).includes(id)) : [];
 }
 
-/** Policies whose scope lies outside the governed subscription (none may). */
-export function policiesElsewhere(policies: readonly Policy[], governedSubscriptionId: string): Policy[] {
-  return policies.filter((p) => subscriptionOf(p.scope) !== governedSubscriptionId.toLowerCase());
-}
-
 async function main(): Promise<void> {
   const dir = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'policies';
   const policies = (await loadPolicies(dir)).policies;
-  const governed = process.env.GOVERNED_SUBSCRIPTION_ID || process.env.AZURE_SUBSCRIPTION_ID;
-  if (governed) {
-    const elsewhere = policiesElsewhere(policies, governed);
-    if (elsewhere.length > 0) {
+  const deploymentSubscription = process.env.AZURE_SUBSCRIPTION_ID;
+  const printOnly = process.argv.includes('--print');
+  if (deploymentSubscription) {
+    const scopes = deploymentScopes(process.env, deploymentSubscription, readDescendants);
+    const outside = policiesOutside(policies, scopes);
+    if (outside.length > 0) {
+      const first = scopes.subscriptions[0];
       throw new Error(
-        `${elsewhere.map((p) => `${p.id} (${p.scope})`).join(', ')} ${elsewhere.length === 1 ? 'governs' : 'govern'} another subscription than ${governed}. ` +
-          `The shipped policies describe the local simulator's tenant: write your own with \`npm run cli -- policies init --subscription ${governed} --approver-group <group id> --force\`, review and commit them, then azd up again (README, Running in Azure).`,
+        `${outside.map((p) => `${p.id} (${p.scope})`).join(', ')} ${outside.length === 1 ? 'governs' : 'govern'} a scope outside the governed ones (subscriptions ${scopes.subscriptions.join(', ')}${scopes.managementGroups.length > 0 ? `; management groups ${scopes.managementGroups.join(', ')}` : ''}). ` +
+          `The shipped policies describe the local simulator's tenant: write your own with \`npm run cli -- policies init --subscription ${first} --approver-group <group id> --force\`, review and commit them, then azd up again (README, Running in Azure).`,
       );
     }
+    // infra/main.bicep gives AccessManager its roles in each of these subscriptions.
+    if (!printOnly) azdEnvSet('ACCESSMANAGER_GOVERNED_SUBSCRIPTIONS', scopes.subscriptions.join(','));
   }
   const assignable = assignableRoles(policies);
   const condition = rbacCondition(assignable);
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       ? `AccessManager may assign ${assignable.roleIds.length} role(s), those ${dir}/*.yaml make requestable (and delete any assignment).`
       : `A flexible policy accepts exception requests for any role: AccessManager may assign every role except Owner, User Access Administrator and RBAC Administrator (and delete any assignment).`,
   );
-  if (process.argv.includes('--print')) console.log(condition);
+  if (printOnly) console.log(condition);
   else azdEnvSet('ACCESSMANAGER_RBAC_CONDITION', condition);
 }
 

@@ -27,6 +27,15 @@ param principalId string = ''
 @description('Subscription whose role assignments AccessManager governs. Empty: the one deployed to.')
 param governedSubscriptionId string = ''
 
+@description('More governed subscriptions, comma-separated ids (the app setting GOVERNED_SUBSCRIPTION_IDS). Empty: only governedSubscriptionId.')
+param governedSubscriptionIds string = ''
+
+@description('A governed management group, its name or id (the app setting GOVERNED_MANAGEMENT_GROUP): every subscription under it is governed. Empty: none.')
+param governedManagementGroup string = ''
+
+@description('Every governed subscription, comma-separated, written by the preprovision hook (deploy/rbacCondition.ts) from the settings above and what ARM lists under the management group: AccessManager gets its roles in each.')
+param governedRoleSubscriptions string = ''
+
 @description('Comma-separated object ids of break-glass accounts: never revoked anywhere.')
 param breakGlassPrincipalIds string = ''
 
@@ -76,6 +85,9 @@ param alwaysReady array = []
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var governedSubscription = empty(governedSubscriptionId) ? subscription().subscriptionId : governedSubscriptionId
+var listedSubscriptions = filter(map(split('${governedSubscriptionIds},${governedRoleSubscriptions}', ','), s => toLower(trim(s))), s => !empty(s))
+// The default one first: its role's outputs are the deployment's.
+var governedSubscriptions = union([toLower(governedSubscription)], listedSubscriptions)
 var functionAppName = 'func-am-${resourceToken}'
 // Predictable default host name (the site does not opt into generated domain labels), so the
 // app registrations can name their redirect URI before the site exists.
@@ -178,6 +190,8 @@ module api 'app/function.bicep' = {
     openAiEndpoint: openAiEndpoint
     openAiDeployment: openAiDeployment
     securityContacts: securityContacts
+    governedSubscriptionIds: governedSubscriptionIds
+    governedManagementGroup: governedManagementGroup
     securityTeamsChannel: securityTeamsChannel
     anchorContainerUrl: storage.outputs.anchorContainerUrl
   }
@@ -210,15 +224,19 @@ module rbac 'app/rbac.bicep' = {
   }
 }
 
-// The one role AccessManager holds where it enforces: RBAC Administrator, constrained by an ABAC condition.
-module governance 'app/governance.bicep' = {
-  name: 'accessmanager-governance-${resourceToken}'
-  scope: subscription(governedSubscription)
-  params: {
-    appPrincipalId: identity.outputs.appPrincipalId
-    condition: rbacCondition
+// AccessManager's roles where it enforces, in every governed subscription: RBAC Administrator,
+// constrained by an ABAC condition, and the guardrails role. (A management group's subscriptions
+// come from the preprovision hook; one that joins later needs `azd provision` again.)
+module governance 'app/governance.bicep' = [
+  for sub in governedSubscriptions: {
+    name: 'accessmanager-governance-${uniqueString(sub, resourceToken)}'
+    scope: subscription(sub)
+    params: {
+      appPrincipalId: identity.outputs.appPrincipalId
+      condition: rbacCondition
+    }
   }
-}
+]
 
 // azd stores these in the environment; the hooks (deploy/*.ts) and the smoke test read them.
 output AZURE_LOCATION string = location
@@ -237,4 +255,4 @@ output GOVERNED_SUBSCRIPTION_ID string = governedSubscription
 output AUTH_CLIENT_ID string = easyAuthClientId
 output BOT_APP_ID string = teamsBotAppId
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
-output RBAC_CONDITION string = governance.outputs.condition
+output RBAC_CONDITION string = governance[0].outputs.condition

@@ -33,6 +33,8 @@ param botAppId string
 param openAiEndpoint string
 param openAiDeployment string
 param securityContacts string
+param governedSubscriptionIds string
+param governedManagementGroup string
 param securityTeamsChannel string
 @description('Append-blob container for audit anchors (the evidence account).')
 param anchorContainerUrl string
@@ -110,6 +112,8 @@ module settings 'appSettings.bicep' = {
       AZURE_OPENAI_ENDPOINT: openAiEndpoint
       AZURE_OPENAI_DEPLOYMENT: openAiDeployment
       SECURITY_CONTACTS: securityContacts
+      GOVERNED_SUBSCRIPTION_IDS: governedSubscriptionIds
+      GOVERNED_MANAGEMENT_GROUP: governedManagementGroup
       SECURITY_TEAMS_CHANNEL: securityTeamsChannel
       AUDIT_ANCHOR_CONTAINER_URL: anchorContainerUrl
       // The Functions host: identity-based storage (blob only: timers and keys), telemetry with Entra auth.

@@ -7,7 +7,8 @@ foreach ($tool in 'az', 'node', 'npm') {
 az account show *> $null
 if ($LASTEXITCODE -ne 0) { throw "preprovision: run 'az login' first: the hooks use the Azure CLI" }
 $subscriptions = @($env:AZURE_SUBSCRIPTION_ID)
-if ($env:GOVERNED_SUBSCRIPTION_ID -and $env:GOVERNED_SUBSCRIPTION_ID -ne $env:AZURE_SUBSCRIPTION_ID) { $subscriptions += $env:GOVERNED_SUBSCRIPTION_ID }
+$governed = @($env:GOVERNED_SUBSCRIPTION_ID) + "$env:GOVERNED_SUBSCRIPTION_IDS".Split(',') | ForEach-Object { "$_".Trim() } | Where-Object { $_ }
+foreach ($sub in $governed) { if ($subscriptions -notcontains $sub) { $subscriptions += $sub } }
 $namespaces = 'Microsoft.Web', 'Microsoft.App', 'Microsoft.EventGrid', 'Microsoft.DocumentDB', 'Microsoft.BotService', 'Microsoft.OperationalInsights', 'Microsoft.Insights', 'Microsoft.Storage', 'Microsoft.ManagedIdentity'
 foreach ($sub in $subscriptions) {
   foreach ($ns in $namespaces) {

@@ -11,9 +11,9 @@ az account show >/dev/null 2>&1 || { echo "preprovision: run 'az login' first: t
 # Flex Consumption needs Microsoft.App as well as Microsoft.Web; Event Grid system topics need
 # Microsoft.EventGrid in every subscription that holds an event source.
 subscriptions="${AZURE_SUBSCRIPTION_ID}"
-if [ -n "${GOVERNED_SUBSCRIPTION_ID:-}" ] && [ "${GOVERNED_SUBSCRIPTION_ID}" != "${AZURE_SUBSCRIPTION_ID}" ]; then
-  subscriptions="$subscriptions ${GOVERNED_SUBSCRIPTION_ID}"
-fi
+for sub in ${GOVERNED_SUBSCRIPTION_ID:-} $(echo "${GOVERNED_SUBSCRIPTION_IDS:-}" | tr ',' ' '); do
+  case " $subscriptions " in *" $sub "*) ;; *) subscriptions="$subscriptions $sub" ;; esac
+done
 for sub in $subscriptions; do
   for ns in Microsoft.Web Microsoft.App Microsoft.EventGrid Microsoft.DocumentDB Microsoft.BotService Microsoft.OperationalInsights Microsoft.Insights Microsoft.Storage Microsoft.ManagedIdentity; do
     state=$(az provider show --subscription "$sub" -n "$ns" --query registrationState -o tsv 2>/dev/null || echo Unknown)

@@ -1,4 +1,5 @@
 /** The postdeploy hook's topic plan: reuse the one topic a source has, else create it where Azure wants it. */
+import { deploymentScopes } from '../../deploy/governedScopes';
 import { functionsFor, parseIdList, planTopics, sourcesFrom, type ExistingTopic, type PlanContext } from '../../deploy/eventGrid';
 
 const sub = '00000000-0000-0000-0000-000000000001';
@@ -12,12 +13,16 @@ test('parseIdList trims and drops blanks, commas or newlines', () => {
   expect(parseIdList(undefined)).toEqual([]);
 });
 
-test('the sources: the governed subscription (the deployment one by default), then vaults and accounts', () => {
-  expect(sourcesFrom({ KEY_VAULT_IDS: vault, STORAGE_ACCOUNT_IDS: '' }, sub)).toEqual([
+test('the sources: every governed subscription (the deployment one by default), then vaults and accounts', () => {
+  expect(sourcesFrom({ KEY_VAULT_IDS: vault, STORAGE_ACCOUNT_IDS: '' }, deploymentScopes({}, sub).subscriptions)).toEqual([
     { kind: 'subscription', source: `/subscriptions/${sub}` },
     { kind: 'keyVault', source: vault },
   ]);
-  expect(sourcesFrom({ GOVERNED_SUBSCRIPTION_ID: 'other' }, sub)[0]).toEqual({ kind: 'subscription', source: '/subscriptions/other' });
+  const other = '11111111-2222-4333-8444-555555555555';
+  expect(sourcesFrom({}, deploymentScopes({ GOVERNED_SUBSCRIPTION_IDS: other }, sub).subscriptions)).toEqual([
+    { kind: 'subscription', source: `/subscriptions/${sub}` },
+    { kind: 'subscription', source: `/subscriptions/${other}` },
+  ]);
 });
 
 test('a new subscription topic is global, in the deployment group, and carries no identity (Azure allows none there)', () => {
