@@ -54,6 +54,12 @@ export interface Notification {
   policyId?: string;
   /** Idempotency key: the same key is delivered once, so a retried timer does not warn twice. */
   key: string;
+  /**
+   * The caller records the delivery itself (the ended grant's last write notes it), so the
+   * notifier sends without claiming the key in the store: one write less; a crash between the
+   * send and the caller's write repeats the notice.
+   */
+  deduplicatedByCaller?: boolean;
 }
 
 export interface Notifier {

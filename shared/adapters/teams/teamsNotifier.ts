@@ -149,7 +149,7 @@ export class TeamsNotifier implements Notifier {
         report.unreachable.push(recipient);
         return;
       }
-      if ((await this.delivery.sendOnce(`${n.key}|${recipient}`, target, message)).outcome === 'sent') report.sent++;
+      if ((await this.delivery.sendOnce(`${n.key}|${recipient}`, target, message, { claim: !n.deduplicatedByCaller })).outcome === 'sent') report.sent++;
     });
     report.failures = failures.map((f) => `${f.item}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
     return report;
@@ -208,7 +208,7 @@ export class TeamsNotifier implements Notifier {
     if (channels.length === 0 || n.severity === 'critical') {
       const people = await this.securityPeople();
       if (people.length === 0) this.reportOnce('securityChannel', `Teams: security alerts (${n.kind}: ${n.subject}) have nowhere to go; set SECURITY_CONTACTS or notify.teamsChannel.`);
-      const report = await this.toPeople({ ...n, recipients: people, key: `${n.key}|security` }, message);
+      const report = await this.toPeople({ ...n, recipients: people, key: `${n.key}|security`, deduplicatedByCaller: false }, message);
       failures.push(...report.failures);
     }
     return failures;
