@@ -64,4 +64,9 @@ export interface Notification {
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
+  /**
+   * A hint: notices to these people follow within a minute (a batch of expiries). A notifier
+   * may look up how to reach them all at once instead of once per notice. Best effort.
+   */
+  expectRecipients?(recipientIds: readonly string[]): Promise<void>;
 }

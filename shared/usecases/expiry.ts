@@ -50,6 +50,15 @@ export interface ExpiryReport {
   failures: number;
 }
 
+/** The batch's end notices follow: the notifier may look up how to reach their holders in one go (best effort). */
+async function expectNotices(deps: Deps, recipientIds: string[]): Promise<void> {
+  try {
+    await deps.notifier.expectRecipients?.(recipientIds);
+  } catch (err) {
+    console.warn(`expireGrants: looking up the holders' conversations ahead failed (${err instanceof Error ? err.message : String(err)}); each notice reads its own`);
+  }
+}
+
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<number> {
   const failures = await settleLimited(items, limit, work);
   for (const { error } of failures) console.warn(`expireGrants: ${error instanceof Error ? error.message : String(error)}`);
@@ -85,6 +94,7 @@ async function expireNow(deps: Deps): Promise<ExpiryReport> {
     const due = (await grants.due(deps.clock.now(), BATCH)).filter(({ grant }) => !seen.has(grant.id));
     if (due.length === 0) break;
     due.forEach(({ grant }) => seen.add(grant.id));
+    await expectNotices(deps, due.map(({ grant }) => grant.principalId));
     report.failures += await inParallel(due, CONCURRENCY, async ({ grant: g, etag }: { grant: Grant; etag?: string }) => {
       // The version the query listed: ending it replaces it without reading it again (a 412 falls back to reading).
       await endGrant(deps, g.id, 'expired', actor, `expired at ${g.expiresAt}`, etag ? { grant: g, etag } : undefined);

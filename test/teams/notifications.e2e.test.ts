@@ -14,6 +14,8 @@ import { TeamsNotifier } from '../../shared/adapters/teams/teamsNotifier';
 import { CardStore } from '../../shared/adapters/cosmos/cardStore';
 import { SentKeys } from '../../shared/adapters/cosmos/sentKeys';
 import { loadPolicies } from '../../shared/adapters/policyFiles';
+import { endGrant } from '../../shared/usecases/grants';
+import { liveEntries } from '../../shared/domain/grants/grant';
 import { LOCAL_TENANT_ID, PEOPLE, RG } from '../../dev/tenant';
 import { as, copyPolicies, startTestStack, USERS, type ApiClient, type Page, type RequestDto } from '../e2e/helpers';
 import { cardClick, cardOf, click, closeTeamsClient, postToBot, recordsAbout, teamsActivities } from './teamsHelpers';
@@ -202,6 +204,24 @@ describe('the holder of a grant', () => {
     await stack.host.runTimer('expireGrants');
     const ended = (await teamsActivities(stack, { recipient: PEOPLE.alice, operation: 'send' })).filter((r) => textOf(cardOf(r)).includes('Access ended: Storage Blob Data Reader') && textOf(cardOf(r)).includes('(expired)'));
     expect(ended.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('hears its expiry once however often the timer runs and the end is repeated; the grant notes the notice, the coverage entry stays as an expired one', async () => {
+    const { grantId } = await grantForAlice('PT30M');
+    clock.advance(31 * MINUTE);
+    await stack.host.runTimer('expireGrants');
+    await stack.host.runTimer('expireGrants');
+    const grant = await stack.deps.grants.mustGet(grantId);
+    expect(grant).toMatchObject({ status: 'expired', pendingRemoval: false });
+    expect(grant.endNoticeSentAt).toBeDefined();
+    // A later end of the same grant (a retried timer, a late event) sends nothing more.
+    await endGrant(stack.deps, grantId, 'expired', { id: 'test' }, 'again');
+    const ended = (await teamsActivities(stack, { recipient: PEOPLE.alice, operation: 'send' })).filter((r) => textOf(cardOf(r)).includes(`ended (expired): expired at ${grant.expiresAt}`));
+    expect(ended).toHaveLength(1);
+    // Expiry did not rewrite the coverage document: the entry is past its expiry, which the enforcer counts as absent.
+    const coverage = await stack.deps.grants.readCoverage(grant.principalId, grant.roleDefinitionId, grant.scope);
+    expect(coverage?.entries.find((e) => e.grantId === grantId)?.expiresAt).toBe(grant.expiresAt);
+    expect(liveEntries(coverage, clock.now()).some((e) => e.grantId === grantId)).toBe(false);
   });
 
   it('hears when an admin revokes the grant', async () => {
