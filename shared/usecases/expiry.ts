@@ -6,14 +6,18 @@
  * of requests and grants, and revocations ARM has not confirmed yet.
  * Work is proportional to what is due: each step is an indexed query for due items only.
  *
- * Store operations per expired grant (bench/requests.ts, `expiry.perGrant.storeOps`: 8.2, was
- * 10.3): the grant's end (one conditional replace of the version the due query listed, its record
- * queued in it; a 412 falls back to read and retry), the coverage entry's removal (read +
- * replace), the record (the ledger's idempotency marker and the record: 2 creates), one replace
- * that marks the removal done and clears the queued record, and the Teams notice (~2.2: its
- * sent-key marker and the conversation reference). The ARM delete is not a store operation. Not
- * done (issue 14 asked for at most 4): the notice's key could live in the grant's last write, and
- * the coverage rewrite could be left to the next write of that coverage document.
+ * Store operations per expired grant (bench/requests.ts, `expiry.perGrant.storeOps`: 5.2, was
+ * 8.2, 10.3 before issue 14): the grant's end (one conditional replace of the version the due
+ * query listed, its record queued in it; a 412 falls back to read and retry), the coverage read
+ * (an expired entry counts as absent for the enforcer, so it is not rewritten: the document's
+ * next write prunes it), the record (the ledger's idempotency marker and the record: 2 creates),
+ * and one replace that marks the removal done, clears the queued record and notes that the Teams
+ * notice went out (sent just before it: a crash in between repeats the notice, never the record).
+ * The notice's conversation references come from one query per batch (expectRecipients); ~0.2 is
+ * the ledger's chain bookkeeping. The ARM delete is not a store operation. Not done (issue 14
+ * asked for at most 4): an expiry could skip the first write (an active grant past expiry is
+ * already the timer's job everywhere, and stays due until the last write), but a revoke or a
+ * renewal racing the end then needs more care than this change had time for.
  */
 import type { Deps } from '../ports/deps';
 import { finishUnfulfilledRequests, timeOutOverdueRequests } from './requests';

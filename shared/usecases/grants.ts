@@ -264,11 +264,13 @@ async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Gra
 const END_ACTIONS = { expired: 'grant.expired', revoked: 'grant.revoked', endedExternally: 'grant.endedExternally' } as const;
 
 /**
- * Ends a grant: marks it (with its end record queued in the same write), drops it from coverage,
- * and deletes the role assignment unless another live grant still justifies it (two grants never
- * cause an early revoke). The record is appended once the assignment is really gone. An external
- * delete only records the end: the assignment is already gone. Safe to repeat: a second call
- * finishes whatever the first left undone.
+ * Ends a grant: marks it (with its end record queued in the same write), drops a still-live
+ * coverage entry (an expired one counts as absent already and stays), and deletes the role
+ * assignment unless another live grant still justifies it (two grants never cause an early
+ * revoke). The record is appended once the assignment is really gone, then the holder is told,
+ * then one write finishes. An external delete only records the end: the assignment is already
+ * gone. Safe to repeat: a second call finishes whatever the first left undone; the notice goes
+ * once, or twice if a crash (or a concurrent end on another instance) comes between it and that write.
  */
 export async function endGrant(
   deps: GrantDeps,
