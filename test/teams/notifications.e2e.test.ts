@@ -10,6 +10,7 @@ import { parse, stringify } from 'yaml';
 import type { LocalStack } from '../../dev/localStack';
 import { ManualClock } from '../../shared/domain/clock';
 import type { Notification } from '../../shared/ports/notifier';
+import type { ConversationRepository } from '../../shared/ports/conversations';
 import { TeamsNotifier } from '../../shared/adapters/teams/teamsNotifier';
 import { CardStore } from '../../shared/adapters/cosmos/cardStore';
 import { SentKeys } from '../../shared/adapters/cosmos/sentKeys';
@@ -168,6 +169,38 @@ describe('the security destination always exists (issue 10)', () => {
     await notifier.notify({ kind: 'breaker.tripped', recipients: [], securityChannel: true, subject: 'Breaker of model-weights tripped', text: 'Standing access is only recorded.', policyId: 'model-weights', key: 'breaker:test:no-channel' });
     const toErin = (await teamsActivities(stack, { recipient: PEOPLE.erin })).filter((r) => textOf(cardOf(r)).includes('Breaker of model-weights tripped'));
     expect(toErin).toHaveLength(1);
+  });
+});
+
+describe('notices to people looked up ahead (expectRecipients, a batch of expiries)', () => {
+  it('reach them through one lookup, each used once and only within a minute; a notice the caller deduplicates is sent without a claim', async () => {
+    const reads: string[] = [];
+    const conversations: ConversationRepository = {
+      forPerson: (id) => (reads.push(id), stack.deps.conversations.forPerson(id)),
+      forPeople: (ids) => stack.deps.conversations.forPeople(ids),
+      forChannel: (id) => stack.deps.conversations.forChannel(id),
+      remember: (c, now) => stack.deps.conversations.remember(c, now),
+      forget: (id) => stack.deps.conversations.forget(id),
+    };
+    const notifier = new TeamsNotifier(
+      { requests: stack.deps.requests, grants: stack.deps.grants, conversations, cards: new CardStore(stack.containers.state), sentKeys: new SentKeys(stack.containers.state), policies: stack.deps.policies, directory: stack.deps.directory, clock, config: stack.deps.config },
+      stack.app.teams!.connector,
+    );
+    const notice = (n: number): Notification => ({ kind: 'grant.expired', recipients: [PEOPLE.alice], subject: `Ahead ${n}`, text: `notice ${n}`, key: 'ahead:test', deduplicatedByCaller: true });
+    await notifier.expectRecipients([PEOPLE.alice, PEOPLE.bob]);
+    await notifier.notify(notice(1));
+    expect(reads).toEqual([]);
+    // Used once: the next notice reads the reference again.
+    await notifier.notify(notice(2));
+    expect(reads).toHaveLength(1);
+    // Looked up more than a minute ago: read again.
+    await notifier.expectRecipients([PEOPLE.alice]);
+    clock.advance(2 * MINUTE);
+    await notifier.notify(notice(3));
+    expect(reads).toHaveLength(2);
+    // The same key went out every time: the caller, not the notifier, keeps it to once.
+    const sent = (await teamsActivities(stack, { recipient: PEOPLE.alice, operation: 'send' })).filter((r) => textOf(cardOf(r)).includes('Ahead '));
+    expect(sent).toHaveLength(3);
   });
 });
 
