@@ -59,8 +59,10 @@ export function grantFunctions(getApp: GetApp): HttpFunction[] {
   ];
 }
 
-/** The API shape of a grant: internal bookkeeping (pendingRemoval, scopeKey, the audit outbox) stays inside. */
-function publicGrant<G extends { pendingRemoval?: boolean; scopeKey?: string; type?: string; outbox?: unknown }>(grant: G): Omit<G, 'pendingRemoval' | 'scopeKey' | 'type' | 'outbox'> {
-  const { pendingRemoval: _p, scopeKey: _s, type: _t, outbox: _o, ...rest } = grant;
+/** The API shape of a grant: internal bookkeeping (pendingRemoval, endNoticeSentAt, scopeKey, the audit outbox) stays inside. */
+function publicGrant<G extends { pendingRemoval?: boolean; endNoticeSentAt?: string; scopeKey?: string; type?: string; outbox?: unknown }>(
+  grant: G,
+): Omit<G, 'pendingRemoval' | 'endNoticeSentAt' | 'scopeKey' | 'type' | 'outbox'> {
+  const { pendingRemoval: _p, endNoticeSentAt: _n, scopeKey: _s, type: _t, outbox: _o, ...rest } = grant;
   return rest;
 }

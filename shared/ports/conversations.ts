@@ -24,6 +24,8 @@ export type CapturedReference = { kind: 'person'; objectId: string; target: Conv
 
 export interface ConversationRepository {
   forPerson(objectId: string): Promise<ConversationTarget | undefined>;
+  /** The references of several people in one query (a batch of notices), keyed by lowercased object id; those without one are absent. */
+  forPeople(objectIds: readonly string[]): Promise<Map<string, ConversationTarget>>;
   forChannel(channelId: string): Promise<ConversationTarget | undefined>;
   /** Remembers a reference; an unchanged one is not rewritten (Teams repeats them on every message). */
   remember(captured: CapturedReference, now: Date): Promise<void>;

@@ -54,8 +54,19 @@ export interface Notification {
   policyId?: string;
   /** Idempotency key: the same key is delivered once, so a retried timer does not warn twice. */
   key: string;
+  /**
+   * The caller records the delivery itself (the ended grant's last write notes it), so the
+   * notifier sends without claiming the key in the store: one write less; a crash between the
+   * send and the caller's write repeats the notice.
+   */
+  deduplicatedByCaller?: boolean;
 }
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
+  /**
+   * A hint: notices to these people follow within a minute (a batch of expiries). A notifier
+   * may look up how to reach them all at once instead of once per notice. Best effort.
+   */
+  expectRecipients?(recipientIds: readonly string[]): Promise<void>;
 }

@@ -6,14 +6,18 @@
  * of requests and grants, and revocations ARM has not confirmed yet.
  * Work is proportional to what is due: each step is an indexed query for due items only.
  *
- * Store operations per expired grant (bench/requests.ts, `expiry.perGrant.storeOps`: 8.2, was
- * 10.3): the grant's end (one conditional replace of the version the due query listed, its record
- * queued in it; a 412 falls back to read and retry), the coverage entry's removal (read +
- * replace), the record (the ledger's idempotency marker and the record: 2 creates), one replace
- * that marks the removal done and clears the queued record, and the Teams notice (~2.2: its
- * sent-key marker and the conversation reference). The ARM delete is not a store operation. Not
- * done (issue 14 asked for at most 4): the notice's key could live in the grant's last write, and
- * the coverage rewrite could be left to the next write of that coverage document.
+ * Store operations per expired grant (bench/requests.ts, `expiry.perGrant.storeOps`: 5.2, was
+ * 8.2, 10.3 before issue 14): the grant's end (one conditional replace of the version the due
+ * query listed, its record queued in it; a 412 falls back to read and retry), the coverage read
+ * (an expired entry counts as absent for the enforcer, so it is not rewritten: the document's
+ * next write prunes it), the record (the ledger's idempotency marker and the record: 2 creates),
+ * and one replace that marks the removal done, clears the queued record and notes that the Teams
+ * notice went out (sent just before it: a crash in between repeats the notice, never the record).
+ * The notice's conversation references come from one query per batch (expectRecipients); ~0.2 is
+ * the ledger's chain bookkeeping. The ARM delete is not a store operation. Not done (issue 14
+ * asked for at most 4): an expiry could skip the first write (an active grant past expiry is
+ * already the timer's job everywhere, and stays due until the last write), but a revoke or a
+ * renewal racing the end then needs more care than this change had time for.
  */
 import type { Deps } from '../ports/deps';
 import { finishUnfulfilledRequests, timeOutOverdueRequests } from './requests';
@@ -48,6 +52,15 @@ export interface ExpiryReport {
   /** Revocations whose record a crash or an outage interrupted, now finished. */
   revocationsFinished: number;
   failures: number;
+}
+
+/** The batch's end notices follow: the notifier may look up how to reach their holders in one go (best effort). */
+async function expectNotices(deps: Deps, recipientIds: string[]): Promise<void> {
+  try {
+    await deps.notifier.expectRecipients?.(recipientIds);
+  } catch (err) {
+    console.warn(`expireGrants: looking up the holders' conversations ahead failed (${err instanceof Error ? err.message : String(err)}); each notice reads its own`);
+  }
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<number> {
@@ -85,6 +98,7 @@ async function expireNow(deps: Deps): Promise<ExpiryReport> {
     const due = (await grants.due(deps.clock.now(), BATCH)).filter(({ grant }) => !seen.has(grant.id));
     if (due.length === 0) break;
     due.forEach(({ grant }) => seen.add(grant.id));
+    await expectNotices(deps, due.map(({ grant }) => grant.principalId));
     report.failures += await inParallel(due, CONCURRENCY, async ({ grant: g, etag }: { grant: Grant; etag?: string }) => {
       // The version the query listed: ending it replaces it without reading it again (a 412 falls back to reading).
       await endGrant(deps, g.id, 'expired', actor, `expired at ${g.expiresAt}`, etag ? { grant: g, etag } : undefined);

@@ -16,7 +16,7 @@ import type { Deps } from '../ports/deps';
 import { AppError, ConflictError, InternalError, PermissionDeniedError, TransientError, ValidationError } from '../domain/errors';
 import type { AccessRequest } from '../domain/requests/model';
 import { grantWindow, renewalExtension, requestDurationMs } from '../domain/requests/rules';
-import { liveEntries, withEntry, withoutEntry, type Grant, type GrantEndReason } from '../domain/grants/grant';
+import { coverageAfterEnd, otherLiveEntries, withEntry, withoutEntry, withoutExpiredEntries, type Grant, type GrantEndReason } from '../domain/grants/grant';
 import { flushGrantAudit, flushRequestAudit } from './outbox';
 import { reportPermissionDenied } from './selfAccess';
 import { notifySafely } from './notify';
@@ -91,7 +91,11 @@ export async function fulfilRequest(deps: GrantDeps, request: AccessRequest): Pr
   // usual path needs no second coverage write.
   const entry = { grantId, expiresAt: window.expiresAt };
   const expectedId = roleAssignmentId(current.scope, grantId);
-  const written = await grants.updateCoverage(key, (c) => withEntry(c, entry, c.assignmentId && c.entries.some((e) => e.grantId !== grantId) ? c.assignmentId : expectedId));
+  // Entries of expired grants count as absent already; this write prunes them (expiry leaves them).
+  const written = await grants.updateCoverage(key, (c) => {
+    const live = withoutExpiredEntries(c, deps.clock.now());
+    return withEntry(live, entry, live.assignmentId && otherLiveEntries(live, grantId, deps.clock.now()).length > 0 ? live.assignmentId : expectedId);
+  });
 
   let assignmentId = expectedId;
   try {
@@ -260,11 +264,13 @@ async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Gra
 const END_ACTIONS = { expired: 'grant.expired', revoked: 'grant.revoked', endedExternally: 'grant.endedExternally' } as const;
 
 /**
- * Ends a grant: marks it (with its end record queued in the same write), drops it from coverage,
- * and deletes the role assignment unless another live grant still justifies it (two grants never
- * cause an early revoke). The record is appended once the assignment is really gone. An external
- * delete only records the end: the assignment is already gone. Safe to repeat: a second call
- * finishes whatever the first left undone.
+ * Ends a grant: marks it (with its end record queued in the same write), drops a still-live
+ * coverage entry (an expired one counts as absent already and stays), and deletes the role
+ * assignment unless another live grant still justifies it (two grants never cause an early
+ * revoke). The record is appended once the assignment is really gone, then the holder is told,
+ * then one write finishes. An external delete only records the end: the assignment is already
+ * gone. Safe to repeat: a second call finishes whatever the first left undone; the notice goes
+ * once, or twice if a crash (or a concurrent end on another instance) comes between it and that write.
  */
 export async function endGrant(
   deps: GrantDeps,
@@ -289,40 +295,50 @@ export async function endGrant(
     };
     return queueAudit(next, `grant.ended:${g.id}`, { action: END_ACTIONS[how], actor, ...grantTarget(g), requestId: g.requestId, reason }, now, { afterRemoval: true });
   }, known);
-  let { grant, etag } = ended;
+  const { etag } = ended;
+  let { grant } = ended;
   if (grant.endReason === undefined) return grant;
 
-  const coverage = await grants.updateCoverage({ principalId: grant.principalId, roleDefinitionGuid: roleGuidOf(grant), scope: grant.scope }, (c) => withoutEntry(c, grant.id));
-  if (grant.pendingRemoval) {
-    if (liveEntries(coverage, now).length === 0) {
-      try {
-        await deps.roleAssignments.delete(grant.assignmentId);
-      } catch (err) {
-        if (err instanceof PermissionDeniedError) await reportPermissionDenied(deps, err, `removing the role assignment of grant ${grant.id}`);
-        throw err;
-      }
+  // An expired entry counts as absent already: usually a read only (coverageAfterEnd).
+  const coverage = await grants.updateCoverage({ principalId: grant.principalId, roleDefinitionGuid: roleGuidOf(grant), scope: grant.scope }, (c) => coverageAfterEnd(c, grant.id, now));
+  if (grant.pendingRemoval && otherLiveEntries(coverage, grant.id, now).length === 0) {
+    try {
+      await deps.roleAssignments.delete(grant.assignmentId);
+    } catch (err) {
+      if (err instanceof PermissionDeniedError) await reportPermissionDenied(deps, err, `removing the role assignment of grant ${grant.id}`);
+      throw err;
     }
-    // The assignment is gone: the records held for it are appended (idempotent), then one write
-    // marks the removal done and clears them. A crash in between leaves pendingRemoval set, and
-    // the next expireGrants run repeats these steps under the same idempotency keys.
-    const removed = { ...grant, pendingRemoval: false };
-    const done = new Set<string>();
-    for (const o of readyEntries(removed)) {
-      await deps.audit.append(o.entry, { idempotencyKey: o.key });
-      done.add(o.key);
-    }
-    ({ grant, etag } = await grants.update(grant.id, (g) => (g.pendingRemoval || g.outbox?.some((o) => done.has(o.key)) ? withoutAudit({ ...g, pendingRemoval: false }, done) : g), etag ? { grant, etag } : undefined));
   }
-  grant = await flushGrantAudit(deps, grant, etag);
-
-  await notifySafely(deps, {
-    kind: END_ACTIONS[grant.endReason!],
-    recipients: [grant.principalId],
-    subject: `Access ended: ${grant.roleName}`,
-    text: `${grant.roleName} on ${grant.scope} ended (${grant.endReason}): ${reason}`,
-    grantId: grant.id,
-    requestId: grant.requestId,
-    key: `grant.ended:${grant.id}`,
-  });
+  // The assignment is gone: the records held for it are appended (idempotent), the holder is
+  // told, then one write marks the removal done, clears the records and notes the notice. A crash
+  // in between leaves pendingRemoval (or the records) set, and the next expireGrants run repeats
+  // these steps under the same idempotency keys: one record; at worst a second notice.
+  const removed = { ...grant, pendingRemoval: false };
+  const ready = readyEntries(removed);
+  const owesNotice = !grant.endNoticeSentAt && (grant.pendingRemoval === true || ready.length > 0);
+  if (!grant.pendingRemoval && !owesNotice && ready.length === 0) return grant;
+  const done = new Set<string>();
+  for (const o of ready) {
+    await deps.audit.append(o.entry, { idempotencyKey: o.key });
+    done.add(o.key);
+  }
+  if (owesNotice) {
+    await notifySafely(deps, {
+      kind: END_ACTIONS[grant.endReason],
+      recipients: [grant.principalId],
+      subject: `Access ended: ${grant.roleName}`,
+      text: `${grant.roleName} on ${grant.scope} ended (${grant.endReason}): ${reason}`,
+      grantId: grant.id,
+      requestId: grant.requestId,
+      key: `grant.ended:${grant.id}`,
+      deduplicatedByCaller: true,
+    });
+  }
+  const noticeSentAt = owesNotice ? now.toISOString() : undefined;
+  ({ grant } = await grants.update(
+    grant.id,
+    (g) => (g.pendingRemoval || g.outbox?.some((o) => done.has(o.key)) || (noticeSentAt && !g.endNoticeSentAt) ? withoutAudit({ ...g, pendingRemoval: false, ...(g.endNoticeSentAt || !noticeSentAt ? {} : { endNoticeSentAt: noticeSentAt }) }, done) : g),
+    etag ? { grant, etag } : undefined,
+  ));
   return grant;
 }

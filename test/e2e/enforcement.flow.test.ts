@@ -2,7 +2,7 @@
  * Enforcement end to end through the simulated tenant and its event emission: a rogue
  * assignment is revoked within seconds and recorded with who made it; approved, exempt and
  * audit-mode assignments stay; deletes outside AccessManager end the grants they backed, while
- * AccessManager's own deletes (expiry, revoke) do not.
+ * AccessManager's own deletes (expiry, revoke) do not; an expired grant (its coverage entry left in place) justifies nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { LocalStack } from '../../dev/localStack';
@@ -151,6 +151,28 @@ describe('deletes', () => {
     expect(deliveries.length).toBeGreaterThanOrEqual(2);
     expect(deliveries.every((d) => d.outcome === 'delivered')).toBe(true);
     expect(await auditRecords(stack, { action: 'grant.endedExternally' })).toHaveLength(1);
+  });
+
+  it('an expired grant whose coverage entry expiry left in place justifies nothing: the same assignment made again is revoked', async () => {
+    const expiring = await approvedGrant(stack, { scope: RG.weights, role: 'Storage Blob Data Reader', duration: 'PT1H', requester: { id: PEOPLE.bob, name: 'bob@contoso.test' }, approvers: [USER.carol, USER.erin] });
+    await settle(stack);
+    let againId = '';
+    clockOffsetMs = 3 * HOUR;
+    try {
+      await stack.host.runTimer('expireGrants');
+      await until(() => !exists(stack, expiring.assignmentId), 'the expired grant assignment to go');
+      const coverage = await stack.deps.grants.readCoverage(PEOPLE.bob, ROLE.blobReader, RG.weights);
+      expect(coverage?.entries.map((e) => e.grantId)).toContain(expiring.grantId);
+
+      const again = await assignOutOfBand(stack, { scope: RG.weights, roleGuid: ROLE.blobReader, principalId: PEOPLE.bob });
+      againId = again.id;
+      await until(() => !exists(stack, again.id), 'the assignment made again to be revoked');
+      await settle(stack);
+    } finally {
+      clockOffsetMs = 0;
+    }
+    const revoked = (await auditRecords(stack, { principalId: PEOPLE.bob, action: 'assignment.revoked' })).filter((r) => r.assignmentId?.toLowerCase() === againId.toLowerCase());
+    expect(revoked).toHaveLength(1);
   });
 });
 

@@ -261,6 +261,15 @@ export class InMemoryConversations implements ConversationRepository {
     return this.people.get(objectId.toLowerCase());
   }
 
+  async forPeople(objectIds: readonly string[]): Promise<Map<string, ConversationTarget>> {
+    const found = new Map<string, ConversationTarget>();
+    for (const id of objectIds) {
+      const target = this.people.get(id.toLowerCase());
+      if (target) found.set(id.toLowerCase(), target);
+    }
+    return found;
+  }
+
   async forChannel(channelId: string): Promise<ConversationTarget | undefined> {
     return this.channels.get(channelId);
   }

@@ -10,10 +10,13 @@ import { parse, stringify } from 'yaml';
 import type { LocalStack } from '../../dev/localStack';
 import { ManualClock } from '../../shared/domain/clock';
 import type { Notification } from '../../shared/ports/notifier';
+import type { ConversationRepository } from '../../shared/ports/conversations';
 import { TeamsNotifier } from '../../shared/adapters/teams/teamsNotifier';
 import { CardStore } from '../../shared/adapters/cosmos/cardStore';
 import { SentKeys } from '../../shared/adapters/cosmos/sentKeys';
 import { loadPolicies } from '../../shared/adapters/policyFiles';
+import { endGrant } from '../../shared/usecases/grants';
+import { liveEntries } from '../../shared/domain/grants/grant';
 import { LOCAL_TENANT_ID, PEOPLE, RG } from '../../dev/tenant';
 import { as, copyPolicies, startTestStack, USERS, type ApiClient, type Page, type RequestDto } from '../e2e/helpers';
 import { cardClick, cardOf, click, closeTeamsClient, postToBot, recordsAbout, teamsActivities } from './teamsHelpers';
@@ -169,6 +172,38 @@ describe('the security destination always exists (issue 10)', () => {
   });
 });
 
+describe('notices to people looked up ahead (expectRecipients, a batch of expiries)', () => {
+  it('reach them through one lookup, each used once and only within a minute; a notice the caller deduplicates is sent without a claim', async () => {
+    const reads: string[] = [];
+    const conversations: ConversationRepository = {
+      forPerson: (id) => (reads.push(id), stack.deps.conversations.forPerson(id)),
+      forPeople: (ids) => stack.deps.conversations.forPeople(ids),
+      forChannel: (id) => stack.deps.conversations.forChannel(id),
+      remember: (c, now) => stack.deps.conversations.remember(c, now),
+      forget: (id) => stack.deps.conversations.forget(id),
+    };
+    const notifier = new TeamsNotifier(
+      { requests: stack.deps.requests, grants: stack.deps.grants, conversations, cards: new CardStore(stack.containers.state), sentKeys: new SentKeys(stack.containers.state), policies: stack.deps.policies, directory: stack.deps.directory, clock, config: stack.deps.config },
+      stack.app.teams!.connector,
+    );
+    const notice = (n: number): Notification => ({ kind: 'grant.expired', recipients: [PEOPLE.alice], subject: `Ahead ${n}`, text: `notice ${n}`, key: 'ahead:test', deduplicatedByCaller: true });
+    await notifier.expectRecipients([PEOPLE.alice, PEOPLE.bob]);
+    await notifier.notify(notice(1));
+    expect(reads).toEqual([]);
+    // Used once: the next notice reads the reference again.
+    await notifier.notify(notice(2));
+    expect(reads).toHaveLength(1);
+    // Looked up more than a minute ago: read again.
+    await notifier.expectRecipients([PEOPLE.alice]);
+    clock.advance(2 * MINUTE);
+    await notifier.notify(notice(3));
+    expect(reads).toHaveLength(2);
+    // The same key went out every time: the caller, not the notifier, keeps it to once.
+    const sent = (await teamsActivities(stack, { recipient: PEOPLE.alice, operation: 'send' })).filter((r) => textOf(cardOf(r)).includes('Ahead '));
+    expect(sent).toHaveLength(3);
+  });
+});
+
 describe('the holder of a grant', () => {
   it('gets a Renew card before expiry; Renew opens a renewal request its approvers get cards for; then hears the grant expired', async () => {
     const { grantId } = await grantForAlice('PT1H');
@@ -202,6 +237,24 @@ describe('the holder of a grant', () => {
     await stack.host.runTimer('expireGrants');
     const ended = (await teamsActivities(stack, { recipient: PEOPLE.alice, operation: 'send' })).filter((r) => textOf(cardOf(r)).includes('Access ended: Storage Blob Data Reader') && textOf(cardOf(r)).includes('(expired)'));
     expect(ended.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('hears its expiry once however often the timer runs and the end is repeated; the grant notes the notice, the coverage entry stays as an expired one', async () => {
+    const { grantId } = await grantForAlice('PT30M');
+    clock.advance(31 * MINUTE);
+    await stack.host.runTimer('expireGrants');
+    await stack.host.runTimer('expireGrants');
+    const grant = await stack.deps.grants.mustGet(grantId);
+    expect(grant).toMatchObject({ status: 'expired', pendingRemoval: false });
+    expect(grant.endNoticeSentAt).toBeDefined();
+    // A later end of the same grant (a retried timer, a late event) sends nothing more.
+    await endGrant(stack.deps, grantId, 'expired', { id: 'test' }, 'again');
+    const ended = (await teamsActivities(stack, { recipient: PEOPLE.alice, operation: 'send' })).filter((r) => textOf(cardOf(r)).includes(`ended (expired): expired at ${grant.expiresAt}`));
+    expect(ended).toHaveLength(1);
+    // Expiry did not rewrite the coverage document: the entry is past its expiry, which the enforcer counts as absent.
+    const coverage = await stack.deps.grants.readCoverage(grant.principalId, grant.roleDefinitionId, grant.scope);
+    expect(coverage?.entries.find((e) => e.grantId === grantId)?.expiresAt).toBe(grant.expiresAt);
+    expect(liveEntries(coverage, clock.now()).some((e) => e.grantId === grantId)).toBe(false);
   });
 
   it('hears when an admin revokes the grant', async () => {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { z } from 'zod';
 import type { CapturedReference, ConversationRepository, ConversationTarget } from '../../ports/conversations';
-import { deleteDoc, readDoc, upsertDoc } from './document';
+import { deleteDoc, queryDocs, readDoc, upsertDoc } from './document';
 
 /** Where a bot message goes, as stored (here and with every sent card). */
 export const conversationTargetSchema = z.object({
@@ -47,6 +47,15 @@ export class ConversationStore implements ConversationRepository {
   async forPerson(objectId: string): Promise<ConversationTarget | undefined> {
     const found = await readDoc(this.state, personKey(objectId), personKey(objectId), storedReferenceSchema);
     return found ? toTarget(found.doc) : undefined;
+  }
+
+  async forPeople(objectIds: readonly string[]): Promise<Map<string, ConversationTarget>> {
+    const found = new Map<string, ConversationTarget>();
+    const ids = [...new Set(objectIds.map(personKey))];
+    if (ids.length === 0) return found;
+    const { items } = await queryDocs(this.state, { query: 'SELECT * FROM c WHERE ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids }] }, storedReferenceSchema);
+    for (const doc of items) found.set(doc.id.slice('conv:'.length), toTarget(doc));
+    return found;
   }
 
   async forChannel(channelId: string): Promise<ConversationTarget | undefined> {

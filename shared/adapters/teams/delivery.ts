@@ -30,8 +30,10 @@ export class CardDelivery {
     private readonly clock: Clock,
   ) {}
 
-  /** Sends unless a send with this key already happened (here or on another instance). */
-  async sendOnce(key: string, target: ConversationTarget, message: OutgoingCard): Promise<SendOutcome> {
+  /** Sends unless a send with this key already happened (here or on another instance), or with `claim: false` unconditionally. */
+  async sendOnce(key: string, target: ConversationTarget, message: OutgoingCard, options: { claim?: boolean } = {}): Promise<SendOutcome> {
+    // Without a claim (the caller deduplicates, Notification.deduplicatedByCaller) it just sends.
+    if (options.claim === false) return { outcome: 'sent', activityId: await this.connector.send(target, message) };
     if (!(await this.sentKeys.claim(key, this.clock.now()))) return { outcome: 'alreadySent' };
     try {
       return { outcome: 'sent', activityId: await this.connector.send(target, message) };

@@ -9,7 +9,7 @@ import type { Clock } from '../../domain/clock';
 import type { PolicySet } from '../../domain/policy';
 import { TransientError } from '../../domain/errors';
 import type { Config } from '../../config';
-import type { ConversationRepository } from '../../ports/conversations';
+import type { ConversationRepository, ConversationTarget } from '../../ports/conversations';
 import type { Directory } from '../../ports/directory';
 import type { GrantRepository } from '../../ports/grants';
 import type { RequestRepository } from '../../ports/requests';
@@ -48,6 +48,8 @@ export interface TeamsNotifierDeps {
 }
 
 const PARALLEL_SENDS = 8;
+/** How long a reference looked up ahead (expectRecipients) may be used: a reference Teams changed meanwhile costs at most a notice. */
+const EXPECTED_TTL_MS = 60_000;
 
 const TONES: Partial<Record<NotificationKind, CardNotice['tone']>> = {
   'request.approved': 'good',
@@ -139,17 +141,38 @@ export class TeamsNotifier implements Notifier {
     return n.requestId ? { title: 'Open the request', url: requestUrl(this.deps.config.PUBLIC_BASE_URL, n.requestId) } : undefined;
   }
 
+  /** References looked up ahead for notices about to be sent, each used once within EXPECTED_TTL_MS. */
+  private readonly expected = new Map<string, { target: ConversationTarget | undefined; at: number }>();
+
+  async expectRecipients(recipientIds: readonly string[]): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    for (const [id, e] of this.expected) if (now - e.at >= EXPECTED_TTL_MS) this.expected.delete(id);
+    const ids = [...new Set(recipientIds.map((r) => r.toLowerCase()))];
+    const found = await this.delivery.conversations.forPeople(ids);
+    for (const id of ids) this.expected.set(id, { target: found.get(id), at: now });
+  }
+
+  /** A person's 1:1 conversation: looked up ahead (used once) or read now. */
+  private async reach(recipient: string): Promise<ConversationTarget | undefined> {
+    const ahead = this.expected.get(recipient);
+    if (ahead) {
+      this.expected.delete(recipient);
+      if (this.deps.clock.now().getTime() - ahead.at < EXPECTED_TTL_MS) return ahead.target;
+    }
+    return this.delivery.conversations.forPerson(recipient);
+  }
+
   /** Sends the same card to each recipient's 1:1 chat, once per recipient and key. */
   private async toPeople(n: Notification, message: OutgoingCard): Promise<CardReport> {
     const report: CardReport = { sent: 0, updated: 0, unreachable: [], failures: [] };
     const recipients = [...new Set(n.recipients.map((r) => r.toLowerCase()))];
     const failures = await settleLimited(recipients, PARALLEL_SENDS, async (recipient) => {
-      const target = await this.delivery.conversations.forPerson(recipient);
+      const target = await this.reach(recipient);
       if (!target) {
         report.unreachable.push(recipient);
         return;
       }
-      if ((await this.delivery.sendOnce(`${n.key}|${recipient}`, target, message)).outcome === 'sent') report.sent++;
+      if ((await this.delivery.sendOnce(`${n.key}|${recipient}`, target, message, { claim: !n.deduplicatedByCaller })).outcome === 'sent') report.sent++;
     });
     report.failures = failures.map((f) => `${f.item}: ${f.error instanceof Error ? f.error.message : String(f.error)}`);
     return report;
@@ -208,7 +231,7 @@ export class TeamsNotifier implements Notifier {
     if (channels.length === 0 || n.severity === 'critical') {
       const people = await this.securityPeople();
       if (people.length === 0) this.reportOnce('securityChannel', `Teams: security alerts (${n.kind}: ${n.subject}) have nowhere to go; set SECURITY_CONTACTS or notify.teamsChannel.`);
-      const report = await this.toPeople({ ...n, recipients: people, key: `${n.key}|security` }, message);
+      const report = await this.toPeople({ ...n, recipients: people, key: `${n.key}|security`, deduplicatedByCaller: false }, message);
       failures.push(...report.failures);
     }
     return failures;

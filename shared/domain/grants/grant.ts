@@ -40,6 +40,11 @@ export const grantSchema = z.object({
   warnedAt: iso.optional(),
   /** Set while ending: the assignment still has to be removed (crash-safe hand-off to the timer). */
   pendingRemoval: z.boolean().optional(),
+  /**
+   * When the holder was told the grant ended. Written by the end's last write, after the notice
+   * went out: a crash in between repeats the notice (never the record), which beats a marker write.
+   */
+  endNoticeSentAt: iso.optional(),
   /** Audit entries of changes not yet in the ledger (see domain/audit/outbox). Internal. */
   outbox: z.array(outboxEntrySchema).optional(),
 });
@@ -87,6 +92,29 @@ export function withEntry(coverage: Coverage, entry: CoverageEntry, assignmentId
   if (existing && existing.expiresAt === entry.expiresAt && sameAssignment) return coverage;
   const entries = existing ? coverage.entries.map((e) => (e.grantId === entry.grantId ? entry : e)) : [...coverage.entries, entry];
   return { ...coverage, entries, assignmentId: assignmentId ?? coverage.assignmentId };
+}
+
+/** Entries of grants other than `grantId` still in force at `now`: they keep the shared assignment. */
+export function otherLiveEntries(coverage: Coverage | undefined, grantId: string, now: Date): CoverageEntry[] {
+  return liveEntries(coverage, now).filter((e) => e.grantId !== grantId);
+}
+
+/**
+ * The coverage after a grant ends. An entry past its `expiresAt` already counts as absent for
+ * the enforcer (liveEntries, decideAssignment), so an expiry leaves it in place (no write; the
+ * document's next write prunes it). A live entry is removed now: an early revoke, an external
+ * end, or an expiry whose coverage a crashed renewal had already extended.
+ */
+export function coverageAfterEnd(coverage: Coverage, grantId: string, now: Date): Coverage {
+  const own = coverage.entries.find((e) => e.grantId === grantId);
+  if (!own || Date.parse(own.expiresAt) <= now.getTime()) return coverage;
+  return withoutEntry(coverage, grantId);
+}
+
+/** Drops entries past their expiry (they count as absent already); the same object when there is none. */
+export function withoutExpiredEntries(coverage: Coverage, now: Date): Coverage {
+  const live = liveEntries(coverage, now);
+  return live.length === coverage.entries.length ? coverage : { ...coverage, entries: live };
 }
 
 /** Removes a grant's entry; returns the same object when it was not there. */
