@@ -1,92 +1,65 @@
 /**
  * What a deployment governs, as the hooks see it: the subscriptions that need AccessManager's
- * roles and an Event Grid subscription topic, and the management groups policies may name.
- * From the azd environment (GOVERNED_SUBSCRIPTION_ID, GOVERNED_SUBSCRIPTION_IDS,
- * GOVERNED_MANAGEMENT_GROUP, the same settings the app reads) and, for a management group, what
- * ARM lists under it. The planning is pure; `readDescendants` is the one call to Azure.
+ * roles and an Event Grid subscription topic, and which policies fit. The settings are the app's
+ * own (GOVERNED_SUBSCRIPTION_ID, else the subscription deployed to, then GOVERNED_SUBSCRIPTION_IDS
+ * and GOVERNED_MANAGEMENT_GROUP), decoded by the app's schema and judged by the app's rule
+ * (shared/domain/governance.ts); for a management group, ARM lists what lies under it.
+ * `readDescendants` is the one call to Azure.
  */
-import { isGuid, isManagementGroupScope, scopeKey, subscriptionOf } from '../shared/domain/armIds';
+import { settingsSchema } from '../shared/config';
+import { classifyDescendants, governedScopes, isGoverned, type DescendantEntry, type GovernedScopes } from '../shared/domain/governance';
 import type { Policy } from '../shared/domain/policy';
 import { az } from './azureCli';
 
 export interface DeploymentScopes {
   /** Lower-case subscription ids: the first is the default one (AZURE_SUBSCRIPTION_ID of the app). */
   subscriptions: string[];
-  /** Scope keys of the governed management group and every group under it. */
-  managementGroups: string[];
+  /** As the app judges scopes. */
+  governed: GovernedScopes;
 }
 
-/** The management group's name from GOVERNED_MANAGEMENT_GROUP (a name, or its full id). */
-export function managementGroupName(value: string | undefined): string | undefined {
-  const v = value?.trim();
-  if (!v) return undefined;
-  const name = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)$/i.exec(v)?.[1] ?? v;
-  if (!/^[A-Za-z0-9._()-]{1,90}$/.test(name)) throw new Error(`GOVERNED_MANAGEMENT_GROUP must be a management group name or its id (got ${JSON.stringify(value)}).`);
-  return name;
+/** One setting decoded as the app decodes it; a clear error naming it otherwise. */
+function setting<K extends 'AZURE_SUBSCRIPTION_ID' | 'GOVERNED_SUBSCRIPTION_IDS' | 'GOVERNED_MANAGEMENT_GROUP'>(name: K, label: string, value: string | undefined) {
+  const parsed = settingsSchema.shape[name].safeParse(value?.trim() ? value.trim() : undefined);
+  if (!parsed.success) throw new Error(`${label} is not valid (${JSON.stringify(value)}): ${parsed.error.issues.map((i) => i.message).join('; ')}.`);
+  return parsed.data as ReturnType<(typeof settingsSchema.shape)[K]['parse']>;
 }
 
-function subscriptionList(value: string | undefined, setting: string): string[] {
-  const ids = (value ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0);
-  const bad = ids.filter((id) => !isGuid(id));
-  if (bad.length > 0) throw new Error(`${setting} must be subscription ids, comma-separated (not ${bad.map((b) => JSON.stringify(b)).join(', ')}).`);
-  return ids;
+/** The entries of a descendants listing (`{value: [...]}`); anything else names nothing. */
+function entriesOf(listing: unknown): DescendantEntry[] {
+  const value = (listing as { value?: unknown } | null)?.value;
+  return Array.isArray(value) ? value.filter((e): e is DescendantEntry => typeof e?.id === 'string' && typeof e?.type === 'string') : [];
 }
 
-/** An entry of `GET /providers/Microsoft.Management/managementGroups/{name}/descendants`. */
-interface Descendant {
-  id?: string;
-  type?: string;
-  name?: string;
-}
-
-/** The subscriptions and groups a descendants listing names (subscriptions by id, groups by scope key). */
-export function fromDescendants(groupName: string, listing: unknown): { subscriptions: string[]; managementGroups: string[] } {
-  const entries = ((listing as { value?: unknown } | null)?.value ?? []) as Descendant[];
-  const subscriptions: string[] = [];
-  const managementGroups = [scopeKey(`/providers/Microsoft.Management/managementGroups/${groupName}`)];
-  for (const e of entries) {
-    const type = (e.type ?? '').toLowerCase();
-    if (type.endsWith('/subscriptions') && e.name && isGuid(e.name)) subscriptions.push(e.name.toLowerCase());
-    else if (type === 'microsoft.management/managementgroups' && e.id) managementGroups.push(scopeKey(e.id));
-  }
-  return { subscriptions, managementGroups };
-}
-
-/**
- * The governed scopes: the default subscription (GOVERNED_SUBSCRIPTION_ID, else the one deployed
- * to), the listed ones, and, with a management group, every subscription and group under it.
- */
 export function deploymentScopes(
   env: Record<string, string | undefined>,
   deploymentSubscription: string,
-  readDescendants: (groupName: string) => unknown = () => ({ value: [] }),
+  readDescendants: (groupScope: string) => unknown = () => ({ value: [] }),
 ): DeploymentScopes {
-  const first = subscriptionList(env.GOVERNED_SUBSCRIPTION_ID || deploymentSubscription, 'GOVERNED_SUBSCRIPTION_ID');
-  const subscriptions = new Set([...first, ...subscriptionList(env.GOVERNED_SUBSCRIPTION_IDS, 'GOVERNED_SUBSCRIPTION_IDS')]);
-  const group = managementGroupName(env.GOVERNED_MANAGEMENT_GROUP);
-  const managementGroups: string[] = [];
-  if (group) {
-    const under = fromDescendants(group, readDescendants(group));
-    for (const s of under.subscriptions) subscriptions.add(s);
-    managementGroups.push(...under.managementGroups);
-  }
-  return { subscriptions: [...subscriptions], managementGroups };
+  const defaultSubscription = setting('AZURE_SUBSCRIPTION_ID', 'GOVERNED_SUBSCRIPTION_ID', env.GOVERNED_SUBSCRIPTION_ID || deploymentSubscription).toLowerCase();
+  const listed = setting('GOVERNED_SUBSCRIPTION_IDS', 'GOVERNED_SUBSCRIPTION_IDS', env.GOVERNED_SUBSCRIPTION_IDS);
+  const group = setting('GOVERNED_MANAGEMENT_GROUP', 'GOVERNED_MANAGEMENT_GROUP', env.GOVERNED_MANAGEMENT_GROUP);
+  const under = group ? classifyDescendants(entriesOf(readDescendants(group))) : undefined;
+  const governed = governedScopes({
+    defaultSubscription,
+    subscriptions: listed,
+    ...(group && under ? { managementGroup: { scope: group, subscriptions: under.subscriptions, groups: under.groups } } : {}),
+  });
+  return { subscriptions: [...governed.subscriptions], governed };
 }
 
 /** Policies whose scope lies outside the governed subscriptions and management groups (none may). */
 export function policiesOutside(policies: readonly Policy[], scopes: DeploymentScopes): Policy[] {
-  return policies.filter((p) =>
-    isManagementGroupScope(p.scope) ? !scopes.managementGroups.includes(scopeKey(p.scope)) : !scopes.subscriptions.includes(subscriptionOf(p.scope) ?? ''),
-  );
+  return policies.filter((p) => !isGoverned(scopes.governed, p.scope));
 }
 
 /**
  * ARM's listing of everything under a management group, every page, read as the deployer through
  * the Azure CLI (a URL without a host goes to the current cloud's ARM endpoint).
  */
-export function readDescendants(groupName: string): unknown {
+export function readDescendants(groupScope: string): unknown {
   const value: unknown[] = [];
-  let url: string | undefined = `/providers/Microsoft.Management/managementGroups/${groupName}/descendants?api-version=2020-05-01`;
+  let url: string | undefined = `${groupScope}/descendants?api-version=2020-05-01`;
   while (url) {
     const page = az(['rest', '--method', 'get', '--url', url]) as { value?: unknown[]; nextLink?: string | null } | null;
     value.push(...(page?.value ?? []));

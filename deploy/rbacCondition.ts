@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     if (outside.length > 0) {
       const first = scopes.subscriptions[0];
       throw new Error(
-        `${outside.map((p) => `${p.id} (${p.scope})`).join(', ')} ${outside.length === 1 ? 'governs' : 'govern'} a scope outside the governed ones (subscriptions ${scopes.subscriptions.join(', ')}${scopes.managementGroups.length > 0 ? `; management groups ${scopes.managementGroups.join(', ')}` : ''}). ` +
+        `${outside.map((p) => `${p.id} (${p.scope})`).join(', ')} ${outside.length === 1 ? 'governs' : 'govern'} a scope outside the governed ones (subscriptions ${scopes.subscriptions.join(', ')}${scopes.governed.managementGroups.size > 0 ? `; management groups ${[...scopes.governed.managementGroups].join(', ')}` : ''}). ` +
           `The shipped policies describe the local simulator's tenant: write your own with \`npm run cli -- policies init --subscription ${first} --approver-group <group id> --force\`, review and commit them, then azd up again (README, Running in Azure).`,
       );
     }

@@ -5,7 +5,7 @@
  * subscription of AZURE_SUBSCRIPTION_ID is the default and, as before, the policies' own reach
  * (the subscriptions and management groups they name) is governed too. Pure: no I/O.
  */
-import { isManagementGroupScope, scopeKey, subscriptionOf } from './armIds';
+import { isManagementGroupScope, normalizeScope, scopeKey, subscriptionOf } from './armIds';
 
 export interface GovernedScopes {
   /** True when GOVERNED_* settings name the scopes; false for the single-subscription default. */
@@ -68,4 +68,22 @@ export function governedSubscriptionScopes(governed: GovernedScopes): string[] {
 export function policiesOutside(governed: GovernedScopes, policies: ReadonlyArray<{ id: string; scope: string }>): string[] {
   if (!governed.explicit) return [];
   return policies.filter((p) => !isGoverned(governed, p.scope)).map((p) => `${p.id} (${p.scope})`);
+}
+
+/** One entry of ARM's `GET .../managementGroups/{name}/descendants` listing. */
+export interface DescendantEntry {
+  id: string;
+  type: string;
+}
+
+/** What a descendants listing names: subscriptions (lower-case ids) and management groups (scopes). */
+export function classifyDescendants(entries: readonly DescendantEntry[]): { subscriptions: string[]; groups: string[] } {
+  const subscriptions: string[] = [];
+  const groups: string[] = [];
+  for (const d of entries) {
+    const sub = /^\/subscriptions\/([^/]+)$/i.exec(normalizeScope(d.id))?.[1];
+    if (sub) subscriptions.push(sub.toLowerCase());
+    else if (/managementGroups$/i.test(d.type)) groups.push(normalizeScope(d.id));
+  }
+  return { subscriptions, groups };
 }

@@ -1,6 +1,6 @@
 /** What a deployment governs (the roles and topics it must create) and which policies fit it. */
 import { loadPolicies } from '../../shared/adapters/policyFiles';
-import { deploymentScopes, fromDescendants, managementGroupName, policiesOutside } from '../../deploy/governedScopes';
+import { deploymentScopes, policiesOutside } from '../../deploy/governedScopes';
 
 const SIM = '00000000-0000-0000-0000-000000000001';
 const DEPLOYED = '99999999-0000-4000-8000-000000000001';
@@ -12,7 +12,6 @@ const descendants = {
   value: [
     { id: '/providers/Microsoft.Management/managementGroups/mg-child', type: 'Microsoft.Management/managementGroups', name: 'mg-child' },
     { id: `/subscriptions/${UNDER.toUpperCase()}`, type: 'Microsoft.Management/managementGroups/subscriptions', name: UNDER.toUpperCase() },
-    { id: '/subscriptions/x', type: 'Microsoft.Management/managementGroups/subscriptions', name: 'not-a-guid' },
   ],
 };
 
@@ -21,25 +20,28 @@ test.each([
   ['GOVERNED_SUBSCRIPTION_ID replaces it', { GOVERNED_SUBSCRIPTION_ID: SIM }, [SIM]],
   ['GOVERNED_SUBSCRIPTION_IDS add to it (deduplicated, any case, spaces)', { GOVERNED_SUBSCRIPTION_IDS: ` ${EXTRA.toUpperCase()} , ${DEPLOYED},` }, [DEPLOYED, EXTRA]],
 ] as const)('%s', (_name, env, expected) => {
-  expect(deploymentScopes(env, DEPLOYED)).toEqual({ subscriptions: expected, managementGroups: [] });
+  const scopes = deploymentScopes(env, DEPLOYED);
+  expect(scopes.subscriptions).toEqual(expected);
+  expect([...scopes.governed.managementGroups]).toEqual([]);
 });
 
 test('a management group adds every subscription and group ARM lists under it', () => {
   const asked: string[] = [];
-  const scopes = deploymentScopes({ GOVERNED_MANAGEMENT_GROUP: '/providers/Microsoft.Management/managementGroups/mg-research' }, DEPLOYED, (name) => {
-    asked.push(name);
+  const scopes = deploymentScopes({ GOVERNED_MANAGEMENT_GROUP: 'mg-research' }, DEPLOYED, (scope) => {
+    asked.push(scope);
     return descendants;
   });
-  expect(asked).toEqual(['mg-research']);
+  expect(asked).toEqual(['/providers/Microsoft.Management/managementGroups/mg-research']);
   expect(scopes.subscriptions).toEqual([DEPLOYED, UNDER]);
-  expect(scopes.managementGroups).toEqual(['/providers/microsoft.management/managementgroups/mg-research', '/providers/microsoft.management/managementgroups/mg-child']);
-  expect(fromDescendants('mg', null)).toEqual({ subscriptions: [], managementGroups: ['/providers/microsoft.management/managementgroups/mg'] });
+  expect([...scopes.governed.managementGroups]).toEqual(['/providers/microsoft.management/managementgroups/mg-research', '/providers/microsoft.management/managementgroups/mg-child']);
+  expect(deploymentScopes({ GOVERNED_MANAGEMENT_GROUP: 'mg' }, DEPLOYED, () => null).subscriptions).toEqual([DEPLOYED]);
 });
 
 test('bad settings are refused with the setting named', () => {
-  expect(() => deploymentScopes({ GOVERNED_SUBSCRIPTION_IDS: 'prod' }, DEPLOYED)).toThrow(/GOVERNED_SUBSCRIPTION_IDS must be subscription ids.*"prod"/);
-  expect(() => managementGroupName('mg/../other')).toThrow(/GOVERNED_MANAGEMENT_GROUP/);
-  expect(managementGroupName(' ')).toBeUndefined();
+  expect(() => deploymentScopes({ GOVERNED_SUBSCRIPTION_IDS: 'prod' }, DEPLOYED)).toThrow(/GOVERNED_SUBSCRIPTION_IDS is not valid \("prod"\)/);
+  expect(() => deploymentScopes({ GOVERNED_MANAGEMENT_GROUP: 'mg/../other' }, DEPLOYED)).toThrow(/GOVERNED_MANAGEMENT_GROUP is not valid/);
+  expect(() => deploymentScopes({ GOVERNED_SUBSCRIPTION_ID: 'prod' }, DEPLOYED)).toThrow(/GOVERNED_SUBSCRIPTION_ID is not valid/);
+  expect(deploymentScopes({ GOVERNED_MANAGEMENT_GROUP: ' ' }, DEPLOYED).subscriptions).toEqual([DEPLOYED]);
 });
 
 test('policies outside the governed scopes (the shipped ones describe the simulator) stop the provision', async () => {

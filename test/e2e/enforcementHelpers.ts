@@ -43,7 +43,7 @@ export function startEnforcementStack(options: Omit<LocalStackOptions, 'port' | 
 
 /** One undici Agent per CA: the simulator's certificate is self-signed. */
 const agents = new Map<string, Agent>();
-function agentFor(ca: string): Agent {
+export function agentFor(ca: string): Agent {
   let agent = agents.get(ca);
   if (!agent) {
     agent = new Agent({ connect: { ca } });

@@ -5,13 +5,12 @@
  * records of one resource.
  */
 import { SecretClient } from '@azure/keyvault-secrets';
-import { Agent } from 'undici';
 import type { LocalStack } from '../../dev/localStack';
 import { simCredential } from '../../dev/sim';
 import { PEOPLE, RG } from '../../dev/tenant';
 import { scopeKey } from '../../shared/domain/armIds';
 import type { AuditRecord } from '../../shared/domain/audit/record';
-import { auditRecords, type Answer } from './enforcementHelpers';
+import { agentFor, auditRecords, type Answer } from './enforcementHelpers';
 
 export const STWEIGHTS = `${RG.weights}/providers/Microsoft.Storage/storageAccounts/stweights`;
 export const STSCRATCH = `${RG.research}/providers/Microsoft.Storage/storageAccounts/stscratch`;
@@ -20,22 +19,6 @@ export const KV_RESEARCH = `${RG.research}/providers/Microsoft.KeyVault/vaults/k
 
 /** The api-versions the SDK clients of this project send. */
 export const API = { storage: '2025-06-01', keyVault: '2026-02-01' } as const;
-
-const agents = new Map<string, Agent>();
-function agentFor(ca: string): Agent {
-  let agent = agents.get(ca);
-  if (!agent) {
-    agent = new Agent({ connect: { ca } });
-    agents.set(ca, agent);
-  }
-  return agent;
-}
-
-export async function closeGuardrailAgents(): Promise<void> {
-  const all = [...agents.values()];
-  agents.clear();
-  await Promise.all(all.map((a) => a.close()));
-}
 
 type Body = Record<string, unknown> | undefined;
 

@@ -10,7 +10,7 @@ import type { LocalStack } from '../../dev/localStack';
 import { PEOPLE, RG } from '../../dev/tenant';
 import { scopeKey } from '../../shared/domain/armIds';
 import { asUser, closeSimAgents, deliver, startEnforcementStack, until, USER } from './enforcementHelpers';
-import { closeGuardrailAgents, guardrailRecords, KV_RESEARCH, patchOutOfBand, propertiesOf, settleAll, simResource, STSANDBOX, STSCRATCH, STWEIGHTS } from './guardrailHelpers';
+import { guardrailRecords, KV_RESEARCH, patchOutOfBand, propertiesOf, settleAll, simResource, STSANDBOX, STSCRATCH, STWEIGHTS } from './guardrailHelpers';
 
 const HOUR = 3_600_000;
 /** Moved forward by the exception test only (the last one). */
@@ -24,7 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await closeSimAgents();
-  await closeGuardrailAgents();
 });
 
 /** Puts a setting back directly in the simulator (no event): the next test starts from the seed's value. */

@@ -8,7 +8,7 @@ import type { LocalStack } from '../../dev/localStack';
 import { PEOPLE } from '../../dev/tenant';
 import type { Notification } from '../../shared/ports/notifier';
 import { closeSimAgents, startEnforcementStack, until } from './enforcementHelpers';
-import { closeGuardrailAgents, guardrailRecords, KV_RESEARCH, secretClient, settleAll } from './guardrailHelpers';
+import { guardrailRecords, KV_RESEARCH, secretClient, settleAll } from './guardrailHelpers';
 
 const DAY = 86_400_000;
 let stack: LocalStack;
@@ -22,7 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await closeSimAgents();
-  await closeGuardrailAgents();
 });
 
 const sent = (): Notification[] => (stack.app.deps.notifier as unknown as { sent: Notification[] }).sent;

@@ -8,6 +8,7 @@ import type { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { z } from 'zod';
 import { normalizeScope } from '../../domain/armIds';
 import { InternalError } from '../../domain/errors';
+import { classifyDescendants } from '../../domain/governance';
 import type { ManagementGroupDescendants } from '../../domain/policy/policySet';
 import { armGetJson } from './armRoleAssignments';
 
@@ -25,11 +26,9 @@ export async function managementGroupDescendants(client: AuthorizationManagement
   for (let page = 0; url && page < MAX_PAGES; page++) {
     const parsed = pageSchema.safeParse(await armGetJson(client, url, `Reading what lies under ${scope}`));
     if (!parsed.success) throw new InternalError(`ARM answered the descendants of ${scope} in an unknown shape.`, 'AzureBadAnswer');
-    for (const d of parsed.data.value) {
-      const sub = /^\/subscriptions\/([^/]+)$/i.exec(normalizeScope(d.id))?.[1];
-      if (sub) subscriptions.push(sub.toLowerCase());
-      else if (/managementGroups$/i.test(d.type)) groups.push(normalizeScope(d.id));
-    }
+    const found = classifyDescendants(parsed.data.value);
+    subscriptions.push(...found.subscriptions);
+    groups.push(...found.groups);
     url = parsed.data.nextLink ?? undefined;
   }
   return { subscriptions, groups };
