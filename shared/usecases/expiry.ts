@@ -6,22 +6,22 @@
  * of requests and grants, and revocations ARM has not confirmed yet.
  * Work is proportional to what is due: each step is an indexed query for due items only.
  *
- * Store operations per expired grant (bench/requests.ts, `expiry.perGrant.storeOps`: 5.2, was
- * 8.2, 10.3 before issue 14): the grant's end (one conditional replace of the version the due
- * query listed, its record queued in it; a 412 falls back to read and retry), the coverage read
- * (an expired entry counts as absent for the enforcer, so it is not rewritten: the document's
- * next write prunes it), the record (the ledger's idempotency marker and the record: 2 creates),
- * and one replace that marks the removal done, clears the queued record and notes that the Teams
- * notice went out (sent just before it: a crash in between repeats the notice, never the record).
- * The notice's conversation references come from one query per batch (expectRecipients); ~0.2 is
- * the ledger's chain bookkeeping. The ARM delete is not a store operation. Not done (issue 14
- * asked for at most 4): an expiry could skip the first write (an active grant past expiry is
- * already the timer's job everywhere, and stays due until the last write), but a revoke or a
- * renewal racing the end then needs more care than this change had time for.
+ * Store operations per expired grant (bench/requests.ts, `expiry.perGrant.storeOps`): 4 per grant,
+ * plus the ledger's chain bookkeeping shared by all (4.25 over 200 grants; 5.2 before the first
+ * write went, 8.2 and 10.3 before that). The grant itself is the intent (expireGrant): an active
+ * grant past its expiry stays due until its last write, so nothing is written ahead. The four:
+ * the coverage read (an expired entry counts as absent for the enforcer, so it is not rewritten:
+ * the document's next write prunes it), the record (the ledger's idempotency marker and the
+ * record: 2 creates), and one conditional replace of the version the due query listed that ends
+ * the grant and notes the Teams notice (sent just before it: a crash in between repeats the
+ * notice, never the record; a 412 falls back to read and retry). The notice's conversation
+ * references come from one query per batch (expectRecipients). The ARM delete is not a store
+ * operation. A failure of ARM or the ledger ends the grant the older way (removal pending, record
+ * queued in the same write) for the steps below that finish interrupted ends.
  */
 import type { Deps } from '../ports/deps';
 import { finishUnfulfilledRequests, timeOutOverdueRequests } from './requests';
-import { endGrant, notifySafely } from './grants';
+import { endGrant, expireGrant, notifySafely } from './grants';
 import type { Grant } from '../domain/grants/grant';
 import { settleLimited } from '../domain/concurrency';
 import { sweepAuditOutboxes } from './outbox';
@@ -99,9 +99,9 @@ async function expireNow(deps: Deps): Promise<ExpiryReport> {
     if (due.length === 0) break;
     due.forEach(({ grant }) => seen.add(grant.id));
     await expectNotices(deps, due.map(({ grant }) => grant.principalId));
-    report.failures += await inParallel(due, CONCURRENCY, async ({ grant: g, etag }: { grant: Grant; etag?: string }) => {
-      // The version the query listed: ending it replaces it without reading it again (a 412 falls back to reading).
-      await endGrant(deps, g.id, 'expired', actor, `expired at ${g.expiresAt}`, etag ? { grant: g, etag } : undefined);
+    report.failures += await inParallel(due, CONCURRENCY, async (listed: { grant: Grant; etag?: string }) => {
+      // The version the query listed: its end is written without reading it again (a 412 falls back to reading).
+      await expireGrant(deps, listed, actor);
       report.expired++;
     });
   }

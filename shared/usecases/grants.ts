@@ -263,6 +263,22 @@ async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Gra
 
 const END_ACTIONS = { expired: 'grant.expired', revoked: 'grant.revoked', endedExternally: 'grant.endedExternally' } as const;
 
+/** Marks an active grant ended, its end record queued in the same write until the removal is done; any other grant is left as it is. */
+function markEnded(deps: GrantDeps, grantId: string, how: GrantEndReason, actor: AuditActor, reason: string, now: Date, known?: { grant: Grant; etag: string }) {
+  return deps.grants.update(grantId, (g) => {
+    if (g.status !== 'active') return g;
+    const next: Grant = {
+      ...g,
+      status: how === 'expired' ? 'expired' : 'revoked',
+      endReason: how,
+      endedAt: now.toISOString(),
+      endedBy: { ...(actor.id ? { id: actor.id } : {}), ...(actor.name ? { name: actor.name } : {}) },
+      pendingRemoval: how !== 'endedExternally',
+    };
+    return queueAudit(next, `grant.ended:${g.id}`, { action: END_ACTIONS[how], actor, ...grantTarget(g), requestId: g.requestId, reason }, now, { afterRemoval: true });
+  }, known);
+}
+
 /**
  * Ends a grant: marks it (with its end record queued in the same write), drops a still-live
  * coverage entry (an expired one counts as absent already and stays), and deletes the role
@@ -283,18 +299,7 @@ export async function endGrant(
 ): Promise<Grant> {
   const grants = deps.grants;
   const now = deps.clock.now();
-  const ended = await grants.update(grantId, (g) => {
-    if (g.status !== 'active') return g;
-    const next: Grant = {
-      ...g,
-      status: how === 'expired' ? 'expired' : 'revoked',
-      endReason: how,
-      endedAt: now.toISOString(),
-      endedBy: { ...(actor.id ? { id: actor.id } : {}), ...(actor.name ? { name: actor.name } : {}) },
-      pendingRemoval: how !== 'endedExternally',
-    };
-    return queueAudit(next, `grant.ended:${g.id}`, { action: END_ACTIONS[how], actor, ...grantTarget(g), requestId: g.requestId, reason }, now, { afterRemoval: true });
-  }, known);
+  const ended = await markEnded(deps, grantId, how, actor, reason, now, known);
   const { etag } = ended;
   let { grant } = ended;
   if (grant.endReason === undefined) return grant;
@@ -341,4 +346,64 @@ export async function endGrant(
     etag ? { grant, etag } : undefined,
   ));
   return grant;
+}
+
+/**
+ * Ends an active grant that is past its expiry, as the expireGrants timer finds it: four store
+ * operations. The grant itself is the intent: an active grant past `expiresAt` stays due until the
+ * last write, so nothing is written before the work is done. The coverage is read (an expired
+ * entry counts as absent already; a live one, left by a renewal caught mid-way, is removed), the
+ * assignment deleted unless another live grant still justifies it, the record appended under the
+ * key every end of this grant shares (`grant.ended:<id>`: an expiry racing a revoke records one
+ * end), the holder told, and one conditional write ends the grant. A crash anywhere, or a second
+ * instance on the same grant, repeats the steps: ARM answers the second delete "gone", the
+ * ledger's idempotency key refuses the second record, and the end is written once (compare and
+ * swap). At worst the holder hears twice.
+ */
+export async function expireGrant(deps: GrantDeps, listed: { grant: Grant; etag?: string }, actor: AuditActor): Promise<Grant> {
+  const { grant } = listed;
+  const now = deps.clock.now();
+  if (grant.status !== 'active' || Date.parse(grant.expiresAt) > now.getTime()) return grant;
+  const reason = `expired at ${grant.expiresAt}`;
+  const known = listed.etag ? { grant, etag: listed.etag } : undefined;
+  try {
+    const coverage = await deps.grants.updateCoverage({ principalId: grant.principalId, roleDefinitionGuid: roleGuidOf(grant), scope: grant.scope }, (c) => coverageAfterEnd(c, grant.id, now));
+    if (otherLiveEntries(coverage, grant.id, now).length === 0) await deps.roleAssignments.delete(grant.assignmentId);
+    // The assignment is gone: now the record may say so.
+    await deps.audit.append({ action: END_ACTIONS.expired, actor, ...grantTarget(grant), requestId: grant.requestId, reason, at: now.toISOString() }, { idempotencyKey: `grant.ended:${grant.id}` });
+  } catch (err) {
+    // ARM or the ledger failed: the grant ends now all the same, in the form an interrupted end
+    // takes (removal pending, record queued), which the next run's steps for those finish.
+    if (err instanceof PermissionDeniedError) await reportPermissionDenied(deps, err, `removing the role assignment of grant ${grant.id}`);
+    await markEnded(deps, grant.id, 'expired', actor, reason, now, known);
+    throw err;
+  }
+  await notifySafely(deps, {
+    kind: END_ACTIONS.expired,
+    recipients: [grant.principalId],
+    subject: `Access ended: ${grant.roleName}`,
+    text: `${grant.roleName} on ${grant.scope} ended (expired): ${reason}`,
+    grantId: grant.id,
+    requestId: grant.requestId,
+    key: `grant.ended:${grant.id}`,
+    deduplicatedByCaller: true,
+  });
+  const ended = await deps.grants.update(
+    grant.id,
+    // Whatever happened meanwhile (a renewal caught mid-way, a revoke that lost the record to this expiry), the assignment is gone.
+    (g) =>
+      g.status !== 'active'
+        ? g
+        : {
+            ...g,
+            status: 'expired',
+            endReason: 'expired',
+            endedAt: now.toISOString(),
+            endedBy: { ...(actor.id ? { id: actor.id } : {}), ...(actor.name ? { name: actor.name } : {}) },
+            pendingRemoval: false,
+            endNoticeSentAt: now.toISOString(),
+          },
+    known,
+  );
+  return ended.grant;
 }
