@@ -26,6 +26,7 @@ import { principalHeaders } from '../shared/domain/caller';
 import type { AuditRecord } from '../shared/domain/audit/record';
 import type { Grant } from '../shared/domain/grants/grant';
 import type { AccessRequest } from '../shared/domain/requests/model';
+import type { RevocationIntent } from '../shared/ports/enforcementState';
 import { RecordingNotifier } from '../shared/adapters/recordingNotifier';
 import { runExpiry } from '../shared/usecases/expiry';
 import { reconcile } from '../shared/usecases/enforcement';
@@ -395,7 +396,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         (await deps.requests.withPendingAudit(1)).length +
         (await deps.grants.withPendingAudit(1)).length +
         (await deps.requests.unfulfilled(1)).length +
-        (await deps.revocations.stale(new Date('9999-12-31T00:00:00Z'), 1)).length;
+        (await unrecordedIntents(deps)).length;
       if (left === 0 && last.failures === 0 && last.deferred === 0) break;
       await sleep(Math.max(auditLeaseMs, Math.ceil(31_000 / speed)) + 100);
     }
@@ -495,7 +496,14 @@ async function checkInvariants(deps: App['deps'], sim: Simulator, seeded: Readon
     violations.push(`assignment ${a.id} for ${a.properties.principalId} survived a reconcile though no active grant or exemption covers it`);
   }
   if (lastReconcile.failures > 0 || lastReconcile.deferred > 0) violations.push(`the last reconcile had ${lastReconcile.failures} failures and ${lastReconcile.deferred} deferrals`);
-  const leftover = await deps.revocations.stale(new Date('9999-12-31T00:00:00Z'), 10);
-  if (leftover.length > 0) violations.push(`${leftover.length} revocation intents were left behind (e.g. ${leftover[0]!.key})`);
+  const leftover = await unrecordedIntents(deps);
+  if (leftover.length > 0) violations.push(`${leftover.length} revocation intents were left without their record (e.g. ${leftover[0]!.key})`);
   return violations;
+}
+
+/** Intents stay after their record; one without it is a revocation nobody finished. */
+async function unrecordedIntents(deps: App['deps']): Promise<RevocationIntent[]> {
+  const intents = await deps.revocations.stale(new Date('9999-12-31T00:00:00Z'), 100_000);
+  const recorded = await deps.audit.recorded(intents.map((i) => i.key));
+  return intents.filter((i) => !recorded.has(i.key));
 }

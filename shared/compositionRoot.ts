@@ -193,7 +193,7 @@ export async function buildApp(config: Config, overrides: RootOverrides = {}): P
     grants,
     breakers: decorate('breakers', new BreakerStore(stores.state)),
     selfAccess: new SelfAccessStore(stores.state),
-    revocations: decorate('revocations', new RevocationIntentStore(stores.state)),
+    revocations: decorate('revocations', new RevocationIntentStore(stores.state, { now: () => clock.now(), ...(overrides.auditLeaseMs !== undefined ? { leaseMs: overrides.auditLeaseMs } : {}) })),
     rogueActors: decorate('rogueActors', new RogueActorStore(stores.state)),
     policySetEffectiveAt: await policySetEffectiveAt(stores.state, policies.fingerprint(), clock.now()),
     audit,

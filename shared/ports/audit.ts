@@ -18,6 +18,13 @@ export interface AppendOptions {
    * `${eventId}:${decision}` for an Event Grid event.
    */
   idempotencyKey?: string;
+  /**
+   * The caller holds `idempotencyKey` alone until this moment (performance.now() milliseconds):
+   * a claim it created, which every other writer of the key checks `recorded` for before taking
+   * it over. The record then carries the key without the ledger's marker (one store operation
+   * fewer). Past the moment, the append falls back to the marker.
+   */
+  keyHeldUntil?: number;
   /** Entries with the same shard key go to the same chain of this process (ordered among themselves). */
   shardKey?: string;
 }
@@ -84,6 +91,8 @@ export type AuditQueryPage = QueryPage<AuditRecord>;
 
 /** The ledger as the app uses it: append decisions, query and verify the trail, close chains on shutdown. */
 export interface AuditTrail extends AuditSink {
+  /** Which of these idempotency keys have their record in the ledger. */
+  recorded(keys: readonly string[]): Promise<Set<string>>;
   query(filter: AuditQueryFilter): Promise<AuditQueryPage>;
   verify(opts?: { pageSize?: number }): Promise<AuditVerification>;
   /** Anchors and closes this process's chains. */

@@ -1,6 +1,6 @@
 /**
  * Enforcement's own state, shared by every instance (the `state` container): whether
- * AccessManager still holds its permission, the revocations under way (intent before the ARM
+ * AccessManager still holds its permission, the revocations decided (intent before the ARM
  * delete, record after it), and who keeps creating rogue assignments.
  */
 import type { NormalizedAuditEntry } from '../domain/audit/record';
@@ -35,8 +35,10 @@ export interface SelfAccessRepository {
 }
 
 /**
- * A revocation decided but not yet confirmed by ARM: written before the delete, removed once
- * the record of its outcome is in the ledger. What a crash leaves behind, a timer finishes.
+ * A revocation decided: written before the ARM delete, it holds the decision's key for whoever
+ * created it (or took it over) and says what to record once ARM confirms. It stays after the
+ * record (real Cosmos drops it after its ttl): the record is the proof the revocation finished,
+ * so finishing costs no write. What a crash leaves without a record, a timer finishes.
  */
 export interface RevocationIntent {
   /** The decision's key; also the idempotency key of its record. */
@@ -47,10 +49,38 @@ export interface RevocationIntent {
   createdAt: string;
 }
 
+/** An intent as stored: who holds it since when, and where the timer's scan has got to. */
+export interface StoredIntent extends RevocationIntent {
+  /** When it was created or last taken over, on the app's clock. */
+  claimedAt: string;
+  /** Opaque: the stored version, for takeOver. */
+  version: string;
+  /** Opaque: pass it to `checked` to mark everything before this intent as dealt with. */
+  before: string;
+}
+
+/**
+ * While it holds an intent, the caller alone may record its key without the ledger's marker,
+ * until `heldUntil` (performance.now() milliseconds): after that a takeover may have begun.
+ */
+export interface IntentHold {
+  heldUntil: number;
+}
+
 export interface RevocationIntentRepository {
-  put(intent: RevocationIntent): Promise<void>;
+  /** Creates the intent and holds it; when it exists already, the stored one (held by someone else, or finished). */
+  claim(intent: RevocationIntent): Promise<IntentHold | { held: StoredIntent }>;
+  /** Takes over an intent whose holder's lease (wall clock) has run out; undefined while it runs or when another took it first. */
+  takeOver(intent: StoredIntent): Promise<IntentHold | undefined>;
+  /** Lets the next attempt take the intent over at once (a transient ARM failure: the outcome of the delete is unknown). */
+  release(intent: RevocationIntent): Promise<void>;
+  /** Drops an intent whose decision no longer stands or whose failure is recorded. */
   remove(key: string): Promise<void>;
-  /** Intents written before `before`: a crash or an outage interrupted them. */
+  /** Intents written or taken over since the last `checked` mark, oldest first; `before` of the page marks all of them. */
+  unchecked(limit: number): Promise<{ intents: StoredIntent[]; before?: string }>;
+  /** Moves the mark forward (never back): intents before it are not listed again until written again. */
+  checked(before: string): Promise<void>;
+  /** Every intent created before `before`, finished or not (diagnostics and the crash test). */
   stale(before: Date, limit: number): Promise<RevocationIntent[]>;
 }
 

@@ -5,23 +5,25 @@
  * exemption, or nothing.
  *
  * A revocation is recorded only once ARM confirms it: its intent (with the record to write) is
- * stored first, then the assignment is deleted, then `assignment.revoked` is appended and the
- * intent removed. A refused delete (AccessManager lost its permission) is recorded as
- * `assignment.revokeFailed`, never as revoked; an interrupted one is finished by `finishRevocations`
- * (expireGrants timer, reconcile) from the intent. Only revocations of STANDING access pass the
+ * created first and holds the decision's key, then the assignment is deleted, then
+ * `assignment.revoked` is appended under that key. The intent stays (the record proves it
+ * finished), and its holder needs no idempotency marker: every other writer of the key (a
+ * takeover after a crash, the timer) asks the ledger first. A refused delete (AccessManager lost
+ * its permission) is recorded as `assignment.revokeFailed`, never as revoked; an interrupted one
+ * is finished by `finishRevocations` (expireGrants timer) from the intent. Only revocations of STANDING access pass the
  * blast-radius breaker (domain/enforcement/breaker); fresh rogue assignments are always revoked
  * and counted per creator instead, for an alert naming repeat offenders.
  *
  * Per event (measured by bench/enforcement.ts): an approved assignment costs 1 ARM read and 1
  * coverage point read, nothing written; a fresh rogue one the ARM read, the coverage read, the
- * intent (1 write), the ARM delete, the record (its idempotency marker and the record: 2 creates)
- * and the intent's removal: 5 store operations (plus the creator's counter for their first three
- * in an hour); an exempt one the ARM read and the audit record, and nothing at all in the store
+ * intent (1 create), the ARM delete and the record (1 create): 3 store operations, one above the
+ * job's floor (plus the creator's counter for their first three in an hour; 5 before issue 14
+ * let the intent stand in for the marker and stay); an exempt one the ARM read and the audit record, and nothing at all in the store
  * once this process recorded it.
  */
 import type { LiveAssignment } from '../ports/roleAssignments';
 import type { Deps } from '../ports/deps';
-import type { RevocationIntent } from '../ports/enforcementState';
+import type { IntentHold, RevocationIntent, StoredIntent } from '../ports/enforcementState';
 import { parseAuditEntry, type AuditActor, type AuditEntry } from '../domain/audit/record';
 import { isManagementGroupScope, scopeKey } from '../domain/armIds';
 import { isGoverned } from '../domain/governance';
@@ -198,16 +200,24 @@ export async function enforceAssignment(deps: EnforcerDeps, live: LiveAssignment
 }
 
 /**
- * Deletes the assignment and records the outcome ARM gave. A refusal (403) is recorded as
- * `assignment.revokeFailed` and alerted; a transient failure leaves the intent for the retry.
+ * Deletes the assignment and records the outcome ARM gave: the coverage read before it, the
+ * intent and the record are the three store operations of a revocation. The intent holds the
+ * decision's key: a duplicate delivery handled at the same moment finds it and is retried later
+ * (by then ARM no longer has the assignment), one a crash left behind is taken over once its
+ * lease ran out. A refusal (403) is recorded as `assignment.revokeFailed` and alerted; a transient
+ * failure releases the intent to the retry.
  */
 async function revoke(deps: EnforcerDeps, intent: RevocationIntent, live: LiveAssignment, decision: Extract<Decision, { action: 'revoke' }>, actor: AuditActor): Promise<'deleted' | 'gone' | 'failed'> {
-  await deps.revocations.put(intent);
+  const hold = await holdIntent(deps, intent, live);
+  if (!hold) return 'gone';
   let outcome: 'deleted' | 'gone';
   try {
     outcome = await deps.roleAssignments.delete(live.id);
   } catch (err) {
-    if (!(err instanceof PermissionDeniedError)) throw err;
+    if (!(err instanceof PermissionDeniedError)) {
+      await deps.revocations.release(intent).catch(() => undefined);
+      throw err;
+    }
     const key = intent.key.replace(/^revoke:/, 'revokeFailed:');
     await recordOnce(
       deps,
@@ -235,45 +245,86 @@ async function revoke(deps: EnforcerDeps, intent: RevocationIntent, live: LiveAs
     await reportPermissionDenied(deps, err, `revoking ${live.id}`);
     return 'failed';
   }
-  await finishRevocation(deps, intent, outcome);
+  await recordRevocation(deps, intent, outcome, hold);
   return outcome;
 }
 
-/** ARM confirmed the assignment is gone: the record, then the intent goes. */
-async function finishRevocation(deps: Pick<EnforcerDeps, 'audit' | 'revocations'>, intent: RevocationIntent, outcome: 'deleted' | 'gone'): Promise<void> {
-  await recordOnce(deps, { ...intent.entry, details: { ...(intent.entry.details ?? {}), outcome } }, intent.key);
-  await deps.revocations.remove(intent.key);
+/**
+ * The intent of this decision, held: created, or taken over from an attempt a crash left behind.
+ * Undefined when the decision is recorded already; TransientError while another attempt holds it.
+ */
+async function holdIntent(deps: EnforcerDeps, intent: RevocationIntent, live: LiveAssignment): Promise<IntentHold | undefined> {
+  const claimed = await deps.revocations.claim(intent);
+  if (!('held' in claimed)) return claimed;
+  if ((await deps.audit.recorded([intent.key])).has(intent.key)) return undefined;
+  const taken = await deps.revocations.takeOver(claimed.held);
+  if (!taken) throw new TransientError(`Another attempt is revoking ${live.id}; retry in a few seconds.`, 'RevocationInProgress', 5_000);
+  return taken;
 }
 
-/** Revocation intents older than this were interrupted (a crash, an ARM outage): finish them. */
+/** ARM confirmed the assignment is gone: the record, under the intent's key (held: no marker). */
+async function recordRevocation(deps: Pick<EnforcerDeps, 'audit'>, intent: RevocationIntent, outcome: 'deleted' | 'gone', hold: IntentHold): Promise<void> {
+  await deps.audit.append({ ...intent.entry, details: { ...(intent.entry.details ?? {}), outcome } }, { idempotencyKey: intent.key, keyHeldUntil: hold.heldUntil });
+}
+
+/** Revocation intents without a record this long after they were claimed were interrupted (a crash, an ARM outage): finish them. */
 export const INTENT_GRACE_MS = 30_000;
 
+/** Pages of intents one timer run looks at, at most. */
+const SWEEP_PAGES = 20;
+
 /**
- * Finishes revocations a crash or an outage interrupted: an assignment ARM no longer has is
- * recorded as revoked; one still there is judged again (and revoked, if it still must be).
+ * Finishes revocations a crash or an outage interrupted. Intents stay after their record, so the
+ * timer scans them in the order the store wrote them, from where its last scan ended, and asks
+ * the ledger which have their record (one query per page). One without: an assignment ARM no
+ * longer has is recorded as revoked; one still there is judged again (and revoked, if it still
+ * must be). The scan stops at an intent still inside its grace and does not pass one that failed.
  */
 export async function finishRevocations(deps: EnforcerDeps, limit = 100): Promise<{ finished: number; failures: number }> {
   let finished = 0;
   let failures = 0;
-  const now = deps.clock.now();
-  for (const intent of await deps.revocations.stale(new Date(now.getTime() - INTENT_GRACE_MS), limit)) {
-    try {
-      const live = await deps.roleAssignments.get(intent.assignmentId);
-      if (!live || decisionKey('revoke', live) !== intent.key) {
-        // Gone (the delete happened before the interruption, or someone else made it): that instance is revoked.
-        await finishRevocation(deps, intent, 'gone');
-        if (live) await enforceAssignment(deps, live, live.id, { via: 'sweep' });
-      } else {
-        const result = await enforceAssignment(deps, live, live.id, { via: 'sweep' });
-        if (result.decision.action !== 'revoke') await deps.revocations.remove(intent.key);
+  for (let page = 0; page < SWEEP_PAGES; page++) {
+    const { intents, before } = await deps.revocations.unchecked(limit);
+    if (intents.length === 0 || before === undefined) break;
+    const recorded = await deps.audit.recorded(intents.map((i) => i.key));
+    const now = deps.clock.now().getTime();
+    let stopAt: string | undefined;
+    for (const intent of intents) {
+      if (recorded.has(intent.key)) continue;
+      if (now - Date.parse(intent.claimedAt) < INTENT_GRACE_MS) {
+        stopAt ??= intent.before;
+        break;
       }
-      finished++;
-    } catch (err) {
-      failures++;
-      console.warn(`revocation ${intent.key}: ${err instanceof Error ? err.message : String(err)}`);
+      try {
+        if (await finishRevocation(deps, intent)) finished++;
+        else stopAt ??= intent.before;
+      } catch (err) {
+        failures++;
+        stopAt ??= intent.before;
+        console.warn(`revocation ${intent.key}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
+    await deps.revocations.checked(stopAt ?? before);
+    if (stopAt !== undefined || intents.length < limit) break;
   }
   return { finished, failures };
+}
+
+/** One interrupted revocation; false while its holder's lease still runs. */
+async function finishRevocation(deps: EnforcerDeps, intent: StoredIntent): Promise<boolean> {
+  const hold = await deps.revocations.takeOver(intent);
+  if (!hold) return false;
+  const live = await deps.roleAssignments.get(intent.assignmentId);
+  if (!live || decisionKey('revoke', live) !== intent.key) {
+    // Gone (the delete happened before the interruption, or someone else made it): that instance is revoked.
+    await recordRevocation(deps, intent, 'gone', hold);
+    if (live) await enforceAssignment(deps, live, live.id, { via: 'sweep' });
+  } else {
+    // Still there: judged afresh, under a new intent if it must still go.
+    await deps.revocations.remove(intent.key);
+    await enforceAssignment(deps, live, live.id, { via: 'sweep' });
+  }
+  return true;
 }
 
 /** Who created a rogue assignment, per ARM (`createdBy`), else per the event's claims. */

@@ -34,6 +34,7 @@ class FlakyAudit {
         return inner.append(entry, opts);
       },
       query: (filter) => inner.query(filter),
+      recorded: (keys) => inner.recorded(keys),
       verify: (opts) => inner.verify(opts),
       close: () => inner.close(),
     };

@@ -30,6 +30,11 @@ export class MemoryAuditTrail implements AuditTrail {
     return this.push(normalized, keyHash);
   }
 
+  /** One chain, no marker: a held key and any other are recorded alike. */
+  async recorded(keys: readonly string[]): Promise<Set<string>> {
+    return new Set(keys.filter((k) => this.keys.has(sha256Hex(k))));
+  }
+
   /** The records of one action, in append order. */
   ofAction(action: AuditRecord['action']): AuditRecord[] {
     return this.records.filter((r) => r.action === action);

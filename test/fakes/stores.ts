@@ -10,7 +10,7 @@ import { scopeKey } from '../../shared/domain/armIds';
 import { coverageKey, type Coverage, type Grant } from '../../shared/domain/grants/grant';
 import type { AccessRequest } from '../../shared/domain/requests/model';
 import { endPacing, recordRevocation, resetBreaker, type BreakerPolicyView, type BreakerState } from '../../shared/domain/enforcement/breaker';
-import type { RevocationIntent, RevocationIntentRepository, RogueActorRepository, SelfAccessRepository, SelfAccessState } from '../../shared/ports/enforcementState';
+import type { IntentHold, RevocationIntent, RevocationIntentRepository, RogueActorRepository, SelfAccessRepository, SelfAccessState, StoredIntent } from '../../shared/ports/enforcementState';
 import type { RogueActorState } from '../../shared/domain/enforcement/rogueActors';
 import type { BreakerRepository, CountOutcome } from '../../shared/ports/breakers';
 import type { CapturedReference, ConversationRepository, ConversationTarget } from '../../shared/ports/conversations';
@@ -301,20 +301,61 @@ export class InMemorySelfAccess implements SelfAccessRepository {
   }
 }
 
-/** Revocations decided and not yet confirmed, by key. */
+/**
+ * Revocation intents by key, with the store's semantics: a claim is a create, a takeover needs
+ * the holder's lease (on `wallNow`) to have run out, and the scan lists intents in write order
+ * from its mark (a write counter stands in for `_ts`).
+ */
 export class InMemoryRevocations implements RevocationIntentRepository {
-  readonly intents = new Map<string, RevocationIntent>();
+  readonly intents = new Map<string, RevocationIntent & { claimedAt: string; claimedAtWall: number; written: number; version: number }>();
+  private writes = 0;
+  private mark = 0;
 
-  async put(intent: RevocationIntent): Promise<void> {
-    this.intents.set(intent.key, copy(intent));
+  constructor(
+    readonly leaseMs = 10_000,
+    readonly wallNow: () => number = Date.now,
+    /** The app's clock, for `claimedAt`. */
+    readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async claim(intent: RevocationIntent): Promise<IntentHold | { held: StoredIntent }> {
+    const existing = this.intents.get(intent.key);
+    if (existing) return { held: this.stored(existing) };
+    this.intents.set(intent.key, { ...copy(intent), claimedAt: intent.createdAt, claimedAtWall: this.wallNow(), written: ++this.writes, version: this.writes });
+    return { heldUntil: performance.now() + this.leaseMs / 3 };
+  }
+
+  async takeOver(intent: StoredIntent): Promise<IntentHold | undefined> {
+    const current = this.intents.get(intent.key);
+    if (!current || String(current.version) !== intent.version || this.wallNow() - current.claimedAtWall < this.leaseMs) return undefined;
+    this.intents.set(intent.key, { ...current, claimedAt: this.now().toISOString(), claimedAtWall: this.wallNow(), written: ++this.writes, version: this.writes });
+    return { heldUntil: performance.now() + this.leaseMs / 3 };
+  }
+
+  async release(intent: RevocationIntent): Promise<void> {
+    const current = this.intents.get(intent.key);
+    if (current) this.intents.set(intent.key, { ...current, claimedAtWall: 0, written: ++this.writes, version: this.writes });
   }
 
   async remove(key: string): Promise<void> {
     this.intents.delete(key);
   }
 
+  async unchecked(limit: number): Promise<{ intents: StoredIntent[]; before?: string }> {
+    const rows = [...this.intents.values()].filter((i) => i.written > this.mark).sort((a, b) => a.written - b.written).slice(0, limit);
+    return rows.length === 0 ? { intents: [] } : { intents: rows.map((r) => this.stored(r)), before: String(rows[rows.length - 1]!.written) };
+  }
+
+  async checked(before: string): Promise<void> {
+    this.mark = Math.max(this.mark, Number(before));
+  }
+
   async stale(before: Date, limit: number): Promise<RevocationIntent[]> {
-    return [...this.intents.values()].filter((i) => i.createdAt < before.toISOString()).slice(0, limit).map(copy);
+    return [...this.intents.values()].filter((i) => i.createdAt < before.toISOString()).slice(0, limit).map(({ key, assignmentId, entry, createdAt }) => copy({ key, assignmentId, entry, createdAt }));
+  }
+
+  private stored(i: RevocationIntent & { claimedAt: string; written: number; version: number }): StoredIntent {
+    return { key: i.key, assignmentId: i.assignmentId, entry: copy(i.entry), createdAt: i.createdAt, claimedAt: i.claimedAt, version: String(i.version), before: String(i.written - 1) };
   }
 }
 

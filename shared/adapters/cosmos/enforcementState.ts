@@ -1,18 +1,18 @@
 /**
  * Enforcement's own state in the `state` container: `self-access` (AccessManager's permission),
  * `revocation:<hash>` (revocations under way) and `rogue-actor:<object id>` (rogue creations per
- * actor). Every read-modify-write goes through compare-and-swap; intents are plain creates and
- * deletes (one per decision).
+ * actor), `revocations-checked` (how far the timer's scan of intents has got). Every
+ * read-modify-write goes through compare-and-swap; an intent is one create per decision.
  */
 import type { Container } from '@azure/cosmos';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { auditEntrySchema } from '../../domain/audit/record';
 import type { RogueActorState } from '../../domain/enforcement/rogueActors';
-import type { RevocationIntent, RevocationIntentRepository, RogueActorRepository, SelfAccessRepository, SelfAccessState } from '../../ports/enforcementState';
+import type { IntentHold, RevocationIntent, RevocationIntentRepository, RogueActorRepository, SelfAccessRepository, SelfAccessState, StoredIntent } from '../../ports/enforcementState';
 import { ABORT, compareAndSwap, type Mutation } from './cas';
-import { deleteDoc, queryDocs, readDoc, replaceDoc, upsertDoc } from './document';
-import { NotFoundError, PreconditionFailedError } from '../../domain/errors';
+import { createDoc, deleteDoc, queryDocs, readDoc, replaceDoc } from './document';
+import { ConflictError, NotFoundError, PreconditionFailedError } from '../../domain/errors';
 
 const SELF_ACCESS_ID = 'self-access';
 
@@ -56,6 +56,7 @@ export class SelfAccessStore implements SelfAccessRepository {
 }
 
 const INTENT_PREFIX = 'revocation:';
+const SCAN_MARK_ID = 'revocations-checked';
 
 const intentSchema = z.object({
   id: z.string(),
@@ -64,24 +65,121 @@ const intentSchema = z.object({
   assignmentId: z.string(),
   entry: auditEntrySchema,
   createdAt: z.string(),
+  /** When created or last taken over: on the app's clock, and on the wall clock (the lease). */
+  claimedAt: z.string().optional(),
+  claimedAtWall: z.number().optional(),
   ttl: z.number().optional(),
 });
+type IntentDoc = z.infer<typeof intentSchema>;
+
+/** Scans read the store's own write time (`_ts`, seconds) and ETag beside the document. */
+const scannedSchema = z.object({ doc: intentSchema, ts: z.number(), etag: z.string() });
+type Scanned = z.infer<typeof scannedSchema>;
+
+const scanMarkSchema = z.object({ id: z.literal(SCAN_MARK_ID), throughTs: z.number() });
 
 const intentId = (key: string) => `${INTENT_PREFIX}${createHash('sha256').update(key).digest('hex')}`;
 
-/** Intents outlive any retry; real Cosmos drops forgotten ones after 30 days (the embedded server keeps them). */
+/** Intents outlive any retry; real Cosmos drops them after 30 days (the embedded server keeps them). */
 const INTENT_TTL_SECONDS = 30 * 24 * 3600;
 
-export class RevocationIntentStore implements RevocationIntentRepository {
-  constructor(private readonly state: Container) {}
+export interface RevocationIntentStoreOptions {
+  /**
+   * How long a holder keeps an intent before another attempt may take it over, on the wall
+   * clock (default 10 s, the ledger's lease). The holder records without the ledger's marker
+   * only in the first third of it, so a record still on its way is not raced by a takeover.
+   */
+  leaseMs?: number;
+  /** The wall clock of leases (the app's clock may be scaled or manual). */
+  wallNow?: () => number;
+  /** The app's clock, for `claimedAt`. */
+  now?: () => Date;
+}
 
-  async put(intent: RevocationIntent): Promise<void> {
-    await upsertDoc(this.state, { id: intentId(intent.key), type: 'revocationIntent' as const, ...intent, ttl: INTENT_TTL_SECONDS });
+function stored(doc: IntentDoc, etag: string, ts: number): StoredIntent {
+  return { key: doc.key, assignmentId: doc.assignmentId, entry: doc.entry, createdAt: doc.createdAt, claimedAt: doc.claimedAt ?? doc.createdAt, version: etag, before: String(ts - 1) };
+}
+
+export class RevocationIntentStore implements RevocationIntentRepository {
+  private readonly leaseMs: number;
+  private readonly wallNow: () => number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly state: Container,
+    opts: RevocationIntentStoreOptions = {},
+  ) {
+    this.leaseMs = opts.leaseMs ?? 10_000;
+    this.wallNow = opts.wallNow ?? Date.now;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  private hold(): IntentHold {
+    return { heldUntil: performance.now() + this.leaseMs / 3 };
+  }
+
+  async claim(intent: RevocationIntent): Promise<IntentHold | { held: StoredIntent }> {
+    const id = intentId(intent.key);
+    // Taken before the create is sent: the lease is measured from no later than the stored time.
+    const hold = this.hold();
+    try {
+      await createDoc(this.state, { id, type: 'revocationIntent' as const, ...intent, claimedAt: intent.createdAt, claimedAtWall: this.wallNow(), ttl: INTENT_TTL_SECONDS });
+      return hold;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+    const found = await readDoc(this.state, id, id, intentSchema);
+    // Removed in between (its decision no longer stood): claim it afresh.
+    if (!found) return this.claim(intent);
+    return { held: stored(found.doc, found.etag, 0) };
+  }
+
+  async takeOver(intent: StoredIntent): Promise<IntentHold | undefined> {
+    const id = intentId(intent.key);
+    const found = await readDoc(this.state, id, id, intentSchema);
+    if (!found || found.etag !== intent.version) return undefined;
+    if (this.wallNow() - (found.doc.claimedAtWall ?? 0) < this.leaseMs) return undefined;
+    const hold = this.hold();
+    try {
+      await replaceDoc(this.state, { ...found.doc, claimedAt: this.now().toISOString(), claimedAtWall: this.wallNow() }, found.etag, id);
+    } catch (err) {
+      if (err instanceof PreconditionFailedError || err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+    return hold;
+  }
+
+  async release(intent: RevocationIntent): Promise<void> {
+    const id = intentId(intent.key);
+    await compareAndSwap(this.state, id, id, intentSchema, (current): Mutation<IntentDoc> => (current ? { ...current, claimedAtWall: 0 } : ABORT));
   }
 
   async remove(key: string): Promise<void> {
     const id = intentId(key);
     await deleteDoc(this.state, id, id);
+  }
+
+  async unchecked(limit: number): Promise<{ intents: StoredIntent[]; before?: string }> {
+    const mark = (await readDoc(this.state, SCAN_MARK_ID, SCAN_MARK_ID, scanMarkSchema))?.doc.throughTs ?? 0;
+    const page = await this.scan('SELECT TOP @n VALUE { doc: c, ts: c._ts, etag: c._etag } FROM c WHERE c.type = "revocationIntent" AND c._ts > @from ORDER BY c._ts', { '@n': limit, '@from': mark });
+    if (page.length === 0) return { intents: [] };
+    const lastTs = page[page.length - 1]!.ts;
+    // A full page may have cut a second in two: the rest of that second comes along (_ts counts seconds).
+    const rows = page.length < limit ? page : [...page.filter((d) => d.ts < lastTs), ...(await this.scan('SELECT VALUE { doc: c, ts: c._ts, etag: c._etag } FROM c WHERE c.type = "revocationIntent" AND c._ts = @ts', { '@ts': lastTs }))];
+    return { intents: rows.map((d) => stored(d.doc, d.etag, d.ts)), before: String(lastTs) };
+  }
+
+  async checked(before: string): Promise<void> {
+    const throughTs = Number(before);
+    if (!Number.isInteger(throughTs) || throughTs <= 0) return;
+    await compareAndSwap(
+      this.state,
+      SCAN_MARK_ID,
+      SCAN_MARK_ID,
+      scanMarkSchema,
+      (current): Mutation<z.infer<typeof scanMarkSchema>> => (current && current.throughTs >= throughTs ? ABORT : { id: SCAN_MARK_ID, throughTs }),
+      { create: true },
+    );
   }
 
   async stale(before: Date, limit: number): Promise<RevocationIntent[]> {
@@ -97,6 +195,11 @@ export class RevocationIntentStore implements RevocationIntentRepository {
       intentSchema,
     );
     return items.map(({ key, assignmentId, entry, createdAt }) => ({ key, assignmentId, entry, createdAt }));
+  }
+
+  private async scan(query: string, params: Record<string, number>): Promise<Scanned[]> {
+    const { items } = await queryDocs(this.state, { query, parameters: Object.entries(params).map(([name, value]) => ({ name, value })) }, scannedSchema);
+    return items;
   }
 
   /** Exists for tests: the intent document of a decision key. */

@@ -147,7 +147,7 @@ export class AuditLedger implements AuditTrail {
    * and a lookup of the record) is the dearest thing an event can cost. Another instance or a
    * restart simply asks the store.
    */
-  private readonly recorded = new Set<string>();
+  private readonly confirmedKeys = new Set<string>();
   private readonly recordedLimit: number;
 
   constructor(opts: AuditLedgerOptions) {
@@ -185,6 +185,7 @@ export class AuditLedger implements AuditTrail {
    * and a plain retry records it twice: use an idempotency key where that matters).
    */
   async append(entry: AuditEntry, opts: AppendOptions = {}): Promise<AuditRecord | DuplicateAppend> {
+    if (opts.idempotencyKey !== undefined && opts.keyHeldUntil !== undefined) return this.appendHeld(opts.idempotencyKey, entry, opts.keyHeldUntil, opts);
     if (opts.idempotencyKey !== undefined) return this.appendOnce(opts.idempotencyKey, entry, opts);
     const normalized = parseAuditEntry(entry);
     return this.place({ ...normalized, at: normalized.at ?? this.nowIso() }, undefined, opts.shardKey);
@@ -217,7 +218,7 @@ export class AuditLedger implements AuditTrail {
     const normalized = parseAuditEntry(entry);
     const pending = { ...normalized, at: normalized.at ?? this.nowIso() };
     const keyHash = sha256Hex(key);
-    if (this.recorded.has(keyHash)) return { duplicate: true };
+    if (this.confirmedKeys.has(keyHash)) return { duplicate: true };
     const id = `${MARKER_ID_PREFIX}${keyHash}`;
     const marker: Marker = { id, keyHash, createdAt: this.leaseNow().toISOString(), pending, ttl: this.markerTtlSeconds };
     try {
@@ -235,9 +236,60 @@ export class AuditLedger implements AuditTrail {
     return record;
   }
 
+  /**
+   * The record of a key the caller holds alone (a claim of its own that every other writer of the
+   * key checks `recorded` for first): one create, no marker. Past `heldUntil`, on the call or once
+   * the record's turn on its chain comes, a takeover may have begun: appendOnce's marker decides.
+   */
+  private async appendHeld(key: string, entry: AuditEntry, heldUntil: number, opts: AppendOptions): Promise<AuditRecord | DuplicateAppend> {
+    if (key.length === 0) throw new InternalError('appendOnce needs a non-empty idempotency key.', 'AuditKeyMissing');
+    if (this.closing) throw closedError();
+    const normalized = parseAuditEntry(entry);
+    const keyHash = sha256Hex(key);
+    if (this.confirmedKeys.has(keyHash)) return { duplicate: true };
+    if (performance.now() < heldUntil) {
+      const record = await this.place({ ...normalized, at: normalized.at ?? this.nowIso() }, keyHash, opts.shardKey, heldUntil);
+      if (record) {
+        this.remember(keyHash);
+        return record;
+      }
+    }
+    if (await this.findRecordByKeyHash(keyHash)) {
+      this.remember(keyHash);
+      return { duplicate: true };
+    }
+    return this.appendOnce(key, entry, { ...(opts.shardKey !== undefined ? { shardKey: opts.shardKey } : {}) });
+  }
+
+  /** Which of these idempotency keys have their record in the ledger: one query per 100 keys not confirmed here yet. */
+  async recorded(keys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const byHash = new Map<string, string>();
+    for (const key of keys) {
+      const hash = sha256Hex(key);
+      if (this.confirmedKeys.has(hash)) found.add(key);
+      else byHash.set(hash, key);
+    }
+    const hashes = [...byHash.keys()];
+    for (let i = 0; i < hashes.length; i += 100) {
+      const chunk = hashes.slice(i, i + 100);
+      const rows = await fetchUpTo(
+        this.audit,
+        { query: 'SELECT VALUE c.idempotencyKeyHash FROM c WHERE ARRAY_CONTAINS(@hashes, c.idempotencyKeyHash)', parameters: [{ name: '@hashes', value: chunk }] },
+        z.string(),
+        chunk.length,
+      );
+      for (const hash of rows) {
+        this.remember(hash);
+        found.add(byHash.get(hash)!);
+      }
+    }
+    return found;
+  }
+
   private remember(keyHash: string): void {
-    if (this.recorded.size >= this.recordedLimit) this.recorded.delete(this.recorded.values().next().value as string);
-    this.recorded.add(keyHash);
+    if (this.confirmedKeys.size >= this.recordedLimit) this.confirmedKeys.delete(this.confirmedKeys.values().next().value as string);
+    this.confirmedKeys.add(keyHash);
   }
 
   /** Newest first; see queryAuditRecords. */
@@ -274,18 +326,22 @@ export class AuditLedger implements AuditTrail {
     return this.shards[index]!;
   }
 
-  private place(entry: NormalizedAuditEntry & { at: string }, keyHash: string | undefined, shardKey: string | undefined): Promise<AuditRecord> {
+  /** Queues the record on a chain. With `heldUntil`: undefined, writing nothing, when its turn comes after that moment. */
+  private place(entry: NormalizedAuditEntry & { at: string }, keyHash: string | undefined, shardKey: string | undefined): Promise<AuditRecord>;
+  private place(entry: NormalizedAuditEntry & { at: string }, keyHash: string, shardKey: string | undefined, heldUntil: number): Promise<AuditRecord | undefined>;
+  private place(entry: NormalizedAuditEntry & { at: string }, keyHash: string | undefined, shardKey: string | undefined, heldUntil?: number): Promise<AuditRecord | undefined> {
     if (this.closing) return Promise.reject(closedError());
     const shard = this.pickShard(shardKey);
-    const run = shard.tail.then(() => this.appendOnShard(shard, entry, keyHash));
+    const run = shard.tail.then(() => this.appendOnShard(shard, entry, keyHash, heldUntil));
     shard.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async appendOnShard(shard: Shard, entry: NormalizedAuditEntry & { at: string }, keyHash: string | undefined): Promise<AuditRecord> {
+  private async appendOnShard(shard: Shard, entry: NormalizedAuditEntry & { at: string }, keyHash: string | undefined, heldUntil?: number): Promise<AuditRecord | undefined> {
     for (let attempt = 0; attempt < MAX_CHAIN_ATTEMPTS; attempt += 1) {
       const chain = await this.readyChain(shard);
       if (!chain) continue;
+      if (heldUntil !== undefined && performance.now() >= heldUntil) return undefined;
       const record = sealRecord(entry, { chainId: chain.chainId, seq: chain.nextSeq, prevHash: chain.headHash }, keyHash);
       if (await this.write(chain, record)) return record;
     }
