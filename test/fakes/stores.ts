@@ -327,7 +327,8 @@ export class InMemoryRevocations implements RevocationIntentRepository {
 
   async takeOver(intent: StoredIntent): Promise<IntentHold | undefined> {
     const current = this.intents.get(intent.key);
-    if (!current || String(current.version) !== intent.version || this.wallNow() - current.claimedAtWall < this.leaseMs) return undefined;
+    const age = current ? this.wallNow() - current.claimedAtWall : 0;
+    if (!current || String(current.version) !== intent.version || (age >= 0 && age < this.leaseMs)) return undefined;
     this.intents.set(intent.key, { ...current, claimedAt: this.now().toISOString(), claimedAtWall: this.wallNow(), written: ++this.writes, version: this.writes });
     return { heldUntil: performance.now() + this.leaseMs / 3 };
   }

@@ -70,6 +70,12 @@ test('a claim holds the intent; a second claim is shown the held one; a takeover
   expect(await intents.takeOver(existing)).toBeUndefined();
 });
 
+test('a holder time from the future does not hold the key: the intent can be taken over', async () => {
+  const intents = new RevocationIntentStore(stores.state, { leaseMs: LEASE_MS, wallNow: () => wall + 3_600_000 });
+  await intents.claim(intentFor(9));
+  expect(await intentStore().takeOver(held(await intents.claim(intentFor(9))))).toBeDefined();
+});
+
 test('a released intent is taken over at once', async () => {
   const intents = intentStore();
   await intents.claim(intentFor(2));

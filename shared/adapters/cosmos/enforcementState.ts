@@ -138,7 +138,9 @@ export class RevocationIntentStore implements RevocationIntentRepository {
     const id = intentId(intent.key);
     const found = await readDoc(this.state, id, id, intentSchema);
     if (!found || found.etag !== intent.version) return undefined;
-    if (this.wallNow() - (found.doc.claimedAtWall ?? 0) < this.leaseMs) return undefined;
+    // A holder's time from the future (a skewed clock, or a forged document) does not hold the key forever.
+    const age = this.wallNow() - (found.doc.claimedAtWall ?? 0);
+    if (age >= 0 && age < this.leaseMs) return undefined;
     const hold = this.hold();
     try {
       await replaceDoc(this.state, { ...found.doc, claimedAt: this.now().toISOString(), claimedAtWall: this.wallNow() }, found.etag, id);
