@@ -259,8 +259,15 @@ async function holdIntent(deps: EnforcerDeps, intent: RevocationIntent, live: Li
   if ((await deps.audit.recorded([intent.key])).has(intent.key)) return undefined;
   const taken = await deps.revocations.takeOver(claimed.held);
   if (!taken) throw new TransientError(`Another attempt is revoking ${live.id}; retry in a few seconds.`, 'RevocationInProgress', 5_000);
-  return taken;
+  return TAKEN_OVER;
 }
+
+/**
+ * A taken-over intent's record goes through the ledger's marker, after a look for the record: the
+ * attempt it was taken from may still have one on its way, and the marker is what two late
+ * writers of a key agree on.
+ */
+const TAKEN_OVER: IntentHold = { heldUntil: 0 };
 
 /** ARM confirmed the assignment is gone: the record, under the intent's key (held: no marker). */
 async function recordRevocation(deps: Pick<EnforcerDeps, 'audit'>, intent: RevocationIntent, outcome: 'deleted' | 'gone', hold: IntentHold): Promise<void> {
@@ -312,8 +319,8 @@ export async function finishRevocations(deps: EnforcerDeps, limit = 100): Promis
 
 /** One interrupted revocation; false while its holder's lease still runs. */
 async function finishRevocation(deps: EnforcerDeps, intent: StoredIntent): Promise<boolean> {
-  const hold = await deps.revocations.takeOver(intent);
-  if (!hold) return false;
+  if (!(await deps.revocations.takeOver(intent))) return false;
+  const hold = TAKEN_OVER;
   const live = await deps.roleAssignments.get(intent.assignmentId);
   if (!live || decisionKey('revoke', live) !== intent.key) {
     // Gone (the delete happened before the interruption, or someone else made it): that instance is revoked.

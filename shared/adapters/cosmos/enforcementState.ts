@@ -86,8 +86,9 @@ const INTENT_TTL_SECONDS = 30 * 24 * 3600;
 export interface RevocationIntentStoreOptions {
   /**
    * How long a holder keeps an intent before another attempt may take it over, on the wall
-   * clock (default 10 s, the ledger's lease). The holder records without the ledger's marker
-   * only in the first third of it, so a record still on its way is not raced by a takeover.
+   * clock (default 60 s: longer than the Cosmos SDK's 30 s of retries on a throttled create). The
+   * holder records without the ledger's marker only in the first third of it, so a record still
+   * on its way is not raced by a takeover.
    */
   leaseMs?: number;
   /** The wall clock of leases (the app's clock may be scaled or manual). */
@@ -109,7 +110,7 @@ export class RevocationIntentStore implements RevocationIntentRepository {
     private readonly state: Container,
     opts: RevocationIntentStoreOptions = {},
   ) {
-    this.leaseMs = opts.leaseMs ?? 10_000;
+    this.leaseMs = opts.leaseMs ?? 60_000;
     this.wallNow = opts.wallNow ?? Date.now;
     this.now = opts.now ?? (() => new Date());
   }
