@@ -14,6 +14,7 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 30000,
+  testSequencer: '<rootDir>/jest.sequencer.js',
   maxWorkers: 2,
   // A worker that ran many end-to-end files holds about 1 GB, and handing that much memory back
   // takes this VM longer than jest's default 500 ms (a bare 750 MB Node process: 220 ms), so jest
