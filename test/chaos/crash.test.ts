@@ -15,4 +15,6 @@ test('killed 3 times under load, nothing is lost, doubled or left unapproved, an
   expect(Object.values(result.operations).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(12);
   expect(result.requests).toBeGreaterThan(0);
   expect(result.grants.active + result.grants.ended).toBeGreaterThan(0);
-}, 60_000);
+  // About 25 s alone; it starts first in a fresh clone's run, beside the Chromium suite, and took
+  // up to 69 s on a busy 2-core machine: a generous bound, since its time is never what it checks.
+}, 150_000);
