@@ -290,9 +290,12 @@ const SWEEP_PAGES = 20;
 export async function finishRevocations(deps: EnforcerDeps, limit = 100): Promise<{ finished: number; failures: number }> {
   let finished = 0;
   let failures = 0;
+  let lastMark: string | undefined;
   for (let page = 0; page < SWEEP_PAGES; page++) {
     const { intents, before } = await deps.revocations.unchecked(limit);
-    if (intents.length === 0 || before === undefined) break;
+    // Nothing new, or the same page again (its intents are too recent for the mark to pass).
+    if (intents.length === 0 || before === undefined || before === lastMark) break;
+    lastMark = before;
     const recorded = await deps.audit.recorded(intents.map((i) => i.key));
     const now = deps.clock.now().getTime();
     let stopAt: string | undefined;

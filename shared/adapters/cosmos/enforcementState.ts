@@ -80,6 +80,12 @@ const scanMarkSchema = z.object({ id: z.literal(SCAN_MARK_ID), throughTs: z.numb
 
 const intentId = (key: string) => `${INTENT_PREFIX}${createHash('sha256').update(key).digest('hex')}`;
 
+/**
+ * `_ts` counts whole seconds of the store's clock: the scan's mark never passes a second this
+ * recent, so an intent written later in a second already scanned is still found.
+ */
+const SETTLED_AFTER_SECONDS = 60;
+
 /** Intents outlive any retry; real Cosmos drops them after 30 days (the embedded server keeps them). */
 const INTENT_TTL_SECONDS = 30 * 24 * 3600;
 
@@ -169,7 +175,10 @@ export class RevocationIntentStore implements RevocationIntentRepository {
     const lastTs = page[page.length - 1]!.ts;
     // A full page may have cut a second in two: the rest of that second comes along (_ts counts seconds).
     const rows = page.length < limit ? page : [...page.filter((d) => d.ts < lastTs), ...(await this.scan('SELECT VALUE { doc: c, ts: c._ts, etag: c._etag } FROM c WHERE c.type = "revocationIntent" AND c._ts = @ts', { '@ts': lastTs }))];
-    return { intents: rows.map((d) => stored(d.doc, d.etag, d.ts)), before: String(lastTs) };
+    // The second being written now (and, for a store clock ahead of ours, the ones before it) may
+    // still get intents: the mark stays behind them, and the next scan reads them again.
+    const settledTs = Math.floor(this.wallNow() / 1000) - SETTLED_AFTER_SECONDS;
+    return { intents: rows.map((d) => stored(d.doc, d.etag, d.ts)), before: String(Math.min(lastTs, settledTs)) };
   }
 
   async checked(before: string): Promise<void> {
