@@ -263,20 +263,46 @@ async function extendGrant(deps: GrantDeps, request: AccessRequest): Promise<Gra
 
 const END_ACTIONS = { expired: 'grant.expired', revoked: 'grant.revoked', endedExternally: 'grant.endedExternally' } as const;
 
+/** Every end of a grant (expiry, revoke, external delete) shares one key: one end record, one notice. */
+const endKey = (grantId: string) => `grant.ended:${grantId}`;
+
+/** The grant as ended `how` by `actor` at `now`, removal still pending unless the assignment is known gone. */
+function asEnded(g: Grant, how: GrantEndReason, actor: AuditActor, now: Date, pendingRemoval: boolean): Grant {
+  return {
+    ...g,
+    status: how === 'expired' ? 'expired' : 'revoked',
+    endReason: how,
+    endedAt: now.toISOString(),
+    endedBy: { ...(actor.id ? { id: actor.id } : {}), ...(actor.name ? { name: actor.name } : {}) },
+    pendingRemoval,
+  };
+}
+
+function endRecord(g: Grant, how: GrantEndReason, actor: AuditActor, reason: string) {
+  return { action: END_ACTIONS[how], actor, ...grantTarget(g), requestId: g.requestId, reason };
+}
+
+/** Tells the holder their access ended; the caller notes it on the grant (`endNoticeSentAt`). */
+function noticeOfEnd(deps: GrantDeps, grant: Grant, how: GrantEndReason, reason: string): Promise<void> {
+  return notifySafely(deps, {
+    kind: END_ACTIONS[how],
+    recipients: [grant.principalId],
+    subject: `Access ended: ${grant.roleName}`,
+    text: `${grant.roleName} on ${grant.scope} ended (${how}): ${reason}`,
+    grantId: grant.id,
+    requestId: grant.requestId,
+    key: endKey(grant.id),
+    deduplicatedByCaller: true,
+  });
+}
+
 /** Marks an active grant ended, its end record queued in the same write until the removal is done; any other grant is left as it is. */
 function markEnded(deps: GrantDeps, grantId: string, how: GrantEndReason, actor: AuditActor, reason: string, now: Date, known?: { grant: Grant; etag: string }) {
-  return deps.grants.update(grantId, (g) => {
-    if (g.status !== 'active') return g;
-    const next: Grant = {
-      ...g,
-      status: how === 'expired' ? 'expired' : 'revoked',
-      endReason: how,
-      endedAt: now.toISOString(),
-      endedBy: { ...(actor.id ? { id: actor.id } : {}), ...(actor.name ? { name: actor.name } : {}) },
-      pendingRemoval: how !== 'endedExternally',
-    };
-    return queueAudit(next, `grant.ended:${g.id}`, { action: END_ACTIONS[how], actor, ...grantTarget(g), requestId: g.requestId, reason }, now, { afterRemoval: true });
-  }, known);
+  return deps.grants.update(
+    grantId,
+    (g) => (g.status !== 'active' ? g : queueAudit(asEnded(g, how, actor, now, how !== 'endedExternally'), endKey(g.id), endRecord(g, how, actor, reason), now, { afterRemoval: true })),
+    known,
+  );
 }
 
 /**
@@ -327,18 +353,7 @@ export async function endGrant(
     await deps.audit.append(o.entry, { idempotencyKey: o.key });
     done.add(o.key);
   }
-  if (owesNotice) {
-    await notifySafely(deps, {
-      kind: END_ACTIONS[grant.endReason],
-      recipients: [grant.principalId],
-      subject: `Access ended: ${grant.roleName}`,
-      text: `${grant.roleName} on ${grant.scope} ended (${grant.endReason}): ${reason}`,
-      grantId: grant.id,
-      requestId: grant.requestId,
-      key: `grant.ended:${grant.id}`,
-      deduplicatedByCaller: true,
-    });
-  }
+  if (owesNotice) await noticeOfEnd(deps, grant, grant.endReason, reason);
   const noticeSentAt = owesNotice ? now.toISOString() : undefined;
   ({ grant } = await grants.update(
     grant.id,
@@ -370,7 +385,7 @@ export async function expireGrant(deps: GrantDeps, listed: { grant: Grant; etag?
     const coverage = await deps.grants.updateCoverage({ principalId: grant.principalId, roleDefinitionGuid: roleGuidOf(grant), scope: grant.scope }, (c) => coverageAfterEnd(c, grant.id, now));
     if (otherLiveEntries(coverage, grant.id, now).length === 0) await deps.roleAssignments.delete(grant.assignmentId);
     // The assignment is gone: now the record may say so.
-    await deps.audit.append({ action: END_ACTIONS.expired, actor, ...grantTarget(grant), requestId: grant.requestId, reason, at: now.toISOString() }, { idempotencyKey: `grant.ended:${grant.id}` });
+    await deps.audit.append({ ...endRecord(grant, 'expired', actor, reason), at: now.toISOString() }, { idempotencyKey: endKey(grant.id) });
   } catch (err) {
     // ARM or the ledger failed: the grant ends now all the same, in the form an interrupted end
     // takes (removal pending, record queued), which the next run's steps for those finish.
@@ -378,32 +393,12 @@ export async function expireGrant(deps: GrantDeps, listed: { grant: Grant; etag?
     await markEnded(deps, grant.id, 'expired', actor, reason, now, known);
     throw err;
   }
-  await notifySafely(deps, {
-    kind: END_ACTIONS.expired,
-    recipients: [grant.principalId],
-    subject: `Access ended: ${grant.roleName}`,
-    text: `${grant.roleName} on ${grant.scope} ended (expired): ${reason}`,
-    grantId: grant.id,
-    requestId: grant.requestId,
-    key: `grant.ended:${grant.id}`,
-    deduplicatedByCaller: true,
-  });
-  const ended = await deps.grants.update(
+  await noticeOfEnd(deps, grant, 'expired', reason);
+  const done = await deps.grants.update(
     grant.id,
     // Whatever happened meanwhile (a renewal caught mid-way, a revoke that lost the record to this expiry), the assignment is gone.
-    (g) =>
-      g.status !== 'active'
-        ? g
-        : {
-            ...g,
-            status: 'expired',
-            endReason: 'expired',
-            endedAt: now.toISOString(),
-            endedBy: { ...(actor.id ? { id: actor.id } : {}), ...(actor.name ? { name: actor.name } : {}) },
-            pendingRemoval: false,
-            endNoticeSentAt: now.toISOString(),
-          },
+    (g) => (g.status !== 'active' ? g : { ...asEnded(g, 'expired', actor, now, false), endNoticeSentAt: now.toISOString() }),
     known,
   );
-  return ended.grant;
+  return done.grant;
 }

@@ -242,7 +242,7 @@ export class AuditLedger implements AuditTrail {
    * the record's turn on its chain comes, a takeover may have begun: appendOnce's marker decides.
    */
   private async appendHeld(key: string, entry: AuditEntry, heldUntil: number, opts: AppendOptions): Promise<AuditRecord | DuplicateAppend> {
-    if (key.length === 0) throw new InternalError('appendOnce needs a non-empty idempotency key.', 'AuditKeyMissing');
+    if (key.length === 0) throw new InternalError('A held append needs a non-empty idempotency key.', 'AuditKeyMissing');
     if (this.closing) throw closedError();
     const normalized = parseAuditEntry(entry);
     const keyHash = sha256Hex(key);
