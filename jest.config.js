@@ -1,24 +1,20 @@
 /**
- * Jest: @swc/jest strips the types (fast, no type check); `npm run build` type-checks once.
- * jose (used by @microsoft/agents-hosting) ships ESM only, which jest's module loader cannot
- * require, so it is turned into CommonJS too.
+ * Jest, with jest-light-runner: each worker is one Node process that imports test file after test
+ * file, so the SDKs and our modules load once per worker instead of once per file in a fresh
+ * registry (that loading was most of an end-to-end file's time). tsx strips the types as files
+ * load (`npm run build` type-checks once); jose, ESM only, loads through Node's own require(esm).
+ * What the light runner leaves out, test/runner puts back: a time bound on every test and hook,
+ * and a check that no file leaves handles open.
  */
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
 module.exports = {
-  testEnvironment: 'node',
+  runner: ['jest-light-runner', { runtime: 'child_process' }],
+  setupFiles: ['tsx', '<rootDir>/test/runner/leakCheck.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/runner/timeBounds.ts'],
+  globalSetup: '<rootDir>/test/runner/leaks.setup.cjs',
+  globalTeardown: '<rootDir>/test/runner/leaks.teardown.cjs',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.ts$': swc,
-    '^.+/node_modules/jose/.+\\.js$': swc,
-  },
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
-  testTimeout: 30000,
+  moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json'],
   testSequencer: '<rootDir>/jest.sequencer.js',
   maxWorkers: 2,
-  // A worker that ran many end-to-end files holds about 1 GB, and handing that much memory back
-  // takes this VM longer than jest's default 500 ms (a bare 750 MB Node process: 220 ms), so jest
-  // used to report "failed to exit gracefully" and kill it. The workers hold no handle by then
-  // (checked at their 'exit' event: only stdout and stderr); they only need the time to go.
-  workerGracefulExitTimeout: 5000,
 };
