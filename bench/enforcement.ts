@@ -630,9 +630,10 @@ function summarizeCost(runs: Partial<Record<DecisionKind, CostRun>>): Figures {
  * AccessManager and of the floor passes through them, so both pay the same delay per call.
  *  - Cosmos DB: the SLA promises point reads and writes under 10 ms at the 99th percentile
  *    in-region; the medians Microsoft once quoted for 1 KB items (cited in Cosmos DB talks, not
- *    in today's documentation) are under 2 ms (reads) and 6 ms (indexed writes). The Node SDK has gateway mode only (direct mode is .NET and
- *    Java), one more network hop per operation (learn.microsoft.com/azure/cosmos-db/sdk-connection-modes,
- *    .../monitor-server-side-latency). 2 ms for every operation, writes and queries included, is low.
+ *    in today's documentation) are under 2 ms (reads) and 6 ms (indexed writes). The Node SDK
+ *    has gateway mode only (direct mode is .NET and Java), one more network hop per operation
+ *    (learn.microsoft.com/azure/cosmos-db/sdk-connection-modes, .../monitor-server-side-latency).
+ *    2 ms for every operation, writes and queries included, is low.
  *  - ARM: Microsoft publishes no latency figure or SLA for it (a tenant can read its own in the
  *    Azure Monitor metric `Latency` of microsoft.resources/subscriptions). Every call crosses
  *    ARM's front end (token validation, RBAC, throttling) and the Microsoft.Authorization
