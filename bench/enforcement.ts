@@ -8,7 +8,9 @@
  *      webhook (redelivering any 5xx as Event Grid would), then checked: nothing lost;
  *  (c) cost per event of each decision: store operations and ARM calls;
  *  (d) floor: the job's irreducible I/O (issue 14: ARM read, coverage read, one audit append, ARM delete, as each decision needs) made directly with the same clients, no AccessManager
- *      logic, interleaved with (c), and the ratio of AccessManager's time per event to it.
+ *      logic, interleaved with (c), and the ratio of AccessManager's time per event to it;
+ *  (e) (c) and (d) again with Azure-like round trips injected at the embedded Cosmos server and
+ *      the simulated ARM (`LATENCY_SETTINGS`), which AccessManager and the floor pay alike.
  * Sizes come from BENCH_* environment variables (see `enforcementOptionsFromEnv`).
  * `node dist/bench/enforcement.js` prints the figures as one JSON line.
  */
@@ -52,6 +54,8 @@ export interface BenchEnforcementOptions {
   burstConcurrency: number;
   /** Events timed per decision for cost and floor (BENCH_COST_SAMPLES, default 100). */
   costSamples: number;
+  /** Events timed per decision and latency setting for (e) (BENCH_LATENCY_SAMPLES, default 40; 0 skips). */
+  latencySamples: number;
   log: (line: string) => void;
 }
 
@@ -65,6 +69,7 @@ export function enforcementOptionsFromEnv(log: (line: string) => void = () => un
     burstGrants: envCount('BENCH_BURST_GRANTS', 100),
     burstConcurrency: envCount('BENCH_BURST_CONCURRENCY', 16),
     costSamples: envCount('BENCH_COST_SAMPLES', 100),
+    latencySamples: envCount('BENCH_LATENCY_SAMPLES', 40, 0),
     log,
   };
 }
@@ -508,12 +513,24 @@ interface CostRun {
   floor: Sample[];
 }
 
-async function benchCost(stack: LocalStack, sim: Sim, pool: PairPool, grantIds: string[], grantUsers: BenchUser[], samples: number): Promise<Record<DecisionKind, CostRun>> {
+const DECISION_KINDS: readonly DecisionKind[] = ['allowed', 'exempt', 'exemptRepeat', 'exemptRepeatOtherInstance', 'revoked', 'wouldRevoke'];
+
+interface CostOptions {
+  samples: number;
+  kinds: readonly DecisionKind[];
+  /** Also time each decision through the webhook (the local host's HTTP hop). */
+  webhook: boolean;
+  /** Names this run's scopes and synthetic users apart from another run's. */
+  label: string;
+}
+
+async function benchCost(stack: LocalStack, sim: Sim, pool: PairPool, grantIds: string[], grantUsers: BenchUser[], opts: CostOptions): Promise<Partial<Record<DecisionKind, CostRun>>> {
+  const { samples } = opts;
   const url = `${stack.url}/runtime/webhooks/eventgrid?functionName=armEvents`;
   const noLog = () => undefined;
-  const out = {} as Record<DecisionKind, CostRun>;
+  const out: Partial<Record<DecisionKind, CostRun>> = {};
   let exemptSeq = 0;
-  const sandboxUsers = new PairPool(addUsers(stack, Math.ceil((samples * 3) / ROLES.length) + 1, 'sandbox'));
+  const sandboxUsers = new PairPool(addUsers(stack, Math.ceil((samples * 3) / ROLES.length) + 1, `sandbox-${opts.label}`));
 
   /** A fresh subject of `kind`: (assignment id, principal, role, scope). */
   const fresh = async (kind: DecisionKind, i: number): Promise<[string, string, string, string]> => {
@@ -525,7 +542,7 @@ async function benchCost(stack: LocalStack, sim: Sim, pool: PairPool, grantIds: 
       case 'exempt':
       case 'exemptRepeat':
       case 'exemptRepeatOtherInstance': {
-        const scope = `${KEY_VAULT}/secrets/bench-cost-${exemptSeq++}`;
+        const scope = `${KEY_VAULT}/secrets/bench-cost-${opts.label}-${exemptSeq++}`;
         return [(await sim.assign(scope, ROLES[2]!, PEOPLE.breakglass, { events: false })).id, PEOPLE.breakglass, ROLES[2]!, scope];
       }
       case 'revoked': {
@@ -541,7 +558,7 @@ async function benchCost(stack: LocalStack, sim: Sim, pool: PairPool, grantIds: 
 
   const otherInstance = { ...stack.deps, audit: new AuditLedger({ audit: stack.containers.audit, state: stack.containers.state, instanceTag: 'bench-other' }) };
   try {
-    for (const kind of ['allowed', 'exempt', 'exemptRepeat', 'exemptRepeatOtherInstance', 'revoked', 'wouldRevoke'] as const) {
+    for (const kind of opts.kinds) {
       const run: CostRun = { am: [], amWebhook: [], floor: [] };
       const floor = floorFor(stack, kind);
       const repeat = kind === 'exemptRepeat' || kind === 'exemptRepeatOtherInstance';
@@ -555,7 +572,7 @@ async function benchCost(stack: LocalStack, sim: Sim, pool: PairPool, grantIds: 
         const event = writeEvent(idA, caller);
         run.am.push(await measure(() => handleArmEvent(handler, receivedEventFrom(event), noLog)));
 
-        if (kind !== 'exemptRepeatOtherInstance') {
+        if (opts.webhook && kind !== 'exemptRepeatOtherInstance') {
           const [idW] = await fresh(kind, i + 1);
           if (repeat) await handleArmEvent(stack.deps, receivedEventFrom(writeEvent(idW, DAVE)), noLog);
           const delivered = writeEvent(idW, caller);
@@ -574,9 +591,9 @@ async function benchCost(stack: LocalStack, sim: Sim, pool: PairPool, grantIds: 
   return out;
 }
 
-function summarizeCost(runs: Record<DecisionKind, CostRun>): Figures {
+function summarizeCost(runs: Partial<Record<DecisionKind, CostRun>>): Figures {
   const figures: Figures = {};
-  for (const [kind, run] of Object.entries(runs)) {
+  for (const [kind, run] of Object.entries(runs) as [DecisionKind, CostRun][]) {
     // The median op count is the steady cost; the mean includes amortized background work (ledger anchors, CAS retries).
     const storeMedian = percentile(run.am.map((s) => s.storeOps), 50);
     const detail = run.am.reduce<Record<string, number>>((acc, s) => {
@@ -602,6 +619,90 @@ function summarizeCost(runs: Record<DecisionKind, CostRun>): Figures {
     };
   }
   return figures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// (e) cost and floor with Azure-like round trips
+
+/**
+ * Round trips injected for (e), per call, at the servers (the embedded Cosmos server's
+ * `latencyMs`, the simulator's `armLatencyMs` knob): every store operation and ARM call of
+ * AccessManager and of the floor passes through them, so both pay the same delay per call.
+ *  - Cosmos DB: the SLA promises point reads and writes under 10 ms at the 99th percentile
+ *    in-region; the medians Microsoft once quoted for 1 KB items (cited in Cosmos DB talks, not
+ *    in today's documentation) are under 2 ms (reads) and 6 ms (indexed writes). The Node SDK
+ *    has gateway mode only (direct mode is .NET and Java), one more network hop per operation
+ *    (learn.microsoft.com/azure/cosmos-db/sdk-connection-modes, .../monitor-server-side-latency).
+ *    2 ms for every operation, writes and queries included, is low.
+ *  - ARM: Microsoft publishes no latency figure or SLA for it (a tenant can read its own in the
+ *    Azure Monitor metric `Latency` of microsoft.resources/subscriptions). Every call crosses
+ *    ARM's front end (token validation, RBAC, throttling) and the Microsoft.Authorization
+ *    provider behind it; 20 ms is an assumption at the low end, not a measurement.
+ * The second setting, lower still, shows how the ratio moves as the round trips shrink.
+ */
+export const LATENCY_SETTINGS = [
+  { key: 'withLatency', cosmosMs: 2, armMs: 20 },
+  { key: 'withLowLatency', cosmosMs: 1, armMs: 5 },
+] as const;
+
+/**
+ * What a held call really waits: a timer of `ms` fires up to about a millisecond late (libuv
+ * counts whole milliseconds, and the machine is shared), so the figures give the effective
+ * delay beside the nominal one.
+ */
+async function effectiveDelayMs(ms: number, samples = 30): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < samples; i++) {
+    const t = performance.now();
+    await sleep(ms);
+    total += performance.now() - t;
+  }
+  return round(total / samples);
+}
+
+/** The decisions the targets judge (see bench/run.ts). */
+const JUDGED_KINDS: readonly DecisionKind[] = ['allowed', 'exempt', 'revoked', 'wouldRevoke'];
+
+/**
+ * (c) and (d) under each latency setting (handler only: the webhook's HTTP hop is loopback
+ * either way), merged into `cost` as `<kind>.<setting key>`. Latency is off again afterwards.
+ */
+async function benchCostWithLatency(stack: LocalStack, sim: Sim, pool: PairPool, grantIds: string[], grantUsers: BenchUser[], cost: Figures, samples: number, log: (line: string) => void): Promise<Figures> {
+  const settings: Figures = {};
+  const cosmos = stack.cosmos;
+  if (!cosmos) throw new ConfigError('the latency runs need the embedded Cosmos server');
+  try {
+    for (const setting of LATENCY_SETTINGS) {
+      const effective = { cosmosMsEffective: await effectiveDelayMs(setting.cosmosMs), armMsEffective: await effectiveDelayMs(setting.armMs) };
+      settings[setting.key] = { cosmosMs: setting.cosmosMs, armMs: setting.armMs, ...effective };
+      log(`cost per event and floor with Cosmos ${setting.cosmosMs} ms and ARM ${setting.armMs} ms per call (timers wait ${effective.cosmosMsEffective} and ${effective.armMsEffective} ms): ${samples} events per decision`);
+      cosmos.latencyMs = setting.cosmosMs;
+      stack.sim.knobs.armLatencyMs = setting.armMs;
+      const runs = summarizeCost(await benchCost(stack, sim, pool, grantIds, grantUsers, { samples, kinds: JUDGED_KINDS, webhook: false, label: setting.key }));
+      for (const [kind, f] of Object.entries(runs)) {
+        const c = f as Record<string, number>;
+        (cost[kind] as Figures)[setting.key] = {
+          cosmosMs: setting.cosmosMs,
+          armMs: setting.armMs,
+          ...effective,
+          samples,
+          storeOps: c['storeOps'],
+          armCalls: c['armCalls'],
+          handlerMsMean: c['handlerMsMean'],
+          handlerMsP50: c['handlerMsP50'],
+          floorMsMean: c['floorMsMean'],
+          floorMsP50: c['floorMsP50'],
+          ratioToFloor: c['ratioToFloor'],
+          ratioToFloorP50: c['ratioToFloorP50'],
+        };
+        log(`  ${kind}: handler ${c['handlerMsMean']} ms vs floor ${c['floorMsMean']} ms (ratio ${c['ratioToFloor']}, of medians ${c['ratioToFloorP50']})`);
+      }
+    }
+  } finally {
+    cosmos.latencyMs = 0;
+    stack.sim.knobs.armLatencyMs = 0;
+  }
+  return settings;
 }
 
 /**
@@ -659,7 +760,7 @@ export async function benchEnforcement(opts: BenchEnforcementOptions): Promise<F
   const sim = new Sim(stack);
   try {
     const watch = new DeleteWatch(stack);
-    const rogueUsers = addUsers(stack, Math.ceil((opts.revokes + opts.revokesConcurrent + opts.burst + opts.costSamples * 6) / ROLES.length) + 2, 'rogue');
+    const rogueUsers = addUsers(stack, Math.ceil((opts.revokes + opts.revokesConcurrent + opts.burst + opts.costSamples * 6 + opts.latencySamples * 3 * LATENCY_SETTINGS.length) / ROLES.length) + 2, 'rogue');
     const pool = new PairPool(rogueUsers);
     const grantUsers = addUsers(stack, opts.burstGrants, 'grant');
     const figures: Figures = {};
@@ -704,7 +805,7 @@ export async function benchEnforcement(opts: BenchEnforcementOptions): Promise<F
     log(`  ${String(burst['eventsPerSec'])} events/s, nothing lost: ${String(burst['nothingLost'])}`);
 
     log(`cost per event and floor: ${opts.costSamples} events per decision`);
-    const cost = summarizeCost(await benchCost(stack, sim, pool, setup.approved, grantUsers, opts.costSamples));
+    const cost = summarizeCost(await benchCost(stack, sim, pool, setup.approved, grantUsers, { samples: opts.costSamples, kinds: DECISION_KINDS, webhook: true, label: 'loopback' }));
     figures['costPerEvent'] = cost;
     for (const [kind, f] of Object.entries(cost)) {
       const c = f as Record<string, number>;
@@ -713,6 +814,7 @@ export async function benchEnforcement(opts: BenchEnforcementOptions): Promise<F
     log(`notification of a revocation through the stack's default notifier (${defaultNotifier.constructor.name})`);
     figures['revokedNotified'] = await benchNotification(stack, sim, defaultNotifier, Math.max(10, Math.round(opts.costSamples / 3)));
     log(`  ${JSON.stringify(figures['revokedNotified'])}`);
+    if (opts.latencySamples > 0) figures['costLatency'] = await benchCostWithLatency(stack, sim, pool, setup.approved, grantUsers, cost, opts.latencySamples, log);
     return figures;
   } finally {
     await sim.close();

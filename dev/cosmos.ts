@@ -1,7 +1,10 @@
 /**
  * The embedded Cosmos DB: `@vercel/cosmosdb-server` speaking the real wire protocol over HTTPS,
  * in memory, for the local host and integration tests. The real `@azure/cosmos` SDK talks to it.
+ * `latencyMs` (off by default) holds every request that long before serving it, so a benchmark
+ * can price a store round trip as Azure would rather than as loopback does.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -45,14 +48,25 @@ export interface EmbeddedCosmosOptions {
   port?: number;
   /** Our own TLS identity: the certificate bundled with the server has expired. */
   tls: { key: string; cert: string };
+  /** Delay before each request is served, in whole milliseconds (default 0: none). */
+  latencyMs?: number;
 }
 
 export interface EmbeddedCosmos {
   /** `https://localhost:PORT` */
   endpoint: string;
   key: string;
+  /** Delay before each request is served (whole milliseconds, 0 = none); may be changed at any time. */
+  latencyMs: number;
   stop(): Promise<void>;
 }
+
+function checkedLatency(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 0 || ms > 10_000) throw new RangeError(`latencyMs must be whole milliseconds between 0 and 10000 (got ${ms})`);
+  return ms;
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 export async function startEmbeddedCosmos(opts: EmbeddedCosmosOptions): Promise<EmbeddedCosmos> {
   linearizeQueryScans();
@@ -61,6 +75,16 @@ export async function startEmbeddedCosmos(opts: EmbeddedCosmosOptions): Promise<
   // keepAlive makes the server answer `connection: keep-alive`; with its default `close` every
   // operation pays a fresh TLS handshake (measured: ~420 instead of ~1,050 point reads/s).
   const server = createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert, keepAlive: true });
+  // The server's own handler, behind the injected latency (one comparison when it is off). A held
+  // request's body waits, paused, in its stream until the handler reads it.
+  let latencyMs = checkedLatency(opts.latencyMs ?? 0);
+  const [serve] = server.listeners('request') as RequestListener[];
+  if (!serve) throw new Error('the embedded Cosmos server has no request handler');
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (latencyMs > 0) setTimeout(serve, latencyMs, req, res);
+    else serve(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => {
@@ -73,6 +97,12 @@ export async function startEmbeddedCosmos(opts: EmbeddedCosmosOptions): Promise<
   return {
     endpoint: `https://localhost:${port}`,
     key: EMBEDDED_COSMOS_KEY,
+    get latencyMs() {
+      return latencyMs;
+    },
+    set latencyMs(ms: number) {
+      latencyMs = checkedLatency(ms);
+    },
     stop() {
       stopped ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

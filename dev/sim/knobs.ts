@@ -47,6 +47,11 @@ export interface SimKnobs {
    * default, so tests that do not study throttling are not slowed); `ARM_LIMITS` are Azure's.
    */
   armThrottle: ThrottleSpec | null;
+  /**
+   * Round trip added to every ARM call (root surface, 429s and injected faults included), in
+   * milliseconds: 0 (default) answers at loopback speed; a benchmark sets Azure-like values.
+   */
+  armLatencyMs: number;
 }
 
 export const DEFAULT_KNOBS: Readonly<SimKnobs> = Object.freeze({
@@ -69,6 +74,7 @@ export const DEFAULT_KNOBS: Readonly<SimKnobs> = Object.freeze({
   deliveryTimeoutMs: 30_000,
   seed: 1,
   armThrottle: null,
+  armLatencyMs: 0,
 });
 
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
@@ -102,6 +108,7 @@ export const knobsPatchSchema = z
       .object({ reads: bucketSchema, writes: bucketSchema, deletes: bucketSchema })
       .strict()
       .nullable(),
+    armLatencyMs: millis.max(10_000, 'keep the ARM latency at most 10 s'),
   })
   .partial()
   .strict();

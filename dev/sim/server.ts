@@ -1,11 +1,12 @@
 /**
  * The simulator's HTTPS server: decodes each request once, sends it to ARM (root), Graph
  * (`/v1.0`), the Teams connector (`/connector`) or the simulator's own API (`/sim`), injects
- * the configured ARM/Graph faults, and writes answers and errors in each surface's format.
+ * the configured ARM/Graph faults and ARM latency, and writes answers and errors in each surface's format.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
 import { handleArm } from './arm/router';
 import { REMAINING_HEADER, throttleKind, type ArmThrottle } from './arm/throttle';
 import { resolveCaller } from './caller';
@@ -171,6 +172,8 @@ async function handle(raw: IncomingMessage, res: ServerResponse, deps: ServerDep
   const headers: Record<string, string> = { 'x-ms-request-id': requestId };
   if (surface === 'arm') headers['x-ms-correlation-request-id'] = header(req, 'x-ms-correlation-request-id') ?? requestId;
   if (surface === 'graph') headers['request-id'] = requestId;
+  // Azure-like latency of an ARM round trip (knob, off by default); before the throttle, so a 429 costs it too.
+  if (surface === 'arm' && deps.knobs.armLatencyMs > 0) await delay(deps.knobs.armLatencyMs);
   try {
     const throttled = surface === 'arm' ? throttleArm(req, deps, headers) : undefined;
     if (throttled) throw throttled;

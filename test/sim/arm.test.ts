@@ -285,6 +285,26 @@ describe('fault injection', () => {
     expect(sim.state.stats.armInjectedFailures).toBeGreaterThan(0);
   });
 
+  it('holds every ARM call for armLatencyMs (PATCH /sim/knobs) and still answers it; refuses bad values', async () => {
+    expect((await armJson('PATCH', '/sim/knobs', { armLatencyMs: 300 })).status).toBe(200);
+    try {
+      expect(sim.knobs.armLatencyMs).toBe(300);
+      const order: string[] = [];
+      const read = client(PEOPLE.dave)
+        .roleAssignments.get(SUBSCRIPTION_SCOPE, DAVE_BASELINE_ASSIGNMENT_NAME)
+        .then((a) => (order.push('arm'), a));
+      // Started before the call reaches the simulator, for half the latency: the held call can only answer after it.
+      const timer = new Promise<void>((resolve) => setTimeout(resolve, 150)).then(() => order.push('timer'));
+      const [assignment] = await Promise.all([read, timer]);
+      expect(assignment.name).toBe(DAVE_BASELINE_ASSIGNMENT_NAME);
+      expect(order).toEqual(['timer', 'arm']);
+    } finally {
+      sim.knobs.armLatencyMs = 0;
+    }
+    for (const bad of [-1, 1.5, 20_000, '5']) expect((await armJson('PATCH', '/sim/knobs', { armLatencyMs: bad })).status).toBe(400);
+    expect(sim.knobs.armLatencyMs).toBe(0);
+  });
+
   it('never injects faults into /sim endpoints', async () => {
     sim.knobs.armFailureRate = 1;
     const res = await fetchSim('/sim/knobs');

@@ -53,6 +53,32 @@ test('with a credential and no key, requests carry Entra tokens for the account'
   }
 });
 
+test('latencyMs holds each request that long and the operation still succeeds; bad values are refused', async () => {
+  const client = createCosmosClient({ endpoint: server.endpoint, key: server.key, ca: tls.cert });
+  try {
+    const stores = await ensureDatabase(client, 'slow');
+    await createDoc(stores.state, { id: 's', by: 'latency' });
+    server.latencyMs = 300;
+    const order: string[] = [];
+    const read = readDoc(stores.state, 's', 's', docSchema).then((r) => (order.push('read'), r));
+    // Started before the read reaches the server, for half the latency: the held read can only answer after it.
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, 150)).then(() => order.push('timer'));
+    const [found] = await Promise.all([read, timer]);
+    expect(found?.doc.by).toBe('latency');
+    expect(order).toEqual(['timer', 'read']);
+  } finally {
+    server.latencyMs = 0;
+    client.dispose();
+  }
+  for (const bad of [-1, 1.5, 20_000]) {
+    expect(() => {
+      server.latencyMs = bad;
+    }).toThrow(RangeError);
+  }
+  expect(server.latencyMs).toBe(0);
+  await expect(startEmbeddedCosmos({ port: 0, tls, latencyMs: -1 })).rejects.toThrow(RangeError);
+});
+
 test('neither key nor credential is a ConfigError naming the endpoint', () => {
   expect(() => createCosmosClient({ endpoint: 'https://acct.documents.azure.com:443/' })).toThrow(ConfigError);
   expect(() => createCosmosClient({ endpoint: 'https://acct.documents.azure.com:443/' })).toThrow(/acct\.documents\.azure\.com.*COSMOS_KEY/);
