@@ -75,6 +75,11 @@ export async function startEmbeddedCosmos(opts: EmbeddedCosmosOptions): Promise<
   // keepAlive makes the server answer `connection: keep-alive`; with its default `close` every
   // operation pays a fresh TLS handshake (measured: ~420 instead of ~1,050 point reads/s).
   const server = createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert, keepAlive: true });
+  // Never close an idle socket from this side (Node's default: after 5 s). The SDK's agent keeps
+  // idle sockets without a limit, and a close racing a request that reuses the socket fails it
+  // with ECONNRESET, which the SDK retries for reads only: under load an e2e file saw a revocation's
+  // record create fail that way. stop() ends the sockets.
+  server.keepAliveTimeout = 0;
   // The server's own handler, behind the injected latency (one comparison when it is off). A held
   // request's body waits, paused, in its stream until the handler reads it.
   let latencyMs = checkedLatency(opts.latencyMs ?? 0);
