@@ -24,7 +24,7 @@
 import { envCount } from './common';
 import { performance } from 'node:perf_hooks';
 import { benchAudit } from './audit';
-import { benchEnforcement, enforcementOptionsFromEnv, LATENCY_SETTINGS } from './enforcement';
+import { benchEnforcement, enforcementOptionsFromEnv, JUDGED_KINDS, LATENCY_SETTINGS } from './enforcement';
 import { benchRequests } from './requests';
 import { benchPackage } from './package';
 import { runChaos } from '../dev/chaos';
@@ -66,7 +66,7 @@ function pick(figures: Json, path: string): number | undefined {
 /** Each target with the measured figure and whether it is met (never rounded in our favour). */
 function judge(enforcement: Json): Json {
   const p99 = pick(enforcement, 'timeToRevoke.p99Ms');
-  const kinds = ['allowed', 'exempt', 'revoked', 'wouldRevoke'];
+  const kinds = JUDGED_KINDS;
   const ratios = kinds.map((k) => [k, pick(enforcement, `costPerEvent.${k}.ratioToFloor`)] as const);
   const medianRatios = kinds.map((k) => [k, pick(enforcement, `costPerEvent.${k}.ratioToFloorP50`)] as const);
   const worstRatio = Math.max(...ratios.map(([, r]) => r ?? Number.POSITIVE_INFINITY));

@@ -10,16 +10,17 @@
  * finished), and its holder needs no idempotency marker: every other writer of the key (a
  * takeover after a crash, the timer) asks the ledger first. A refused delete (AccessManager lost
  * its permission) is recorded as `assignment.revokeFailed`, never as revoked; an interrupted one
- * is finished by `finishRevocations` (expireGrants timer) from the intent. Only revocations of STANDING access pass the
- * blast-radius breaker (domain/enforcement/breaker); fresh rogue assignments are always revoked
- * and counted per creator instead, for an alert naming repeat offenders.
+ * is finished by `finishRevocations` (expireGrants timer) from the intent. Only revocations of
+ * STANDING access pass the blast-radius breaker (domain/enforcement/breaker); fresh rogue
+ * assignments are always revoked and counted per creator instead, for an alert naming repeat
+ * offenders.
  *
  * Per event (measured by bench/enforcement.ts): an approved assignment costs 1 ARM read and 1
  * coverage point read, nothing written; a fresh rogue one the ARM read, the coverage read, the
  * intent (1 create), the ARM delete and the record (1 create): 3 store operations, one above the
  * job's floor (plus the creator's counter for their first three in an hour; 5 before issue 14
- * let the intent stand in for the marker and stay); an exempt one the ARM read and the audit record, and nothing at all in the store
- * once this process recorded it.
+ * let the intent stand in for the marker and stay); an exempt one the ARM read and the audit
+ * record, and nothing at all in the store once this process recorded it.
  */
 import type { LiveAssignment } from '../ports/roleAssignments';
 import type { Deps } from '../ports/deps';
@@ -323,11 +324,10 @@ export async function finishRevocations(deps: EnforcerDeps, limit = 100): Promis
 /** One interrupted revocation; false while its holder's lease still runs. */
 async function finishRevocation(deps: EnforcerDeps, intent: StoredIntent): Promise<boolean> {
   if (!(await deps.revocations.takeOver(intent))) return false;
-  const hold = TAKEN_OVER;
   const live = await deps.roleAssignments.get(intent.assignmentId);
   if (!live || decisionKey('revoke', live) !== intent.key) {
     // Gone (the delete happened before the interruption, or someone else made it): that instance is revoked.
-    await recordRevocation(deps, intent, 'gone', hold);
+    await recordRevocation(deps, intent, 'gone', TAKEN_OVER);
     if (live) await enforceAssignment(deps, live, live.id, { via: 'sweep' });
   } else {
     // Still there: judged afresh, under a new intent if it must still go.
